@@ -1,0 +1,37 @@
+// A CNI network config file as topoctl reads it: one plugin's config or a conflist.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topo/error.h"
+
+namespace topo::cli {
+
+struct PluginConfig {
+  nlohmann::json config;  // as the plugin would get it on stdin (name, cniVersion, prevResult filled in)
+  std::string template_name;
+};
+
+class ConfigFile {
+ public:
+  // Throws SpecError with the file, line and column of a JSON syntax error.
+  explicit ConfigFile(std::string path);
+
+  // The entries topocni has templates for. prevResult: the config's, else `prev_result_file`, else the
+  // runtime's cached result (/var/lib/cni/results), else the one the journal kept from the last ADD.
+  std::vector<PluginConfig> plugin_configs(const std::string& container_id, const std::string& ifname,
+                                           const std::string& prev_result_file) const;
+
+  // A SpecError about a config value (file "<network config>", path "config.<key>") re-pointed at this
+  // file's line and column of that key.
+  SpecError locate(const SpecError& e) const;
+
+ private:
+  std::string path_, text_;
+  nlohmann::json json_;
+};
+
+}  // namespace topo::cli

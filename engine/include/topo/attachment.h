@@ -1,0 +1,59 @@
+// One CNI attachment from input to kernel: render the template, observe, diff, journal, apply. The plugin's
+// ADD/DEL/CHECK and `topoctl plan` are thin layers over this.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topo/cni.h"
+#include "topo/journal.h"
+#include "topo/plan.h"
+
+namespace topo {
+
+struct Request {
+  std::string command;  // "ADD", "DEL" or "CHECK"
+  nlohmann::json config;  // one plugin's network config, with prevResult when the runtime gave one
+  std::string container_id, netns, ifname;
+
+  Attachment attachment() const { return {config.value("name", ""), container_id, ifname}; }
+};
+
+struct Options {
+  std::vector<std::string> template_dirs;  // searched before the built-in templates
+  std::string state_dir;                   // "" → Journal's default
+
+  // Template dirs from $TOPOCNI_TEMPLATE_PATH (colon-separated), else /etc/cni/topocni.d.
+  static Options from_environment();
+};
+
+struct Planned {
+  Plan plan;
+  JournalRecord record;  // what ADD journals (DEL: the journal being reversed)
+  std::string source;    // where the DEL plan came from: "journal", "template" or "nothing"
+};
+
+class Attachments {
+ public:
+  explicit Attachments(Options options);
+
+  // Dry run: renders, observes and diffs; changes nothing and reserves nothing.
+  Planned plan(const Request& request);
+
+  // ADD: apply the plan; on failure everything this call did is undone before the error propagates.
+  // Returns the interfaces created, for the CNI result.
+  std::vector<cni::CreatedInterface> add(const Request& request);
+
+  // DEL: never fails because something is already gone; removes everything ours for the attachment.
+  void del(const Request& request);
+
+  // CHECK: throws cni::Error(kCheckFailed) naming every difference.
+  void check(const Request& request);
+
+ private:
+  Options options_;
+};
+
+}  // namespace topo

@@ -1,0 +1,45 @@
+// Typed errors that say what and where. Only main()s catch them and turn them into CNI error JSON or a CLI
+// message.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace topo {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A template or config that is wrong: file, line, column and the YAML/JSON path of the offending key.
+class SpecError : public Error {
+ public:
+  SpecError(std::string file, int line, int column, std::string path, std::string message);
+  const std::string file, path, message;
+  const int line, column;  // 1-based; 0 when unknown
+};
+
+// What the caller asked for cannot be done without touching a foreign object, or a referenced object is
+// missing (e.g. the host interface).
+class ConflictError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A netlink request the kernel refused: errno, the operation, the object, and the extended ACK text.
+class NetlinkError : public Error {
+ public:
+  NetlinkError(int err, std::string operation, std::string object, std::string ext_ack);
+  const int err;
+  const std::string operation, object, ext_ack;
+};
+
+// Anything else from the system (open, setns, nftables, /proc/sys).
+class SystemError : public Error {
+ public:
+  SystemError(int err, const std::string& what);
+  const int err;
+};
+
+}  // namespace topo

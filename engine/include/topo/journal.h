@@ -1,0 +1,64 @@
+// The journal: per attachment, the desired state topocni applied, written before it is applied (an intent
+// log), so DEL can reverse it exactly — without prevResult, after the netns is gone, after a crash.
+// Lives under /run by default (tmpfs): the kernel objects it describes do not outlive a reboot either.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topo/model/state.h"
+
+namespace topo {
+
+struct Attachment {
+  std::string network, container_id, ifname;
+  std::string id() const { return network + "/" + container_id + "/" + ifname; }
+};
+
+struct JournalRecord {
+  Attachment attachment;
+  std::string template_name;
+  std::string netns;              // CNI_NETNS at ADD
+  nlohmann::json allocations;     // name -> value (e.g. the policy table)
+  nlohmann::json prev_result;     // the prevResult ADD rendered from (topoctl plan's last fallback)
+  State state;                    // every object of ours, with ownership marks
+  State taken_over;               // foreign objects our takeovers replaced, put back on DEL
+};
+
+class Journal {
+ public:
+  static constexpr const char* kDefaultDir = "/run/topocni";
+
+  // `dir` empty: $TOPOCNI_STATE_DIR, else kDefaultDir.
+  explicit Journal(std::string dir = "");
+
+  const std::string& dir() const { return dir_; }
+  std::optional<JournalRecord> load(const Attachment& a) const;
+  // Atomic: write a temp file (mode 0600), fsync, rename over the old one.
+  void store(const JournalRecord& r) const;
+  void remove(const Attachment& a) const;
+  std::vector<JournalRecord> all() const;
+
+  // An exclusive flock on the journal directory, for allocation. Hold it briefly.
+  class Lock {
+   public:
+    explicit Lock(const std::string& path);
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    int fd_{-1};
+  };
+  Lock lock() const;
+
+ private:
+  std::string path_of(const Attachment& a) const;
+  void ensure_dir() const;
+  std::string dir_;
+};
+
+}  // namespace topo

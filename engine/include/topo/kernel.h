@@ -1,0 +1,58 @@
+// The kernel side: observe the objects a spec is about, and execute changes. Real netlink (libmnl) for links,
+// addresses, routes and rules; libnftables for NAT; /proc/sys for sysctls. One netlink socket per scope, opened
+// inside the scope's namespace on first use.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "topo/model/state.h"
+#include "topo/netns.h"
+#include "topo/plan.h"
+
+namespace topo {
+
+struct LinkInfo {
+  int ifindex{0};
+  std::string mac;  // "aa:bb:cc:dd:ee:ff"
+  uint32_t mtu{0};
+  std::string kind;  // IFLA_INFO_KIND, "" for none
+};
+
+class Kernel {
+ public:
+  explicit Kernel(ScopeMap scopes);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // Whether the scope is mapped and its namespace exists.
+  bool has_scope(const std::string& scope) const;
+
+  // Reads what the kernel has for the keys in `interest`, with filtered dumps only (one link by name, one
+  // interface's addresses, one table [and interface] of routes, one family of rules, topocni's own nftables
+  // table). Returns only objects whose key is in `interest`, plus, for a veth in `interest` whose peer name is
+  // taken in the peer scope by something that is not its peer, that link. NAT: every rule of ours whose
+  // owner is an owner in `interest`. Objects in unavailable scopes are skipped.
+  State observe(const State& interest);
+
+  // Executes `changes` in order. Consecutive NAT changes in one scope go to nftables as one transaction.
+  // On failure throws (NetlinkError, SystemError); `done` then says how many changes took effect, so the
+  // caller can undo exactly those.
+  void execute(const std::vector<Change>& changes, size_t& done);
+
+  // Facts for templates and results.
+  std::optional<LinkInfo> link_info(const std::string& scope, const std::string& name);
+  std::vector<IpPrefix> addresses_of(const std::string& scope, const std::string& ifname);  // global scope only
+  // True when no route is in `table` (either family) and no rule points to it.
+  bool table_is_free(const std::string& scope, uint32_t table);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace topo

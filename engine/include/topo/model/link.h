@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+
+namespace topo {
+
+enum class LinkKind : uint8_t {
+  Veth,      // created and owned: a veth pair whose ends may live in two scopes
+  Existing,  // referenced only: must exist, is never created, changed or deleted
+};
+
+struct Link {
+  std::string scope;             // namespace scope of this end
+  std::string name;              // IFLA_IFNAME
+  LinkKind kind{LinkKind::Veth};  // IFLA_INFO_KIND
+  std::string peer_scope;        // veth: scope of the other end
+  std::string peer_name;         // veth: VETH_INFO_PEER / IFLA_IFNAME
+  std::optional<uint32_t> mtu;   // IFLA_MTU (kernel default 1500 for veth when unset)
+  bool up{true};                 // IFF_UP on both ends
+  std::string alias;             // IFLA_IFALIAS: "topocni:<attachment>" marks ownership (set by the engine)
+
+  // Observed only: whether the kernel object carries our alias.
+  bool owned{false};
+
+  auto key() const { return std::tie(scope, name); }
+  bool operator==(const Link& o) const {
+    return scope == o.scope && name == o.name && kind == o.kind && peer_scope == o.peer_scope &&
+           peer_name == o.peer_name && mtu == o.mtu && up == o.up && alias == o.alias;
+  }
+};
+
+}  // namespace topo

@@ -1,0 +1,86 @@
+// Templates: YAML files that declare parameters and the objects they want; rendering turns one into a State.
+// The format is documented in docs/templates.md.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topo/model/state.h"
+
+namespace topo {
+
+struct TemplateSource {
+  std::string name;  // template name: the file's stem ("veth-to-host")
+  std::string file;  // path for messages; "<builtin>/veth-to-host.yaml" for compiled-in ones
+  std::string text;  // YAML
+  bool builtin{false};
+};
+
+// Finds templates: each directory in `search_dirs` in order (file NAME.yaml), then the compiled-in ones.
+class TemplateLibrary {
+ public:
+  explicit TemplateLibrary(std::vector<std::string> search_dirs);
+  std::optional<TemplateSource> find(const std::string& name) const;
+  // All templates, the winning one per name first, shadowed ones after it.
+  std::vector<TemplateSource> list() const;
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
+// Host facts a template may look up; the plugin answers from the kernel, unit tests from a map.
+class HostFacts {
+ public:
+  virtual ~HostFacts() = default;
+  // "ip/len" of every global-scope address on the host interface; throws ConflictError if it does not exist.
+  virtual std::vector<std::string> addresses(const std::string& ifname) = 0;
+};
+
+// Allocated values (e.g. a policy-routing table id) that no other attachment on the node uses.
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual uint32_t table(const std::string& name, uint32_t low, uint32_t high) = 0;
+};
+
+struct RenderContext {
+  nlohmann::json config;  // the plugin's network config (parameters are read from its keys)
+  nlohmann::json cni;     // {"containerId","ifname","netns","network","command","attachment"}
+  nlohmann::json prev;    // prevResult (normalised: see docs/templates.md), or null
+  HostFacts* facts{nullptr};
+  Allocator* allocator{nullptr};
+};
+
+struct Rendered {
+  State state;                // scopes "host" / "container"; ownership marks not yet set
+  nlohmann::json params;      // parameter values after defaults and type checks
+  nlohmann::json allocations;  // name -> value, as used
+};
+
+class Template {
+ public:
+  // Parses and checks the structure (unknown keys, wrong types, bad parameter declarations); throws
+  // SpecError with file, line, column and path.
+  static Template load(const TemplateSource& source);
+  ~Template();
+  Template(Template&&) noexcept;
+  Template& operator=(Template&&) noexcept;
+
+  const std::string& name() const;
+  const std::string& file() const;
+
+  // Renders the objects; every error (a missing reference, a value of the wrong type, a parameter check)
+  // is a SpecError pointing at the template line (or, for parameter values, at the config key).
+  Rendered render(const RenderContext& ctx) const;
+
+ private:
+  Template();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace topo

@@ -1,0 +1,333 @@
+#include "topo/attachment.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "topo/apply.h"
+#include "topo/diff.h"
+#include "topo/error.h"
+#include "topo/kernel.h"
+#include "topo/model/json.h"
+#include "topo/model/scope.h"
+#include "topo/template/template.h"
+
+namespace topo {
+
+using nlohmann::json;
+
+namespace {
+
+// Host facts answered by the kernel, in the host scope.
+class KernelFacts : public HostFacts {
+ public:
+  explicit KernelFacts(Kernel& kernel) : kernel_(kernel) {}
+  std::vector<std::string> addresses(const std::string& ifname) override {
+    if (!kernel_.link_info(kHostScope, ifname)) {
+      throw ConflictError(fmt::format("host interface '{}' does not exist", ifname));
+    }
+    std::vector<std::string> out;
+    for (const IpPrefix& p : kernel_.addresses_of(kHostScope, ifname)) out.push_back(p.str());
+    return out;
+  }
+
+ private:
+  Kernel& kernel_;
+};
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+// Policy tables: reuse the journaled value; else the first table from a hash-chosen start that no journal
+// holds and that the kernel shows unused (no route in it, no rule pointing to it).
+class TableAllocator : public Allocator {
+ public:
+  TableAllocator(const Journal& journal, Kernel& kernel, const Attachment& attachment, const json& previous)
+      : journal_(journal), kernel_(kernel), attachment_(attachment), previous_(previous) {}
+
+  uint32_t table(const std::string& name, uint32_t low, uint32_t high) override {
+    if (previous_.is_object() && previous_.contains(name)) return previous_[name].get<uint32_t>();
+    if (low == 0 || high < low) throw Error(fmt::format("allocation '{}': empty range", name));
+    std::set<uint32_t> used;
+    for (const JournalRecord& r : journal_.all()) {
+      if (r.attachment.id() == attachment_.id()) continue;
+      for (const auto& [key, value] : r.allocations.items()) {
+        if (value.is_number_unsigned()) used.insert(value.get<uint32_t>());
+      }
+    }
+    uint64_t size = uint64_t{high} - low + 1;
+    uint64_t start = fnv1a(attachment_.id()) % size;
+    for (uint64_t i = 0; i < size; ++i) {
+      auto t = static_cast<uint32_t>(low + (start + i) % size);
+      if (!used.contains(t) && kernel_.table_is_free(kHostScope, t)) return t;
+    }
+    throw Error(fmt::format("allocation '{}': every table in {}..{} is in use", name, low, high));
+  }
+
+ private:
+  const Journal& journal_;
+  Kernel& kernel_;
+  Attachment attachment_;
+  json previous_;
+};
+
+// The NAT owner (the rule comment) must fit nft's 128-byte comment limit; long ids are hashed.
+std::string nat_owner(const Attachment& a) {
+  std::string id = a.id();
+  if (id.size() <= 100) return id;
+  return fmt::format("{}/{:016x}/{}", a.network.substr(0, 40), fnv1a(a.container_id), a.ifname);
+}
+
+void mark_owned(State& s, const Attachment& a) {
+  for (Link& l : s.links) {
+    if (l.kind == LinkKind::Veth) l.alias = kAliasPrefix + a.id();
+  }
+  for (NatEntry& n : s.nat) n.owner = nat_owner(a);
+}
+
+ScopeMap scopes_for(const std::string& netns) {
+  ScopeMap scopes{{kHostScope, ""}};
+  if (!netns.empty() && netns_path_exists(netns)) scopes[kContainerScope] = netns;
+  return scopes;
+}
+
+template <class T>
+void add_missing(std::vector<T>& into, const std::vector<T>& from) {
+  for (const T& x : from) {
+    if (std::none_of(into.begin(), into.end(), [&](const T& y) { return y.key() == x.key(); })) into.push_back(x);
+  }
+}
+
+// Union by key: `a` wins where both have an object.
+State merge(State a, const State& b) {
+  add_missing(a.links, b.links);
+  add_missing(a.sysctls, b.sysctls);
+  add_missing(a.addresses, b.addresses);
+  add_missing(a.routes, b.routes);
+  add_missing(a.rules, b.rules);
+  add_missing(a.nat, b.nat);
+  return a;
+}
+
+std::string template_name(const json& config) {
+  if (auto it = config.find("template"); it != config.end()) {
+    if (!it->is_string()) throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'template' must be a string");
+    return it->get<std::string>();
+  }
+  return config.at("type").get<std::string>();
+}
+
+struct Rendering {
+  Rendered rendered;
+  std::string template_name;
+};
+
+Rendering render(const Options& options, const Request& req, Kernel& kernel, Allocator& allocator) {
+  std::string name = template_name(req.config);
+  TemplateLibrary library(options.template_dirs);
+  auto source = library.find(name);
+  if (!source) {
+    throw cni::Error(cni::kTemplateError, fmt::format("no template named '{}'", name),
+                     fmt::format("searched {} and the built-in templates",
+                                 options.template_dirs.empty() ? "no directory" : fmt::format("{}", fmt::join(options.template_dirs, ", "))));
+  }
+  Template tmpl = Template::load(*source);
+  KernelFacts facts(kernel);
+  Attachment a = req.attachment();
+  RenderContext ctx;
+  ctx.config = req.config;
+  ctx.cni = {{"containerId", req.container_id}, {"ifname", req.ifname},     {"netns", req.netns},
+             {"network", a.network},            {"command", req.command},   {"attachment", a.id()}};
+  ctx.prev = req.config.value("prevResult", json());
+  ctx.facts = &facts;
+  ctx.allocator = &allocator;
+  Rendering r{tmpl.render(ctx), name};
+  mark_owned(r.rendered.state, a);
+  return r;
+}
+
+json prev_result_of(const Request& req) { return req.config.value("prevResult", json()); }
+
+// What ADD asks the kernel about: the new desired state and whatever an earlier ADD journaled.
+State interest_for_add(const State& desired, const std::optional<JournalRecord>& previous) {
+  return previous ? merge(desired, previous->state) : desired;
+}
+
+// What DEL asks about: the journaled objects, plus the interfaces and keys of routes to put back.
+State interest_for_del(const JournalRecord& record) {
+  State interest = record.state;
+  for (const Route& r : record.taken_over.routes) {
+    Link dev;
+    dev.scope = r.scope;
+    dev.name = r.dev;
+    dev.kind = LinkKind::Existing;
+    add_missing(interest.links, {dev});
+    add_missing(interest.routes, {r});
+  }
+  return interest;
+}
+
+// Foreign objects a takeover replaces, and sysctl values before our first write, go to the journal.
+void record_originals(const Plan& plan, JournalRecord& record, const std::optional<JournalRecord>& previous) {
+  if (previous) record.taken_over = previous->taken_over;
+  for (const Change& c : plan.changes) {
+    if (c.action != Action::Replace || !c.previous) continue;
+    if (const Route* old = std::get_if<Route>(&*c.previous); old && !old->owned) add_missing(record.taken_over.routes, {*old});
+  }
+  for (Sysctl& s : record.state.sysctls) {
+    const Sysctl* before = nullptr;
+    if (previous) {
+      for (const Sysctl& p : previous->state.sysctls) {
+        if (p.key() == s.key() && p.previous) before = &p;
+      }
+    }
+    if (before) {
+      s.previous = before->previous;
+      continue;
+    }
+    for (const Change& c : plan.changes) {
+      const Sysctl* old = c.previous ? std::get_if<Sysctl>(&*c.previous) : nullptr;
+      if (old && old->key() == s.key()) s.previous = old->value;
+    }
+  }
+}
+
+std::vector<cni::CreatedInterface> created_interfaces(const State& state, Kernel& kernel, const std::string& netns) {
+  std::vector<cni::CreatedInterface> out;
+  for (const Link& l : state.links) {
+    if (l.kind != LinkKind::Veth) continue;
+    auto add_end = [&](const std::string& scope, const std::string& name) {
+      auto info = kernel.link_info(scope, name);
+      out.push_back({name, info ? info->mac : "", scope == kContainerScope ? netns : ""});
+    };
+    add_end(l.scope, l.name);
+    add_end(l.peer_scope, l.peer_name);
+  }
+  return out;
+}
+
+}  // namespace
+
+Options Options::from_environment() {
+  Options o;
+  const char* path = std::getenv("TOPOCNI_TEMPLATE_PATH");
+  std::string dirs = path && *path ? path : "/etc/cni/topocni.d";
+  std::stringstream ss(dirs);
+  for (std::string d; std::getline(ss, d, ':');) {
+    if (!d.empty()) o.template_dirs.push_back(d);
+  }
+  return o;
+}
+
+Attachments::Attachments(Options options) : options_(std::move(options)) {}
+
+Planned Attachments::plan(const Request& req) {
+  Journal journal(options_.state_dir);
+  Attachment a = req.attachment();
+  auto previous = journal.load(a);
+  Kernel kernel(scopes_for(req.netns));
+  Planned out;
+  if (req.command == "DEL") {
+    if (previous) {
+      out.record = *previous;
+      out.source = "journal";
+    } else {
+      try {
+        TableAllocator allocator(journal, kernel, a, json());
+        auto r = render(options_, req, kernel, allocator);
+        out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+        out.source = "template";
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "topocni: no journal for {} and the template does not render ({}); nothing to do\n",
+                   a.id(), e.what());
+        out.source = "nothing";
+        return out;
+      }
+    }
+    State observed = kernel.observe(interest_for_del(out.record));
+    out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
+    return out;
+  }
+  TableAllocator allocator(journal, kernel, a, previous ? previous->allocations : json());
+  auto r = render(options_, req, kernel, allocator);
+  State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
+  out.plan = diff(r.rendered.state, observed);
+  out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+  record_originals(out.plan, out.record, previous);
+  return out;
+}
+
+std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
+  if (!req.config.contains("prevResult") || req.config["prevResult"].is_null()) {
+    throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
+                     "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
+  }
+  Journal journal(options_.state_dir);
+  Attachment a = req.attachment();
+  Kernel kernel(scopes_for(req.netns));
+  if (!kernel.has_scope(kContainerScope)) {
+    throw cni::Error(cni::kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is not a network namespace", req.netns));
+  }
+  std::optional<JournalRecord> previous;
+  JournalRecord record;
+  Plan plan;
+  {
+    // Allocation and the intent record happen under the journal lock, so parallel ADDs never pick the same
+    // table; the slow kernel work below runs without it.
+    auto lock = journal.lock();
+    previous = journal.load(a);
+    TableAllocator allocator(journal, kernel, a, previous ? previous->allocations : json());
+    auto r = render(options_, req, kernel, allocator);
+    State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
+    plan = diff(r.rendered.state, observed);
+    record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+    record_originals(plan, record, previous);
+    // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
+    JournalRecord intent = record;
+    if (previous) intent.state = merge(record.state, previous->state);
+    journal.store(intent);
+  }
+  try {
+    apply(plan, kernel);
+  } catch (...) {
+    // The kernel is back where it was; so is the journal.
+    if (previous) {
+      journal.store(*previous);
+    } else {
+      journal.remove(a);
+    }
+    throw;
+  }
+  journal.store(record);
+  return created_interfaces(record.state, kernel, req.netns);
+}
+
+void Attachments::del(const Request& req) {
+  Journal journal(options_.state_dir);
+  Planned planned = plan(req);
+  if (!planned.plan.empty()) {
+    Kernel kernel(scopes_for(req.netns));
+    apply(planned.plan, kernel);
+  }
+  journal.remove(req.attachment());
+}
+
+void Attachments::check(const Request& req) {
+  Planned planned = plan(req);
+  if (planned.plan.empty()) return;
+  std::string details;
+  for (const Change& c : planned.plan.changes) {
+    static const char* kVerbs[] = {"missing", "unexpected", "differs"};
+    details += fmt::format("{} in {}: {}; ", kVerbs[static_cast<int>(c.action)], scope_of(c.object), describe(c.object));
+  }
+  throw cni::Error(cni::kCheckFailed, fmt::format("{} object(s) differ from the template", planned.plan.changes.size()),
+                   details);
+}
+
+}  // namespace topo

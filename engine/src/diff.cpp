@@ -1,0 +1,202 @@
+#include "topo/diff.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "topo/error.h"
+
+namespace topo {
+
+namespace {
+
+// Kind order is the Object variant's alternative order: links, sysctls, addresses, routes, rules, NAT.
+constexpr size_t kKinds = std::variant_size_v<Object>;
+
+// Ownership of an observed object, as the kernel marks say.
+bool owned(const Link& l) { return l.owned; }
+bool owned(const Address& a) { return a.owned; }
+bool owned(const Route& r) { return r.owned; }
+bool owned(const Rule& r) { return r.owned; }
+bool owned(const NatEntry&) { return true; }  // observe returns only rules with our owner comment
+bool owned(const Sysctl&) { return false; }   // sysctls carry no mark; they are restored, never deleted
+
+// May the desired object overwrite the observed one with the same key?
+bool may_replace(const Link& want, const Link& seen) { return seen.owned && seen.alias == want.alias; }
+bool may_replace(const Address&, const Address& seen) { return seen.owned; }
+bool may_replace(const Route& want, const Route& seen) { return seen.owned || want.takeover; }
+bool may_replace(const Rule&, const Rule& seen) { return seen.owned; }
+bool may_replace(const NatEntry&, const NatEntry&) { return true; }
+bool may_replace(const Sysctl&, const Sysctl&) { return true; }  // a declared setting wins
+
+// Routes without a gateway first: a gateway must be reachable (a link route) before a route uses it.
+bool create_before(const Object& a, const Object& b) {
+  if (a.index() != b.index()) return a.index() < b.index();
+  return std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        const T& y = std::get<T>(b);
+        if constexpr (std::is_same_v<T, Route>) {
+          if (x.gateway.has_value() != y.gateway.has_value()) return !x.gateway.has_value();
+        }
+        return x.key() < y.key();
+      },
+      a);
+}
+
+void sort_plan(std::vector<Change>& deletes, std::vector<Change>& rest, Plan& plan) {
+  std::sort(deletes.begin(), deletes.end(),
+            [](const Change& a, const Change& b) { return create_before(b.object, a.object); });
+  std::sort(rest.begin(), rest.end(),
+            [](const Change& a, const Change& b) { return create_before(a.object, b.object); });
+  plan.changes = std::move(deletes);
+  plan.changes.insert(plan.changes.end(), rest.begin(), rest.end());
+}
+
+template <class T>
+void diff_kind(const std::vector<T>& desired, const std::vector<T>& observed, std::vector<Change>& deletes,
+               std::vector<Change>& rest) {
+  using Key = decltype(std::declval<const T&>().key());
+  std::map<Key, const T*> seen;
+  for (const T& o : observed) seen.emplace(o.key(), &o);
+  std::map<Key, const T*> wanted;
+  for (const T& d : desired) {
+    if (!wanted.emplace(d.key(), &d).second) continue;  // a template may yield the same object twice
+    auto it = seen.find(d.key());
+    if (it == seen.end()) {
+      rest.push_back({Action::Create, d, std::nullopt});
+      continue;
+    }
+    const T& o = *it->second;
+    if (d == o) continue;
+    if (!may_replace(d, o)) {
+      throw ConflictError(fmt::format("{}: {} already exists in namespace '{}' and is not topocni's ({})",
+                                      kind_name(Object(d)), describe(d), d.scope, describe(o)));
+    }
+    rest.push_back({Action::Replace, d, o});
+  }
+  for (const T& o : observed) {
+    if (!wanted.contains(o.key()) && owned(o)) deletes.push_back({Action::Delete, o, std::nullopt});
+  }
+}
+
+// Links need more than the generic rule: referenced links must exist, and a veth's peer name must be free
+// (or be a leftover half of this very attachment, which is then deleted and re-created).
+void check_links(const State& desired, const State& observed, std::vector<Change>& deletes) {
+  std::map<std::tuple<std::string, std::string>, const Link*> seen;
+  for (const Link& l : observed.links) seen.emplace(l.key(), &l);
+  for (const Link& d : desired.links) {
+    if (d.kind == LinkKind::Existing) {
+      if (!seen.contains(d.key())) {
+        throw ConflictError(fmt::format("interface '{}' does not exist in namespace '{}'", d.name, d.scope));
+      }
+      continue;
+    }
+    auto peer = seen.find(std::make_tuple(d.peer_scope, d.peer_name));
+    if (peer == seen.end()) continue;
+    const Link& p = *peer->second;
+    if (!(p.owned && p.alias == d.alias)) {
+      throw ConflictError(fmt::format("interface '{}' already exists in namespace '{}'{}", d.peer_name,
+                                      d.peer_scope, p.owned ? " (another topocni attachment owns it)" : ""));
+    }
+    deletes.push_back({Action::Delete, p, std::nullopt});
+  }
+}
+
+// Links are diffed without the separately reported peer ends (check_links handled those).
+State without_peer_ends(const State& desired, const State& observed) {
+  State s = observed;
+  std::erase_if(s.links, [&](const Link& o) {
+    return std::any_of(desired.links.begin(), desired.links.end(), [&](const Link& d) {
+      return d.kind == LinkKind::Veth && d.peer_scope == o.scope && d.peer_name == o.name;
+    });
+  });
+  return s;
+}
+
+// Existing links are references: never created, changed or deleted.
+std::vector<Link> managed_links(const std::vector<Link>& links) {
+  std::vector<Link> out;
+  std::copy_if(links.begin(), links.end(), std::back_inserter(out),
+               [](const Link& l) { return l.kind == LinkKind::Veth; });
+  return out;
+}
+
+// "net.ipv4.conf.<dev>.rp_filter" → "<dev>"; empty for sysctls that are not per interface.
+std::string sysctl_device(const std::string& name) {
+  for (const char* prefix : {"net.ipv4.conf.", "net.ipv6.conf.", "net.ipv4.neigh.", "net.ipv6.neigh."}) {
+    std::string_view p(prefix);
+    if (name.starts_with(p)) {
+      auto rest = name.substr(p.size());
+      auto dot = rest.rfind('.');
+      return dot == std::string::npos ? "" : rest.substr(0, dot);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Plan diff(const State& desired, const State& observed) {
+  std::vector<Change> deletes, rest;
+  check_links(desired, observed, deletes);
+  State seen = without_peer_ends(desired, observed);
+  diff_kind(managed_links(desired.links), managed_links(seen.links), deletes, rest);
+  diff_kind(desired.sysctls, seen.sysctls, deletes, rest);
+  diff_kind(desired.addresses, seen.addresses, deletes, rest);
+  diff_kind(desired.routes, seen.routes, deletes, rest);
+  diff_kind(desired.rules, seen.rules, deletes, rest);
+  diff_kind(desired.nat, seen.nat, deletes, rest);
+  Plan plan;
+  sort_plan(deletes, rest, plan);
+  return plan;
+}
+
+Plan diff_destroy(const State& journaled, const State& observed, const State& taken_over) {
+  std::vector<Change> deletes, rest;
+  State nothing;
+  diff_kind(nothing.links, managed_links(observed.links), deletes, rest);
+  diff_kind(nothing.addresses, observed.addresses, deletes, rest);
+  diff_kind(nothing.routes, observed.routes, deletes, rest);
+  diff_kind(nothing.rules, observed.rules, deletes, rest);
+  diff_kind(nothing.nat, observed.nat, deletes, rest);
+
+  // Sysctls go back to the value they had before the first ADD, unless their interface is being deleted
+  // anyway, or someone changed them since (then the newer value is theirs).
+  auto deleted_link = [&](const std::string& scope, const std::string& dev) {
+    return std::any_of(deletes.begin(), deletes.end(), [&](const Change& c) {
+      const Link* l = std::get_if<Link>(&c.object);
+      return l && ((l->scope == scope && l->name == dev) || (l->peer_scope == scope && l->peer_name == dev));
+    });
+  };
+  for (const Sysctl& j : journaled.sysctls) {
+    if (!j.previous || *j.previous == j.value || deleted_link(j.scope, sysctl_device(j.name))) continue;
+    auto it = std::find_if(observed.sysctls.begin(), observed.sysctls.end(),
+                           [&](const Sysctl& o) { return o.key() == j.key(); });
+    if (it == observed.sysctls.end() || it->value != j.value) continue;
+    Sysctl restored = j;
+    restored.value = *j.previous;
+    restored.previous.reset();
+    deletes.push_back({Action::Replace, restored, *it});
+  }
+
+  // Foreign routes a takeover replaced come back when their interface is still there and nothing holds
+  // their key any more (ours is being deleted above).
+  for (const Route& r : taken_over.routes) {
+    bool dev_present = std::any_of(observed.links.begin(), observed.links.end(),
+                                   [&](const Link& l) { return l.scope == r.scope && l.name == r.dev; });
+    bool key_held = std::any_of(observed.routes.begin(), observed.routes.end(),
+                                [&](const Route& o) { return o.key() == r.key() && !o.owned; });
+    if (dev_present && !key_held) {
+      Route original = r;
+      original.takeover = false;
+      rest.push_back({Action::Create, original, std::nullopt});
+    }
+  }
+  Plan plan;
+  sort_plan(deletes, rest, plan);
+  return plan;
+}
+
+}  // namespace topo

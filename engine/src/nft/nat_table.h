@@ -1,0 +1,36 @@
+// topocni's own nftables table, "inet topocni", through libnftables. Must be used while inside the target
+// network namespace (the nft context opens its netlink socket there).
+//
+// Layout (created on first use, deleted with its chains when its last rule goes):
+//   table inet topocni {
+//     chain postrouting { type nat hook postrouting priority srcnat; }   # masquerade, snat
+//     chain prerouting  { type nat hook prerouting priority dstnat; }    # dnat
+//   }
+// Every rule carries the comment "topocni:<owner>" so rules of different attachments never mix.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "topo/model/nat.h"
+#include "topo/plan.h"
+
+namespace topo::nft {
+
+inline constexpr const char* kTable = "topocni";
+
+// Rules of ours whose owner is in `owners`, decoded back into NatEntry values (scope set to `scope`). A rule
+// with our comment that cannot be decoded is returned with its expression in `NatEntry::iif` prefixed by
+// "?"; it then never equals a desired entry, so a diff replaces it.
+std::vector<NatEntry> observe(const std::string& scope, const std::set<std::string>& owners);
+
+// Applies Create/Delete/Replace changes of NatEntry objects in ONE nftables transaction (all or nothing):
+// adds the table and chains when missing, deletes rules by handle, and deletes the table when no rule of
+// anyone is left in it. Throws SystemError with nft's error text.
+void apply(const std::vector<Change>& changes);
+
+// The nft syntax of one entry's rule, e.g. `iifname "veth0" oifname "eth0" masquerade comment "topocni:..."`.
+std::string rule_text(const NatEntry& e);
+
+}  // namespace topo::nft

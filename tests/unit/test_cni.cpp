@@ -1,0 +1,85 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "topo/cni.h"
+
+using namespace topo;
+
+namespace {
+int code_of(const std::string& text) {
+  try {
+    cni::parse_config(text);
+  } catch (const cni::Error& e) {
+    return e.code;
+  }
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("network config errors carry the spec's codes") {
+  CHECK(code_of(R"({"cniVersion":"0.3.1","name":"cni0","type":"veth-to-host"})") == 0);
+  CHECK(code_of("{not json") == cni::kDecodeFailure);
+  CHECK(code_of("[1,2]") == cni::kDecodeFailure);
+  CHECK(code_of(R"({"name":"cni0","type":"x"})") == cni::kInvalidConfig);
+  CHECK(code_of(R"({"cniVersion":"0.3.1","name":5,"type":"x"})") == cni::kInvalidConfig);
+  CHECK(code_of(R"({"cniVersion":"0.2.0","name":"cni0","type":"x"})") == cni::kIncompatibleVersion);
+  CHECK(code_of(R"({"cniVersion":"1.1.0","name":"bad/name","type":"x"})") == cni::kInvalidConfig);
+  CHECK(code_of(R"({"cniVersion":"1.0.0","name":"n","type":"x","prevResult":[]})") == cni::kInvalidConfig);
+}
+
+TEST_CASE("the missing key is named") {
+  try {
+    cni::parse_config(R"({"cniVersion":"0.3.1","type":"x"})");
+    FAIL("expected an error");
+  } catch (const cni::Error& e) {
+    CHECK(e.msg == "invalid network config: key 'name' is missing");
+  }
+}
+
+TEST_CASE("CNI_* variables are validated and named") {
+  setenv("CNI_COMMAND", "ADD", 1);
+  setenv("CNI_CONTAINERID", "abc-123", 1);
+  setenv("CNI_NETNS", "/var/run/netns/x", 1);
+  setenv("CNI_IFNAME", "eth0", 1);
+  CHECK(cni::read_environment().container_id == "abc-123");
+  setenv("CNI_CONTAINERID", "../../etc", 1);
+  CHECK_THROWS_WITH(cni::read_environment(), "invalid CNI_CONTAINERID");
+  setenv("CNI_CONTAINERID", "abc", 1);
+  setenv("CNI_IFNAME", "a-very-long-interface-name", 1);
+  CHECK_THROWS_WITH(cni::read_environment(), "invalid CNI_IFNAME");
+  unsetenv("CNI_IFNAME");
+  CHECK_THROWS_WITH(cni::read_environment(), "CNI_IFNAME is not set");
+  setenv("CNI_IFNAME", "eth0", 1);
+  setenv("CNI_COMMAND", "DEL", 1);
+  unsetenv("CNI_NETNS");
+  CHECK_NOTHROW(cni::read_environment());  // DEL after the pod's namespace is gone
+  setenv("CNI_COMMAND", "FROB", 1);
+  try {
+    cni::read_environment();
+    FAIL("expected an error");
+  } catch (const cni::Error& e) {
+    CHECK(e.code == cni::kInvalidEnvironment);
+  }
+  for (const char* v : {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_IFNAME"}) unsetenv(v);
+}
+
+TEST_CASE("the result passes prevResult through and appends our interfaces") {
+  auto config = nlohmann::json::parse(R"({"cniVersion":"0.3.1","name":"cni0","type":"veth-to-host",
+    "prevResult":{"cniVersion":"0.3.1","interfaces":[{"name":"eth0","sandbox":"/var/run/netns/p"}],
+                  "ips":[{"version":"4","address":"10.10.20.50/24","interface":0}]}})");
+  auto r = cni::make_result(config, {{"veth1234", "aa:bb:cc:dd:ee:ff", ""}, {"veth0", "11:22:33:44:55:66", "/var/run/netns/p"}});
+  CHECK(r["cniVersion"] == "0.3.1");
+  CHECK(r["ips"][0]["version"] == "4");
+  CHECK(r["ips"][0]["interface"] == 0);  // indices into interfaces stay valid: ours are appended
+  REQUIRE(r["interfaces"].size() == 3);
+  CHECK_FALSE(r["interfaces"][1].contains("sandbox"));
+  CHECK(r["interfaces"][2]["sandbox"] == "/var/run/netns/p");
+}
+
+TEST_CASE("error JSON has the spec's fields") {
+  auto j = cni::error_json("0.4.0", 7, "invalid network config: key 'ipMasq' must be a bool", "got \"yes\"");
+  CHECK(j["cniVersion"] == "0.4.0");
+  CHECK(j["code"] == 7);
+  CHECK(j["details"] == "got \"yes\"");
+}
