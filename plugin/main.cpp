@@ -54,8 +54,15 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
       throw cni::Error(cni::kIncompatibleVersion, "CHECK needs cniVersion 0.4.0 or later");
     }
     attachments.check(req);
-  } else {
-    throw cni::Error(cni::kUnsupportedField, fmt::format("command {} is not supported yet", env.command));
+  } else if (env.command == "STATUS" || env.command == "GC") {
+    if (version_out < "1.1.0") {
+      throw cni::Error(cni::kIncompatibleVersion, fmt::format("{} needs cniVersion 1.1.0", env.command));
+    }
+    if (env.command == "STATUS") {
+      attachments.status();
+    } else {
+      for (const auto& id : attachments.gc(config)) std::cerr << "topocni: GC removed " << id << "\n";
+    }
   }
   return 0;
 }

@@ -88,7 +88,12 @@ void mark_owned(State& s, const Attachment& a) {
   for (Link& l : s.links) {
     if (l.kind == LinkKind::Veth) l.alias = kAliasPrefix + a.id();
   }
-  for (NatEntry& n : s.nat) n.owner = nat_owner(a);
+  for (NatEntry& n : s.nat) {
+    n.owner = nat_owner(a);
+    // nftables stores prefixes with the host bits cleared; ask for what it will report.
+    if (n.saddr) n.saddr = n.saddr->network();
+    if (n.daddr) n.daddr = n.daddr->network();
+  }
 }
 
 ScopeMap scopes_for(const std::string& netns) {
@@ -328,6 +333,51 @@ void Attachments::check(const Request& req) {
   }
   throw cni::Error(cni::kCheckFailed, fmt::format("{} object(s) differ from the template", planned.plan.changes.size()),
                    details);
+}
+
+std::vector<std::string> Attachments::gc(const json& config) {
+  std::set<std::pair<std::string, std::string>> valid;
+  auto it = config.find("cni.dev/valid-attachments");
+  if (it == config.end() || !it->is_array()) {
+    throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'cni.dev/valid-attachments' must be a list");
+  }
+  for (const json& v : *it) {
+    if (!v.is_object() || !v.contains("containerID") || !v.contains("ifname")) {
+      throw cni::Error(cni::kInvalidConfig,
+                       "invalid network config: each of 'cni.dev/valid-attachments' needs 'containerID' and 'ifname'");
+    }
+    valid.emplace(v["containerID"].get<std::string>(), v["ifname"].get<std::string>());
+  }
+  std::string network = config.value("name", "");
+  Journal journal(options_.state_dir);
+  std::vector<std::string> removed, failures;
+  for (const JournalRecord& r : journal.all()) {
+    if (r.attachment.network != network || valid.contains({r.attachment.container_id, r.attachment.ifname})) continue;
+    Request req{"DEL", config, r.attachment.container_id, r.netns, r.attachment.ifname};
+    try {
+      del(req);
+      removed.push_back(r.attachment.id());
+    } catch (const std::exception& e) {
+      failures.push_back(fmt::format("{}: {}", r.attachment.id(), e.what()));
+    }
+  }
+  if (!failures.empty()) {
+    throw cni::Error(cni::kKernelRefused, fmt::format("GC could not remove {} attachment(s)", failures.size()),
+                     fmt::format("{}", fmt::join(failures, "; ")));
+  }
+  return removed;
+}
+
+void Attachments::status() {
+  Journal journal(options_.state_dir);
+  try {
+    JournalRecord probe;
+    probe.attachment = {".status", "probe", "probe"};
+    journal.store(probe);
+    journal.remove(probe.attachment);
+  } catch (const std::exception& e) {
+    throw cni::Error(50, "topocni is not available: its state directory cannot be written", e.what());
+  }
 }
 
 }  // namespace topo

@@ -170,6 +170,7 @@ TEST_CASE("destroy deletes what is ours in reverse order and restores what we ch
 
   State taken_over;
   taken_over.routes.push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.0.0.254"));
+  taken_over.routes[0].protocol = 3;  // RTPROT_BOOT, as the earlier plugin made it
   Link eth0;
   eth0.scope = "container";
   eth0.name = "eth0";
@@ -184,6 +185,7 @@ TEST_CASE("destroy deletes what is ours in reverse order and restores what we ch
   const Route& back = std::get<Route>(p.changes.back().object);
   CHECK(back.dev == "eth0");
   CHECK(back.gateway->str() == "10.0.0.254");
+  CHECK(back.protocol == 3);  // put back as it was, not marked ours
 
   // Without the interface, the taken-over route is not put back.
   observed.links.pop_back();

@@ -18,6 +18,9 @@ TEST_CASE("every kind survives a JSON round trip (the journal depends on it)") {
   r.onlink = true;
   r.takeover = true;
   s.routes.push_back(r);
+  Route foreign = route("container", "10.1.0.0/16", "eth0");
+  foreign.protocol = 3;
+  s.routes.push_back(foreign);
   Rule ru = rule("host", 1000, "vethA", 100);
   ru.from = pfx("10.0.0.0/24");
   ru.fwmark = 0x10;
@@ -49,6 +52,8 @@ TEST_CASE("every kind survives a JSON round trip (the journal depends on it)") {
   CHECK(back.links == s.links);
   CHECK(back.routes == s.routes);
   CHECK(back.routes[0].takeover);
+  CHECK(back.routes[0].protocol == kOwnerProtocol);
+  CHECK(back.routes[1].protocol == 3);
   CHECK(back.rules == s.rules);
   CHECK(back.nat == s.nat);
   CHECK(back.sysctls == s.sysctls);

@@ -52,6 +52,14 @@ class Attachments {
   // CHECK: throws cni::Error(kCheckFailed) naming every difference.
   void check(const Request& request);
 
+  // GC (CNI 1.1): removes every attachment of `config`'s network that topocni journaled and that is not in
+  // `cni.dev/valid-attachments`. Keeps going past individual failures; throws one error listing them.
+  // Returns the ids of the attachments removed.
+  std::vector<std::string> gc(const nlohmann::json& config);
+
+  // STATUS (CNI 1.1): throws cni::Error(50) when the state directory cannot be written.
+  void status();
+
  private:
   Options options_;
 };

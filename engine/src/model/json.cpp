@@ -107,6 +107,7 @@ void to_json(json& j, const Route& v) {
   if (v.type != RouteType::Unicast) j["type"] = static_cast<int>(v.type);
   if (v.onlink) j["onlink"] = true;
   if (v.takeover) j["takeover"] = true;
+  if (v.protocol != kOwnerProtocol) j["protocol"] = v.protocol;
 }
 void from_json(const json& j, Route& v) {
   get(j, "namespace", v.scope);
@@ -121,6 +122,7 @@ void from_json(const json& j, Route& v) {
   v.type = static_cast<RouteType>(j.value("type", static_cast<int>(RouteType::Unicast)));
   v.onlink = j.value("onlink", false);
   v.takeover = j.value("takeover", false);
+  v.protocol = j.value("protocol", kOwnerProtocol);
 }
 
 void to_json(json& j, const Rule& v) {

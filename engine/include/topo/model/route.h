@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "topo/model/ip.h"
+#include "topo/model/scope.h"
 
 namespace topo {
 
@@ -27,6 +28,9 @@ struct Route {
   RouteScope route_scope{RouteScope::Universe};  // rtm_scope; ip-route(8) uses link for gateway-less unicast
   RouteType type{RouteType::Unicast};  // rtm_type
   bool onlink{false};                  // RTNH_F_ONLINK
+  // rtm_protocol: ours for everything we create; as reported for observed routes. A foreign route that a
+  // takeover replaced is put back with its own protocol, so it never looks like ours afterwards.
+  uint8_t protocol{kOwnerProtocol};
 
   // Template only: this route may replace a foreign route with the same key; the original is journaled and
   // put back on DEL when its device still exists.

@@ -2,6 +2,7 @@
 // the plugin is started in) and "container" (CNI_NETNS); topoctl may bind further scopes to netns paths.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace topo {

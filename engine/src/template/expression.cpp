@@ -1,0 +1,500 @@
+#include "template/expression.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdint>
+#include <string>
+
+#include "template/functions.h"
+
+namespace topo::tmpl {
+
+namespace {
+
+// ---- Lexer -----------------------------------------------------------------------------------------------
+
+struct Token {
+  enum class Kind { Ident, String, Int, Punct, End };
+  Kind kind{Kind::End};
+  std::string text;  // identifier, string contents or punctuation
+  int64_t number{0};
+  size_t offset{0};
+};
+
+std::vector<Token> lex(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (true) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    Token t;
+    t.offset = i;
+    if (i == s.size()) {
+      out.push_back(t);
+      return out;
+    }
+    char c = s[i];
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t j = i;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      t.kind = Token::Kind::Ident;
+      t.text = s.substr(i, j - i);
+      i = j;
+    } else if (std::isdigit(static_cast<unsigned char>(c)) ||
+               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+      size_t j = i + 1;
+      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+      t.kind = Token::Kind::Int;
+      t.text = s.substr(i, j - i);
+      try {
+        t.number = std::stoll(t.text);
+      } catch (const std::out_of_range&) {
+        throw ExprError(fmt::format("integer {} is out of range", t.text), i);
+      }
+      i = j;
+    } else if (c == '\'' || c == '"') {
+      size_t j = i + 1;
+      std::string text;
+      while (j < s.size() && s[j] != c) {
+        // A backslash takes the next character literally, so either quote can appear in either kind of
+        // string.
+        if (s[j] == '\\' && j + 1 < s.size()) ++j;
+        text += s[j++];
+      }
+      if (j == s.size()) throw ExprError("unterminated string", i);
+      t.kind = Token::Kind::String;
+      t.text = std::move(text);
+      i = j + 1;
+    } else if ((c == '=' || c == '!') && i + 1 < s.size() && s[i + 1] == '=') {
+      t.kind = Token::Kind::Punct;
+      t.text = s.substr(i, 2);
+      i += 2;
+    } else if (std::string_view("|()[],.").find(c) != std::string_view::npos) {
+      t.kind = Token::Kind::Punct;
+      t.text = std::string(1, c);
+      ++i;
+    } else {
+      throw ExprError(fmt::format("unexpected character '{}'", c), i);
+    }
+    out.push_back(std::move(t));
+  }
+}
+
+// ---- Parser (recursive descent, one function per grammar rule in docs/templates.md)
+// --------------------------
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : tokens_(lex(text)) {}
+
+  ExprPtr parse() {
+    auto e = parse_or();
+    if (peek().kind != Token::Kind::End) fail_expected("an operator or the end of the expression");
+    return e;
+  }
+
+ private:
+  const Token& peek() const { return tokens_[pos_]; }
+  const Token& next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
+  bool is_punct(const char* p) const { return peek().kind == Token::Kind::Punct && peek().text == p; }
+  bool is_keyword(const char* k) const { return peek().kind == Token::Kind::Ident && peek().text == k; }
+  bool accept(const char* p) {
+    if (!is_punct(p)) return false;
+    next();
+    return true;
+  }
+  void expect(const char* p) {
+    if (!accept(p)) fail_expected(fmt::format("'{}'", p));
+  }
+  [[noreturn]] void fail_expected(const std::string& what) const {
+    const Token& t = peek();
+    std::string found = t.kind == Token::Kind::End      ? "the end of the expression"
+                        : t.kind == Token::Kind::String ? fmt::format("string '{}'", t.text)
+                                                        : fmt::format("'{}'", t.text);
+    throw ExprError(fmt::format("expected {}, found {}", what, found), t.offset);
+  }
+
+  static ExprPtr make(Expr::Kind kind, size_t offset) {
+    auto e = std::make_unique<Expr>();
+    e->kind = kind;
+    e->offset = offset;
+    return e;
+  }
+
+  ExprPtr binary(Expr::Kind kind, ExprPtr lhs, ExprPtr rhs) {
+    auto e = make(kind, lhs->offset);
+    e->args.push_back(std::move(lhs));
+    e->args.push_back(std::move(rhs));
+    return e;
+  }
+
+  ExprPtr parse_or() {
+    auto e = parse_and();
+    while (is_keyword("or")) {
+      next();
+      e = binary(Expr::Kind::Or, std::move(e), parse_and());
+    }
+    return e;
+  }
+
+  ExprPtr parse_and() {
+    auto e = parse_not();
+    while (is_keyword("and")) {
+      next();
+      e = binary(Expr::Kind::And, std::move(e), parse_not());
+    }
+    return e;
+  }
+
+  ExprPtr parse_not() {
+    if (is_keyword("not")) {
+      auto e = make(Expr::Kind::Not, next().offset);
+      e->args.push_back(parse_not());
+      return e;
+    }
+    return parse_cmp();
+  }
+
+  ExprPtr parse_cmp() {
+    auto e = parse_pipe();
+    if (is_punct("==") || is_punct("!=")) {
+      auto kind = next().text == "==" ? Expr::Kind::Eq : Expr::Kind::Ne;
+      e = binary(kind, std::move(e), parse_pipe());
+      if (is_punct("==") || is_punct("!=")) fail_expected("no second comparison (use 'and')");
+    }
+    return e;
+  }
+
+  ExprPtr parse_pipe() {
+    auto e = parse_primary();
+    while (accept("|")) {
+      if (peek().kind != Token::Kind::Ident) fail_expected("a function name after '|'");
+      const Token& name = next();
+      auto call = make(Expr::Kind::Call, name.offset);
+      call->name = name.text;
+      call->args.push_back(std::move(e));
+      if (accept("(")) parse_args(")", call->args);
+      check_call(*call);
+      e = std::move(call);
+    }
+    return e;
+  }
+
+  void parse_args(const char* close, std::vector<ExprPtr>& out) {
+    if (accept(close)) return;
+    do {
+      out.push_back(parse_or());
+    } while (accept(","));
+    expect(close);
+  }
+
+  // Unknown names and wrong argument counts are found at load time, with the list of what exists.
+  static void check_call(const Expr& call) {
+    const Function* f = find_function(call.name);
+    if (!f) {
+      std::string names;
+      for (auto n : function_names()) names += (names.empty() ? "" : ", ") + std::string(n);
+      throw ExprError(fmt::format("unknown function '{}'; the functions are: {}", call.name, names),
+                      call.offset);
+    }
+    size_t n = call.args.size();
+    if (n < f->min_args || n > f->max_args) {
+      std::string want = f->min_args == f->max_args ? std::to_string(f->min_args)
+                                                    : fmt::format("{} to {}", f->min_args, f->max_args);
+      throw ExprError(fmt::format("{} takes {} argument(s) (the piped value counts as the first), found {}",
+                                  call.name, want, n),
+                      call.offset);
+    }
+  }
+
+  ExprPtr parse_primary() {
+    const Token& t = peek();
+    switch (t.kind) {
+      case Token::Kind::String: {
+        auto e = make(Expr::Kind::Literal, t.offset);
+        e->literal = next().text;
+        return e;
+      }
+      case Token::Kind::Int: {
+        auto e = make(Expr::Kind::Literal, t.offset);
+        e->literal = next().number;
+        return e;
+      }
+      case Token::Kind::Ident:
+        return parse_ident();
+      case Token::Kind::Punct:
+        if (accept("(")) {
+          auto e = parse_or();
+          expect(")");
+          return e;
+        }
+        if (is_punct("[")) {
+          auto e = make(Expr::Kind::List, next().offset);
+          parse_args("]", e->args);
+          return e;
+        }
+        break;
+      case Token::Kind::End:
+        break;
+    }
+    fail_expected("a value (a name, string, integer, list or '(')");
+  }
+
+  ExprPtr parse_ident() {
+    const Token& t = next();
+    if (t.text == "true" || t.text == "false" || t.text == "null") {
+      auto e = make(Expr::Kind::Literal, t.offset);
+      e->literal = t.text == "null" ? json() : json(t.text == "true");
+      return e;
+    }
+    if (t.text == "and" || t.text == "or" || t.text == "not") {
+      --pos_;
+      fail_expected("a value");
+    }
+    if (accept("(")) {
+      auto call = make(Expr::Kind::Call, t.offset);
+      call->name = t.text;
+      parse_args(")", call->args);
+      check_call(*call);
+      return call;
+    }
+    auto path = make(Expr::Kind::Path, t.offset);
+    path->name = t.text;
+    while (true) {
+      if (accept(".")) {
+        if (peek().kind != Token::Kind::Ident) fail_expected("a field name after '.'");
+        path->steps.push_back({next().text, nullptr});
+      } else if (accept("[")) {
+        path->steps.push_back({"", parse_or()});
+        expect("]");
+      } else {
+        return path;
+      }
+    }
+  }
+
+  std::vector<Token> tokens_;
+  size_t pos_{0};
+};
+
+// ---- Evaluator
+// ---------------------------------------------------------------------------------------------
+
+json eval_path(const Expr& e, const EvalEnv& env) {
+  if (!env.roots.contains(e.name)) {
+    if (e.name == "item" || e.name == "index")
+      throw ExprError(fmt::format("'{}' is only defined in a list item that has a loop:", e.name), e.offset);
+    throw ExprError(
+        fmt::format(
+            "unknown name '{}'; an expression starts from params, cni, prev, vars, alloc, item or index",
+            e.name),
+        e.offset);
+  }
+  const json* cur = &env.roots.at(e.name);
+  std::string where = e.name;
+  for (const PathStep& step : e.steps) {
+    if (!step.index) {
+      if (!cur->is_object())
+        throw ExprError(fmt::format("{} is {}, not an object: it has no field '{}'", where,
+                                    describe_value(*cur), step.field),
+                        e.offset);
+      auto it = cur->find(step.field);
+      if (it == cur->end()) {
+        std::string keys;
+        for (auto& [k, v] : cur->items()) keys += (keys.empty() ? "" : ", ") + k;
+        throw ExprError(fmt::format("{} has no field '{}' (it has: {})", where, step.field,
+                                    keys.empty() ? "nothing" : keys),
+                        e.offset);
+      }
+      cur = &*it;
+      where += "." + step.field;
+      continue;
+    }
+    json idx = evaluate(*step.index, env);
+    if (idx.is_number_integer()) {
+      if (!cur->is_array())
+        throw ExprError(fmt::format("{} is {}, not a list: it cannot be indexed by {}", where,
+                                    describe_value(*cur), idx.dump()),
+                        e.offset);
+      int64_t i = idx.get<int64_t>();
+      if (i < 0 || static_cast<size_t>(i) >= cur->size())
+        throw ExprError(fmt::format("{}[{}] does not exist: {} has {} item(s)", where, i, where, cur->size()),
+                        e.offset);
+      cur = &(*cur)[static_cast<size_t>(i)];
+      where += fmt::format("[{}]", i);
+    } else if (idx.is_string()) {
+      if (!cur->is_object() || !cur->contains(idx.get<std::string>()))
+        throw ExprError(fmt::format("{} has no field '{}'", where, idx.get<std::string>()), e.offset);
+      cur = &cur->at(idx.get<std::string>());
+      where += fmt::format("['{}']", idx.get<std::string>());
+    } else {
+      throw ExprError(
+          fmt::format("an index into {} must be an int or a string, found {}", where, describe_value(idx)),
+          step.index->offset);
+    }
+  }
+  return *cur;
+}
+
+}  // namespace
+
+ExprPtr parse_expression(std::string_view text) { return Parser(text).parse(); }
+
+bool truthy(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null:
+      return false;
+    case json::value_t::boolean:
+      return v.get<bool>();
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return v.get<int64_t>() != 0;
+    case json::value_t::number_float:
+      return v.get<double>() != 0;
+    case json::value_t::string:
+      return !v.get_ref<const std::string&>().empty();
+    case json::value_t::array:
+    case json::value_t::object:
+      return !v.empty();
+    default:
+      return true;
+  }
+}
+
+std::string describe_value(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return fmt::format("{} (bool)", v.get<bool>());
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return fmt::format("{} (int)", v.dump());
+    case json::value_t::number_float:
+      return fmt::format("{} (float)", v.dump());
+    case json::value_t::string:
+      return fmt::format("'{}' (string)", v.get_ref<const std::string&>());
+    case json::value_t::array:
+      return fmt::format("a list of {}", v.size());
+    case json::value_t::object:
+      return "an object";
+    default:
+      return v.dump();
+  }
+}
+
+json evaluate(const Expr& e, const EvalEnv& env) {
+  switch (e.kind) {
+    case Expr::Kind::Literal:
+      return e.literal;
+    case Expr::Kind::Path:
+      return eval_path(e, env);
+    case Expr::Kind::List: {
+      json out = json::array();
+      for (auto& a : e.args) out.push_back(evaluate(*a, env));
+      return out;
+    }
+    case Expr::Kind::Not:
+      return !truthy(evaluate(*e.args[0], env));
+    case Expr::Kind::And:  // short-circuit, so `x != null and x.y` is safe
+      return truthy(evaluate(*e.args[0], env)) && truthy(evaluate(*e.args[1], env));
+    case Expr::Kind::Or:
+      return truthy(evaluate(*e.args[0], env)) || truthy(evaluate(*e.args[1], env));
+    case Expr::Kind::Eq:
+      return evaluate(*e.args[0], env) == evaluate(*e.args[1], env);
+    case Expr::Kind::Ne:
+      return evaluate(*e.args[0], env) != evaluate(*e.args[1], env);
+    case Expr::Kind::Call: {
+      std::vector<json> args;
+      args.reserve(e.args.size());
+      for (auto& a : e.args) args.push_back(evaluate(*a, env));
+      try {
+        return find_function(e.name)->call(args, env.facts);
+      } catch (ExprError& err) {
+        if (err.offset == std::string::npos) err.offset = e.offset;
+        throw;
+      }
+    }
+  }
+  throw ExprError("internal: unknown expression kind", e.offset);
+}
+
+// ---- Interpolation
+// -----------------------------------------------------------------------------------------
+
+bool Interpolation::has_expressions() const {
+  for (auto& p : pieces)
+    if (p.expr) return true;
+  return false;
+}
+
+Interpolation parse_interpolation(std::string_view text) {
+  Interpolation out;
+  std::string literal;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text.compare(i, 3, "$${") == 0) {
+      literal += "${";
+      i += 3;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      literal += text[i++];
+      continue;
+    }
+    // Find the closing brace outside quotes: strings in the expression may contain '}'.
+    size_t start = i + 2, j = start;
+    char quote = 0;
+    for (; j < text.size(); ++j) {
+      char c = text[j];
+      if (quote) {
+        if (c == '\\')
+          ++j;
+        else if (c == quote)
+          quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '}') {
+        break;
+      }
+    }
+    if (j >= text.size()) throw ExprError("'${' without a closing '}'", i);
+    if (!literal.empty()) out.pieces.push_back({std::move(literal), nullptr});
+    literal.clear();
+    try {
+      out.pieces.push_back({"", parse_expression(text.substr(start, j - start))});
+    } catch (ExprError& err) {
+      if (err.offset != std::string::npos) err.offset += start;
+      throw;
+    }
+    i = j + 1;
+  }
+  if (!literal.empty() || out.pieces.empty()) out.pieces.push_back({std::move(literal), nullptr});
+  return out;
+}
+
+json render_interpolation(const Interpolation& in, const EvalEnv& env) {
+  if (in.typed()) return evaluate(*in.pieces[0].expr, env);
+  std::string out;
+  for (auto& p : in.pieces) {
+    if (!p.expr) {
+      out += p.text;
+      continue;
+    }
+    json v = evaluate(*p.expr, env);
+    if (v.is_string())
+      out += v.get_ref<const std::string&>();
+    else if (v.is_number_integer())
+      out += v.dump();
+    else if (v.is_boolean())
+      out += v.get<bool>() ? "true" : "false";
+    else
+      throw ExprError(fmt::format("cannot put {} into a string; only strings, ints and bools can be "
+                                  "(use default(...) for null, or join(...) for a list)",
+                                  describe_value(v)),
+                      p.expr->offset);
+  }
+  return out;
+}
+
+}  // namespace topo::tmpl

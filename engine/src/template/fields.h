@@ -1,0 +1,79 @@
+// Reading one rendered map (a list item, a link's peer) into typed model values. Each accessor renders the
+// key on first use and checks its value; a failure names the key, what was expected and what was found, at
+// the value's position. A key that is absent or renders to null reads as "not set".
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "template/node.h"
+#include "topo/model/ip.h"
+
+namespace topo::tmpl {
+
+// A match that nftables can negate: `iif: veth0` or `iif: {not: veth0}`.
+template <class T>
+struct Negatable {
+  T value;
+  bool negated{false};
+};
+
+// Kernel interface-name rules (dev_valid_name() in net/core/dev.c): 1..15 bytes (IFNAMSIZ - 1), not "." or
+// "..", no '/', ':' or whitespace. Returns why a name is bad, or nullopt.
+std::optional<std::string> bad_ifname(const std::string& name);
+
+class Fields {
+ public:
+  // `node` must already have passed check_map.
+  Fields(const YAML::Node& node, std::string path, const NodeRenderer& renderer);
+
+  bool has(const char* key);                     // present and not null
+  const nlohmann::json& value(const char* key);  // rendered; null when absent
+  [[noreturn]] void fail(const char* key, const std::string& message) const;
+  const std::string& path() const { return path_; }
+
+  std::optional<std::string> string(const char* key);  // a string; ints are accepted and printed
+  std::optional<std::string> ifname(const char* key);
+  std::optional<IpPrefix> cidr(const char* key);  // "ip/len" or a bare ip (a host prefix)
+  std::optional<IpAddress> ip(const char* key);
+  std::optional<uint32_t> uint(const char* key, uint32_t low, uint32_t high);
+  std::optional<bool> boolean(const char* key);
+  std::optional<uint32_t> table(const char* key);  // 1..2^32-1, or main / local
+  std::optional<Negatable<IpPrefix>> negatable_cidr(const char* key);
+  std::optional<Negatable<std::string>> negatable_ifname(const char* key);
+
+  // A nested map (a link's peer), read the same way.
+  Fields child(const char* key);
+
+  // One of a fixed set of words.
+  template <class E>
+  std::optional<E> choice(const char* key, std::initializer_list<std::pair<const char*, E>> words) {
+    const nlohmann::json& v = value(key);
+    if (v.is_null()) return std::nullopt;
+    std::string list;
+    for (auto& [w, e] : words) {
+      if (v.is_string() && v.get_ref<const std::string&>() == w) return e;
+      list += (list.empty() ? "" : ", ") + std::string(w);
+    }
+    fail(key, "expected one of " + list + ", found " + describe_value(v));
+  }
+
+ private:
+  YAML::Mark mark(const char* key) const;
+  // Splits `{not: x}`; the flag says whether it was negated.
+  std::pair<nlohmann::json, bool> negation(const char* key);
+
+  YAML::Node node_;
+  std::string path_;
+  const NodeRenderer& renderer_;
+  std::map<std::string, nlohmann::json> cache_;
+};
+
+}  // namespace topo::tmpl

@@ -1,0 +1,234 @@
+#include "template/functions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "template/expression.h"
+#include "topo/model/ip.h"
+#include "topo/template/template.h"
+
+namespace topo::tmpl {
+
+namespace {
+
+using Args = std::vector<json>;
+
+[[noreturn]] void wrong(std::string_view fn, std::string_view expected, const json& found) {
+  throw ExprError(fmt::format("{}: expected {}, found {}", fn, expected, describe_value(found)));
+}
+
+// IP functions take "ip", "ip/len", or an object with an `address` (prev.ips) or `dst` (prev.routes) field.
+std::string ip_text(std::string_view fn, const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object()) {
+    for (const char* field : {"address", "dst"}) {
+      auto it = v.find(field);
+      if (it != v.end() && it->is_string()) return it->get<std::string>();
+    }
+  }
+  wrong(fn, "an IP address or CIDR string (or an object with an address or dst field)", v);
+}
+
+IpPrefix prefix_of(std::string_view fn, const json& v) {
+  std::string text = ip_text(fn, v);
+  auto p = IpPrefix::parse(text);
+  if (!p) throw ExprError(fmt::format("{}: '{}' is not an IP address or CIDR", fn, text));
+  return *p;
+}
+
+// The IP and string functions apply to each element of a list, so `prev.ips | ipv4 | address` is a list of
+// addresses.
+template <class F>
+json each(const json& v, F f) {
+  if (!v.is_array()) return f(v);
+  json out = json::array();
+  for (auto& e : v) out.push_back(f(e));
+  return out;
+}
+
+const json& list_arg(std::string_view fn, const json& v) {
+  if (!v.is_array()) wrong(fn, "a list", v);
+  return v;
+}
+
+std::string string_arg(std::string_view fn, const json& v) {
+  if (!v.is_string()) wrong(fn, "a string", v);
+  return v.get<std::string>();
+}
+
+json fn_address(const Args& a, HostFacts*) {
+  return each(a[0], [](const json& v) { return json(prefix_of("address", v).addr.str()); });
+}
+
+json fn_prefix_len(const Args& a, HostFacts*) {
+  return each(a[0], [](const json& v) { return json(prefix_of("prefix_len", v).len); });
+}
+
+json fn_network(const Args& a, HostFacts*) {
+  return each(a[0], [](const json& v) { return json(prefix_of("network", v).network().str()); });
+}
+
+json fn_host(const Args& a, HostFacts*) {
+  return each(a[0], [](const json& v) { return json(IpPrefix::host(prefix_of("host", v).addr).str()); });
+}
+
+json fn_family(const Args& a, HostFacts*) {
+  return each(a[0],
+              [](const json& v) { return json(prefix_of("family", v).family() == Family::V4 ? 4 : 6); });
+}
+
+// Elements that are not addresses at all are an error rather than silently dropped: they point at a typo.
+json filter_family(std::string_view fn, const json& list, Family want) {
+  json out = json::array();
+  for (auto& v : list_arg(fn, list))
+    if (prefix_of(fn, v).family() == want) out.push_back(v);
+  return out;
+}
+
+json fn_ipv4(const Args& a, HostFacts*) { return filter_family("ipv4", a[0], Family::V4); }
+json fn_ipv6(const Args& a, HostFacts*) { return filter_family("ipv6", a[0], Family::V6); }
+
+// first/last of an empty list are null, so `default(...)` can supply a fallback.
+json fn_first(const Args& a, HostFacts*) {
+  auto& l = list_arg("first", a[0]);
+  return l.empty() ? json() : l.front();
+}
+
+json fn_last(const Args& a, HostFacts*) {
+  auto& l = list_arg("last", a[0]);
+  return l.empty() ? json() : l.back();
+}
+
+json fn_length(const Args& a, HostFacts*) {
+  const json& v = a[0];
+  if (v.is_string()) return v.get_ref<const std::string&>().size();
+  if (v.is_array() || v.is_object()) return v.size();
+  wrong("length", "a list, object or string", v);
+}
+
+json fn_join(const Args& a, HostFacts*) {
+  std::string sep = string_arg("join (separator)", a[1]);
+  std::string out;
+  bool first = true;
+  for (auto& v : list_arg("join", a[0])) {
+    if (!first) out += sep;
+    first = false;
+    if (v.is_string())
+      out += v.get<std::string>();
+    else if (v.is_number_integer())
+      out += v.dump();
+    else
+      wrong("join", "a list of strings or ints", v);
+  }
+  return out;
+}
+
+json fn_map(const Args& a, HostFacts*) {
+  std::string field = string_arg("map (field name)", a[1]);
+  json out = json::array();
+  for (auto& v : list_arg("map", a[0])) {
+    if (!v.is_object()) wrong("map", "a list of objects", v);
+    auto it = v.find(field);
+    if (it == v.end()) throw ExprError(fmt::format("map: an element has no field '{}'", field));
+    out.push_back(*it);
+  }
+  return out;
+}
+
+// FNV-1a, 64 bit: stable across builds and platforms (std::hash is not), so names derived from it survive
+// upgrades of the plugin.
+json fn_hash(const Args& a, HostFacts*) {
+  std::string s = string_arg("hash", a[0]);
+  if (!a[1].is_number_integer()) wrong("hash (length)", "an int from 1 to 16", a[1]);
+  int64_t n = a[1].get<int64_t>();
+  if (n < 1 || n > 16) wrong("hash (length)", "an int from 1 to 16", a[1]);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", h).substr(0, static_cast<size_t>(n));
+}
+
+json fn_default(const Args& a, HostFacts*) { return a[0].is_null() ? a[1] : a[0]; }
+
+bool is_default_route(std::string_view fn, const json& v) {
+  if (v.is_string() && v.get<std::string>() == "default") return true;
+  return prefix_of(fn, v).is_default();
+}
+
+json fn_is_default(const Args& a, HostFacts*) { return is_default_route("is_default", a[0]); }
+
+json fn_non_default(const Args& a, HostFacts*) {
+  json out = json::array();
+  for (auto& v : list_arg("non_default", a[0]))
+    if (!is_default_route("non_default", v)) out.push_back(v);
+  return out;
+}
+
+json fn_host_addresses(const Args& a, HostFacts* facts) {
+  std::string ifname = string_arg("host_addresses", a[0]);
+  if (!facts) throw ExprError("host_addresses: no host facts are available here");
+  return facts->addresses(ifname);  // ConflictError (no such interface) passes through unchanged
+}
+
+json fn_lower(const Args& a, HostFacts*) {
+  return each(a[0], [](const json& v) {
+    std::string s = string_arg("lower", v);
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return json(s);
+  });
+}
+
+json fn_upper(const Args& a, HostFacts*) {
+  return each(a[0], [](const json& v) {
+    std::string s = string_arg("upper", v);
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+    return json(s);
+  });
+}
+
+const std::map<std::string_view, Function>& table() {
+  static const std::map<std::string_view, Function> t = {
+      {"address", {1, 1, fn_address}},
+      {"default", {2, 2, fn_default}},
+      {"family", {1, 1, fn_family}},
+      {"first", {1, 1, fn_first}},
+      {"hash", {2, 2, fn_hash}},
+      {"host", {1, 1, fn_host}},
+      {"host_addresses", {1, 1, fn_host_addresses}},
+      {"ipv4", {1, 1, fn_ipv4}},
+      {"ipv6", {1, 1, fn_ipv6}},
+      {"is_default", {1, 1, fn_is_default}},
+      {"join", {2, 2, fn_join}},
+      {"last", {1, 1, fn_last}},
+      {"length", {1, 1, fn_length}},
+      {"lower", {1, 1, fn_lower}},
+      {"map", {2, 2, fn_map}},
+      {"network", {1, 1, fn_network}},
+      {"non_default", {1, 1, fn_non_default}},
+      {"prefix_len", {1, 1, fn_prefix_len}},
+      {"upper", {1, 1, fn_upper}},
+  };
+  return t;
+}
+
+}  // namespace
+
+const Function* find_function(std::string_view name) {
+  auto it = table().find(name);
+  return it == table().end() ? nullptr : &it->second;
+}
+
+std::vector<std::string_view> function_names() {
+  std::vector<std::string_view> out;
+  for (auto& [name, f] : table()) out.push_back(name);
+  return out;
+}
+
+}  // namespace topo::tmpl

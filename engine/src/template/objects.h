@@ -1,0 +1,23 @@
+// The object kinds a scope section lists (links, addresses, routes, rules, nat, sysctls): their keys, checked
+// when a template is loaded, and their conversion to model values, with validation, when it is rendered.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "template/node.h"
+#include "topo/model/state.h"
+
+namespace topo::tmpl {
+
+// `node` is the value of a `host:` or `container:` key; `scope` is that key.
+void check_section(const std::string& file, const YAML::Node& node, const std::string& scope);
+
+// Appends the section's objects to `out`. `roots` is the object the renderer's env reads; `item` and `index`
+// are bound in it while a looped item renders.
+void render_section(const YAML::Node& node, const std::string& scope, const NodeRenderer& renderer,
+                    nlohmann::json& roots, State& out);
+
+}  // namespace topo::tmpl

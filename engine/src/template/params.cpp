@@ -1,0 +1,189 @@
+#include "template/params.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "template/expression.h"
+#include "template/fields.h"
+#include "template/node.h"
+#include "topo/error.h"
+#include "topo/model/ip.h"
+
+namespace topo::tmpl {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kConfigFile = "<network config>";
+
+struct TypeName {
+  const char* name;
+  ParamType type;
+};
+constexpr TypeName kTypes[] = {{"string", ParamType::String}, {"bool", ParamType::Bool},
+                               {"int", ParamType::Int},       {"ip", ParamType::Ip},
+                               {"cidr", ParamType::Cidr},     {"ifname", ParamType::Ifname},
+                               {"list", ParamType::List},     {"cidrs", ParamType::Cidrs}};
+
+const char* type_name(ParamType t) {
+  for (auto& tn : kTypes)
+    if (tn.type == t) return tn.name;
+  return "?";
+}
+
+bool is_cidr(const json& v) { return v.is_string() && IpPrefix::parse(v.get<std::string>()).has_value(); }
+
+std::optional<int64_t> int_key(const std::string& file, const YAML::Node& n, const std::string& path) {
+  json v = plain_scalar(n);
+  if (!v.is_number_integer()) fail_at(file, n, path, "expected an int, found " + node_kind(n));
+  return v.get<int64_t>();
+}
+
+}  // namespace
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '_') return false;
+  return true;
+}
+
+std::optional<std::string> param_value_problem(const ParamDecl& p, const json& v) {
+  auto expected = [&](const char* what) {
+    return fmt::format("expected {}, found {}", what, describe_value(v));
+  };
+  switch (p.type) {
+    case ParamType::String:
+      if (!v.is_string()) return expected("a string");
+      break;
+    case ParamType::Bool:
+      if (!v.is_boolean()) return expected("true or false");
+      break;
+    case ParamType::Int:
+      if (!v.is_number_integer()) return expected("an int");
+      if (p.min && v.get<int64_t>() < *p.min)
+        return fmt::format("{} is below the minimum {}", v.dump(), *p.min);
+      if (p.max && v.get<int64_t>() > *p.max)
+        return fmt::format("{} is above the maximum {}", v.dump(), *p.max);
+      break;
+    case ParamType::Ip:
+      if (!v.is_string() || !IpAddress::parse(v.get<std::string>())) return expected("an IP address");
+      break;
+    case ParamType::Cidr:
+      if (!is_cidr(v)) return expected("a CIDR such as 10.0.0.0/24");
+      break;
+    case ParamType::Ifname:
+      if (!v.is_string()) return expected("an interface name");
+      return bad_ifname(v.get<std::string>());
+    case ParamType::List:
+      if (!v.is_array()) return expected("a list");
+      break;
+    case ParamType::Cidrs:
+      if (!v.is_array()) return expected("a list of CIDRs");
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!is_cidr(v[i])) return fmt::format("item {}: expected a CIDR, found {}", i, describe_value(v[i]));
+      break;
+  }
+  return std::nullopt;
+}
+
+std::vector<ParamDecl> load_parameters(const std::string& file, const YAML::Node& node) {
+  std::vector<ParamDecl> out;
+  if (!node || node.IsNull()) return out;
+  if (!node.IsMap())
+    fail_at(file, node, "parameters", "expected a map of parameter declarations, found " + node_kind(node));
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    ParamDecl p;
+    p.name = it->first.Scalar();
+    std::string path = "parameters." + p.name;
+    if (!is_identifier(p.name))
+      fail_at(file, it->first, path,
+              "a parameter name must be letters, digits and '_' (it is used as params.NAME)");
+    for (auto& q : out)
+      if (q.name == p.name) fail_at(file, it->first, path, fmt::format("duplicate parameter '{}'", p.name));
+    YAML::Node decl = it->second;
+    check_map(file, decl, path, "a parameter declaration",
+              {{"type", true},
+               {"required", false},
+               {"default", false},
+               {"description", false},
+               {"min", false},
+               {"max", false}});
+    YAML::Node def(YAML::NodeType::Undefined);
+    for (auto k = decl.begin(); k != decl.end(); ++k) {
+      std::string key = k->first.Scalar();
+      std::string kp = join_path(path, key);
+      YAML::Node v = k->second;
+      if (key != "default" && !v.IsScalar() && !v.IsNull())
+        fail_at(file, v, kp, "expected a single value, found " + node_kind(v));
+      if (key == "type") {
+        bool found = false;
+        for (auto& tn : kTypes)
+          if (v.Scalar() == tn.name) p.type = tn.type, found = true;
+        if (!found)
+          fail_at(file, v, kp,
+                  fmt::format(
+                      "unknown type '{}'; expected one of string, bool, int, ip, cidr, ifname, list, cidrs",
+                      v.Scalar()));
+      } else if (key == "required") {
+        json b = plain_scalar(v);
+        if (!b.is_boolean()) fail_at(file, v, kp, "expected true or false, found " + node_kind(v));
+        p.required = b.get<bool>();
+      } else if (key == "min") {
+        p.min = int_key(file, v, kp);
+      } else if (key == "max") {
+        p.max = int_key(file, v, kp);
+      } else if (key == "default") {
+        def = v;
+      }
+    }
+    if ((p.min || p.max) && p.type != ParamType::Int)
+      fail_at(file, decl, path, "min and max apply to int parameters only");
+    if (p.min && p.max && *p.min > *p.max) fail_at(file, decl, path, "min is greater than max");
+    if (def) {
+      if (p.required)
+        fail_at(file, def, join_path(path, "default"), "a required parameter cannot have a default");
+      // Defaults are literal: parameters are bound before anything an expression could read exists.
+      if (def.IsScalar() && def.Scalar().find("${") != std::string::npos)
+        fail_at(file, def, join_path(path, "default"),
+                "a default is a literal value; it cannot contain ${ }");
+      json empty = json::object();
+      EvalEnv env{empty, nullptr};
+      p.default_value = NodeRenderer(file, env).render(def, join_path(path, "default"));
+      if (!p.default_value.is_null())
+        if (auto why = param_value_problem(p, p.default_value))
+          fail_at(file, def, join_path(path, "default"),
+                  fmt::format("not a valid {}: {}", type_name(p.type), *why));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+json bind_parameters(const std::vector<ParamDecl>& decls, const json& config) {
+  json out = json::object();
+  for (const ParamDecl& p : decls) {
+    std::string path = "config." + p.name;
+    const json* given = nullptr;
+    if (config.is_object()) {
+      auto it = config.find(p.name);
+      if (it != config.end() && !it->is_null()) given = &*it;
+    }
+    if (!given) {
+      if (p.required)
+        throw SpecError(kConfigFile, 0, 0, path,
+                        fmt::format("the template needs the parameter '{}' ({})", p.name, type_name(p.type)));
+      out[p.name] = p.default_value;
+      continue;
+    }
+    if (auto why = param_value_problem(p, *given))
+      throw SpecError(kConfigFile, 0, 0, path,
+                      fmt::format("parameter '{}' ({}): {}", p.name, type_name(p.type), *why));
+    out[p.name] = *given;
+  }
+  return out;
+}
+
+}  // namespace topo::tmpl

@@ -1,0 +1,178 @@
+#include "topo/template/template.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "template/node.h"
+#include "template/objects.h"
+#include "template/params.h"
+#include "template/prev.h"
+#include "topo/error.h"
+#include "topo/model/scope.h"
+
+namespace topo {
+
+using nlohmann::json;
+using namespace tmpl;
+
+namespace {
+
+struct Allocation {
+  std::string name;
+  uint32_t low{0}, high{0};
+  YAML::Mark mark;
+};
+
+struct Var {
+  std::string name;
+  YAML::Node value;
+  YAML::Mark mark;
+};
+
+YAML::Node find_key(const YAML::Node& map, const char* key) {
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first.Scalar() == key) return it->second;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+std::vector<Allocation> load_allocations(const std::string& file, const YAML::Node& node) {
+  std::vector<Allocation> out;
+  if (!node || node.IsNull()) return out;
+  if (!node.IsMap())
+    fail_at(file, node, "allocate", "expected a map of allocations, found " + node_kind(node));
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    Allocation a;
+    a.name = it->first.Scalar();
+    a.mark = it->first.Mark();
+    std::string path = "allocate." + a.name;
+    if (!is_identifier(a.name))
+      fail_at(file, it->first, path, "an allocation name must be letters, digits and '_'");
+    check_map(file, it->second, path, "an allocation", {{"kind", true}, {"range", true}});
+    YAML::Node kind = find_key(it->second, "kind");
+    if (!kind.IsScalar() || kind.Scalar() != "table")
+      fail_at(file, kind, path + ".kind",
+              "expected kind: table (the only kind so far), found " + node_kind(kind));
+    YAML::Node range = find_key(it->second, "range");
+    std::string rp = path + ".range";
+    json lo = range.IsSequence() && range.size() == 2 ? plain_scalar(range[0]) : json();
+    json hi = range.IsSequence() && range.size() == 2 ? plain_scalar(range[1]) : json();
+    if (!lo.is_number_integer() || !hi.is_number_integer())
+      fail_at(file, range, rp, "expected [low, high] (two ints), found " + node_kind(range));
+    if (lo.get<int64_t>() < 1 || hi.get<int64_t>() > 0xFFFFFFFFLL || lo.get<int64_t>() > hi.get<int64_t>())
+      fail_at(file, range, rp, "expected 1 <= low <= high <= 4294967295");
+    // 253..255 are the kernel's default, main and local tables: handing one out would mix an attachment's
+    // routes with everyone else's.
+    if (lo.get<int64_t>() <= 255 && hi.get<int64_t>() >= 253)
+      fail_at(file, range, rp,
+              "the range must not contain the reserved tables 253 (default), 254 (main), 255 (local)");
+    a.low = static_cast<uint32_t>(lo.get<int64_t>());
+    a.high = static_cast<uint32_t>(hi.get<int64_t>());
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<Var> load_vars(const std::string& file, const YAML::Node& node) {
+  std::vector<Var> out;
+  if (!node || node.IsNull()) return out;
+  if (!node.IsMap()) fail_at(file, node, "vars", "expected a map of variables, found " + node_kind(node));
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    Var v{it->first.Scalar(), it->second, it->first.Mark()};
+    std::string path = "vars." + v.name;
+    if (!is_identifier(v.name))
+      fail_at(file, it->first, path, "a variable name must be letters, digits and '_'");
+    for (auto& o : out)
+      if (o.name == v.name) fail_at(file, it->first, path, fmt::format("duplicate variable '{}'", v.name));
+    check_expressions(file, v.value, path);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Template::Impl {
+  std::string name, file;
+  YAML::Node root;
+  std::vector<ParamDecl> params;
+  std::vector<Allocation> allocations;
+  std::vector<Var> vars;
+  YAML::Node sections[2];  // host, container
+};
+
+Template::Template() : impl_(std::make_unique<Impl>()) {}
+Template::~Template() = default;
+Template::Template(Template&&) noexcept = default;
+Template& Template::operator=(Template&&) noexcept = default;
+
+const std::string& Template::name() const { return impl_->name; }
+const std::string& Template::file() const { return impl_->file; }
+
+Template Template::load(const TemplateSource& source) {
+  Template t;
+  Impl& m = *t.impl_;
+  m.name = source.name;
+  m.file = source.file;
+  const std::string& file = m.file;
+  try {
+    m.root = YAML::Load(source.text);
+  } catch (const YAML::Exception& e) {
+    fail_at(file, e.mark, "", "not valid YAML: " + e.msg);
+  }
+  if (!m.root || m.root.IsNull()) fail_at(file, YAML::Mark::null_mark(), "", "the template is empty");
+  check_map(file, m.root, "", "a template",
+            {{"name", false},
+             {"description", false},
+             {"parameters", false},
+             {"allocate", false},
+             {"vars", false},
+             {kHostScope, false},
+             {kContainerScope, false}});
+  if (YAML::Node name = find_key(m.root, "name")) {
+    if (!name.IsScalar() || name.Scalar() != source.name)
+      fail_at(file, name, "name",
+              fmt::format("the name must be the file's stem '{}', found {}", source.name, node_kind(name)));
+  }
+  if (YAML::Node d = find_key(m.root, "description"); d && !d.IsScalar() && !d.IsNull())
+    fail_at(file, d, "description", "expected text, found " + node_kind(d));
+  m.params = load_parameters(file, find_key(m.root, "parameters"));
+  m.allocations = load_allocations(file, find_key(m.root, "allocate"));
+  m.vars = load_vars(file, find_key(m.root, "vars"));
+  const char* scopes[2] = {kHostScope, kContainerScope};
+  for (int i = 0; i < 2; ++i) {
+    m.sections[i] = find_key(m.root, scopes[i]);
+    if (m.sections[i]) check_section(file, m.sections[i], scopes[i]);
+  }
+  return t;
+}
+
+Rendered Template::render(const RenderContext& ctx) const {
+  const Impl& m = *impl_;
+  Rendered out;
+  out.params = bind_parameters(m.params, ctx.config);
+  json roots = {{"params", out.params},
+                {"cni", ctx.cni.is_null() ? json::object() : ctx.cni},
+                {"prev", normalize_prev(ctx.prev)},
+                {"vars", json::object()},
+                {"alloc", json::object()}};
+  for (const Allocation& a : m.allocations) {
+    if (!ctx.allocator)
+      fail_at(m.file, a.mark, "allocate." + a.name,
+              "this template allocates a table but no allocator was given");
+    roots["alloc"][a.name] = ctx.allocator->table(a.name, a.low, a.high);
+  }
+  out.allocations = roots["alloc"];
+  EvalEnv env{roots, ctx.facts};
+  NodeRenderer renderer(m.file, env);
+  // In order, each into `vars` before the next renders: later variables may use earlier ones.
+  for (const Var& v : m.vars) {
+    roots["vars"][v.name] =
+        renderer.render(v.value, v.value.IsNull() ? v.mark : v.value.Mark(), "vars." + v.name);
+  }
+  const char* scopes[2] = {kHostScope, kContainerScope};
+  for (int i = 0; i < 2; ++i)
+    if (m.sections[i]) render_section(m.sections[i], scopes[i], renderer, roots, out.state);
+  return out;
+}
+
+}  // namespace topo

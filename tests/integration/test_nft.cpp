@@ -1,0 +1,297 @@
+// table inet topocni against the real kernel, in throwaway network namespaces (never the machine's own).
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nft/context.h"
+#include "nft/nat_table.h"
+#include "topo/error.h"
+#include "topo/netns.h"
+
+namespace {
+
+using topo::Action;
+using topo::Change;
+using topo::Family;
+using topo::IpAddress;
+using topo::IpPrefix;
+using topo::NatAction;
+using topo::NatEntry;
+
+// A named netns (`ip netns add`), entered for the object's lifetime and deleted by the destructor, also when
+// a CHECK or an exception fails the test.
+class TempNetns {
+ public:
+  TempNetns() : name_("topo-nft-" + std::to_string(getpid()) + "-" + std::to_string(counter_++)) {
+    REQUIRE(std::system(("ip netns add " + name_).c_str()) == 0);
+    guard_ = std::make_unique<topo::NetnsGuard>("/run/netns/" + name_);
+  }
+  ~TempNetns() {
+    guard_.reset();  // leave before deleting
+    std::system(("ip netns del " + name_ + " 2>/dev/null").c_str());
+  }
+
+ private:
+  static inline std::atomic<int> counter_{0};
+  std::string name_;
+  std::unique_ptr<topo::NetnsGuard> guard_;
+};
+
+// nft commands for the test's own setup and checks (foreign tables, full listings), in the current netns.
+std::string nft(const std::string& script) {
+  topo::nft::Context ctx;
+  return ctx.run(script, "test nft");
+}
+
+bool our_table_exists() { return nft("list tables").find("table inet topocni") != std::string::npos; }
+
+NatEntry entry(Family f, NatAction a, const std::string& owner) {
+  NatEntry e;
+  e.scope = "host";
+  e.family = f;
+  e.action = a;
+  e.owner = owner;
+  return e;
+}
+
+Change change(Action a, const NatEntry& e) { return Change{a, e, std::nullopt}; }
+
+std::vector<Change> all(Action a, const std::vector<NatEntry>& entries) {
+  std::vector<Change> out;
+  for (const auto& e : entries) out.push_back(change(a, e));
+  return out;
+}
+
+std::vector<NatEntry> sorted(std::vector<NatEntry> v) {
+  std::sort(v.begin(), v.end(), [](const NatEntry& a, const NatEntry& b) { return a.key() < b.key(); });
+  return v;
+}
+
+std::vector<NatEntry> observe(std::set<std::string> owners) {
+  return sorted(topo::nft::observe("host", owners));
+}
+
+// Every form rule_text() writes, for one family.
+std::vector<NatEntry> every_form(Family f, const std::string& owner) {
+  const bool v4 = f == Family::V4;
+  auto pfx = [](const char* s) { return *IpPrefix::parse(s); };
+  auto addr = [](const char* s) { return *IpAddress::parse(s); };
+  std::vector<NatEntry> out;
+
+  NatEntry bare = entry(f, NatAction::Masquerade, owner);  // nfproto only
+  out.push_back(bare);
+
+  NatEntry ifs = entry(f, NatAction::Masquerade, owner);  // nfproto + interfaces
+  ifs.iif = "veth-a";
+  ifs.oif = "eth0";
+  ifs.oif_not = true;
+  out.push_back(ifs);
+
+  NatEntry prefixes = entry(f, NatAction::Masquerade, owner);
+  prefixes.saddr = v4 ? pfx("10.1.0.0/16") : pfx("fd00:1::/64");
+  prefixes.daddr = v4 ? pfx("10.1.0.0/16") : pfx("fd00:1::/64");
+  prefixes.daddr_not = true;
+  prefixes.iif = "veth-b";
+  prefixes.iif_not = true;
+  out.push_back(prefixes);
+
+  NatEntry everything = entry(f, NatAction::Masquerade, owner);
+  everything.saddr = v4 ? pfx("0.0.0.0/0") : pfx("::/0");
+  everything.saddr_not = true;
+  out.push_back(everything);
+
+  NatEntry snat = entry(f, NatAction::Snat, owner);
+  snat.saddr = v4 ? pfx("10.2.0.7/32") : pfx("fd00:2::7/128");
+  snat.oif = "eth0";
+  snat.to = v4 ? addr("192.0.2.1") : addr("2001:db8::1");
+  out.push_back(snat);
+
+  NatEntry snat_only = entry(f, NatAction::Snat, owner);
+  snat_only.to = v4 ? addr("192.0.2.2") : addr("2001:db8::2");
+  out.push_back(snat_only);
+
+  NatEntry dnat = entry(f, NatAction::Dnat, owner);
+  dnat.daddr = v4 ? pfx("192.0.2.10") : pfx("2001:db8::10");
+  dnat.iif = "eth0";
+  dnat.saddr = v4 ? pfx("198.51.100.0/24") : pfx("2001:db8:100::/48");
+  dnat.saddr_not = true;
+  dnat.to = v4 ? addr("10.2.0.10") : addr("fd00:2::10");
+  out.push_back(dnat);
+  return out;
+}
+
+void install_foreign_tables() {
+  nft(R"(add table ip kube
+add chain ip kube pre { type nat hook prerouting priority dstnat; }
+add rule ip kube pre ip daddr 10.96.0.1 tcp dport 443 dnat to 10.0.0.9:6443
+add table inet filter
+add chain inet filter forward { type filter hook forward priority filter; }
+add rule inet filter forward ct state established accept
+)");
+}
+
+// One table per nft run: nft 1.0.6 fills its cache for the first listed table only, so a second `list table`
+// in the same input fails with ENOENT.
+std::string foreign_tables() { return nft("list table ip kube") + nft("list table inet filter"); }
+
+}  // namespace
+
+TEST_CASE("every form round-trips through the kernel, V4 and V6, and DEL leaves no table") {
+  TempNetns ns;
+  const std::string initial = nft("list ruleset");
+  CHECK(topo::nft::observe("host", {"o1"}).empty());  // no table is no rules, not an error
+
+  std::vector<NatEntry> entries = every_form(Family::V4, "o1");
+  for (auto& e : every_form(Family::V6, "o1")) entries.push_back(e);
+  topo::nft::apply(all(Action::Create, entries));
+
+  CHECK(observe({"o1"}) == sorted(entries));
+  CHECK(observe({"o2"}).empty());
+
+  topo::nft::apply(all(Action::Delete, entries));
+  CHECK(observe({"o1"}).empty());
+  CHECK_FALSE(our_table_exists());
+  CHECK(nft("list ruleset") == initial);
+}
+
+TEST_CASE("two owners coexist; deleting one's rules leaves the other's and no empty chain") {
+  TempNetns ns;
+  NatEntry a_masq = entry(Family::V4, NatAction::Masquerade, "a");
+  a_masq.saddr = IpPrefix::parse("10.0.0.0/24");
+  NatEntry a_dnat = entry(Family::V4, NatAction::Dnat, "a");
+  a_dnat.daddr = IpPrefix::parse("192.0.2.1");
+  a_dnat.to = IpAddress::parse("10.0.0.2");
+  NatEntry b_masq = entry(Family::V6, NatAction::Masquerade, "b");
+  b_masq.saddr = IpPrefix::parse("fd00::/64");
+
+  topo::nft::apply({change(Action::Create, a_masq), change(Action::Create, a_dnat)});
+  topo::nft::apply({change(Action::Create, b_masq)});
+  CHECK(observe({"a"}) == sorted({a_masq, a_dnat}));
+  CHECK(observe({"b"}) == std::vector<NatEntry>{b_masq});
+  CHECK(observe({"a", "b"}).size() == 3);
+
+  topo::nft::apply({change(Action::Delete, a_masq), change(Action::Delete, a_dnat)});
+  CHECK(observe({"a"}).empty());
+  CHECK(observe({"b"}) == std::vector<NatEntry>{b_masq});
+  // a's dnat was the only rule in prerouting: the chain goes with it.
+  const std::string table = nft("list table inet topocni");
+  CHECK(table.find("chain prerouting") == std::string::npos);
+  CHECK(table.find("chain postrouting") != std::string::npos);
+
+  topo::nft::apply({change(Action::Delete, b_masq)});
+  CHECK_FALSE(our_table_exists());
+}
+
+TEST_CASE("replace swaps one rule for another in one transaction") {
+  TempNetns ns;
+  NatEntry before = entry(Family::V4, NatAction::Snat, "o1");
+  before.saddr = IpPrefix::parse("10.0.0.0/24");
+  before.to = IpAddress::parse("192.0.2.1");
+  NatEntry after = before;
+  after.to = IpAddress::parse("192.0.2.2");
+
+  topo::nft::apply({change(Action::Create, before)});
+  topo::nft::apply({Change{Action::Replace, after, before}});
+  CHECK(observe({"o1"}) == std::vector<NatEntry>{after});
+}
+
+TEST_CASE("deletes are idempotent: a rule already gone is not an error") {
+  TempNetns ns;
+  NatEntry e = entry(Family::V4, NatAction::Masquerade, "o1");
+  topo::nft::apply({change(Action::Delete, e)});  // no table at all
+  CHECK_FALSE(our_table_exists());
+  topo::nft::apply({change(Action::Create, e)});
+  topo::nft::apply({change(Action::Delete, e)});
+  topo::nft::apply({change(Action::Delete, e)});
+  CHECK_FALSE(our_table_exists());
+}
+
+TEST_CASE("identical rules pair up with identical deletes one by one") {
+  TempNetns ns;
+  NatEntry e = entry(Family::V4, NatAction::Masquerade, "o1");
+  topo::nft::apply({change(Action::Create, e), change(Action::Create, e)});
+  CHECK(observe({"o1"}).size() == 2);
+  topo::nft::apply({change(Action::Delete, e)});
+  CHECK(observe({"o1"}) == std::vector<NatEntry>{e});
+  topo::nft::apply({change(Action::Delete, e)});
+  CHECK_FALSE(our_table_exists());
+}
+
+TEST_CASE("foreign tables survive every operation") {
+  TempNetns ns;
+  install_foreign_tables();
+  const std::string before = foreign_tables();
+
+  std::vector<NatEntry> entries = every_form(Family::V4, "o1");
+  topo::nft::apply(all(Action::Create, entries));
+  CHECK(foreign_tables() == before);
+  CHECK(observe({"o1"}) == sorted(entries));
+  topo::nft::apply({Change{Action::Replace, entries[1], entries[0]}});
+  CHECK(foreign_tables() == before);
+  topo::nft::apply(all(Action::Delete, observe({"o1"})));
+  CHECK_FALSE(our_table_exists());
+  CHECK(foreign_tables() == before);
+}
+
+TEST_CASE("a failing transaction changes nothing and carries nft's message") {
+  TempNetns ns;
+  NatEntry kept = entry(Family::V4, NatAction::Masquerade, "o1");
+  kept.saddr = IpPrefix::parse("10.0.0.0/24");
+  topo::nft::apply({change(Action::Create, kept)});
+  const std::string before = nft("list ruleset");
+
+  NatEntry good = entry(Family::V4, NatAction::Masquerade, "o2");
+  NatEntry long_name = entry(Family::V4, NatAction::Masquerade, "o2");
+  long_name.oif = "0123456789abcdefg";  // IFNAMSIZ is 16 with the NUL
+  std::string what;
+  try {
+    topo::nft::apply(
+        {change(Action::Delete, kept), change(Action::Create, good), change(Action::Create, long_name)});
+  } catch (const topo::SystemError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("exceeds maximum length") != std::string::npos);
+  CHECK(nft("list ruleset") == before);
+
+  NatEntry bad_target = entry(Family::V4, NatAction::Dnat, "o2");
+  bad_target.to = IpAddress::parse("fd00::1");  // an IPv6 target for an ip dnat
+  what.clear();
+  try {
+    topo::nft::apply({change(Action::Delete, kept), change(Action::Create, bad_target)});
+  } catch (const topo::SystemError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("Error:") != std::string::npos);
+  CHECK(what.find("dnat ip to fd00::1") != std::string::npos);  // nft quotes the offending command
+  CHECK(nft("list ruleset") == before);
+  CHECK(observe({"o1"}) == std::vector<NatEntry>{kept});
+}
+
+TEST_CASE("a rule with our comment that is not ours in shape is reported undecodable and can be deleted") {
+  TempNetns ns;
+  nft(R"(add table inet topocni
+add chain inet topocni postrouting { type nat hook postrouting priority srcnat; }
+add rule inet topocni postrouting tcp dport 80 masquerade comment "topocni:o1"
+add rule inet topocni postrouting masquerade comment "topocni:o1"
+)");
+  std::vector<NatEntry> seen = observe({"o1"});
+  REQUIRE(seen.size() == 2);
+  for (const NatEntry& e : seen) {
+    CHECK(e.iif.starts_with("?"));
+    CHECK(e.owner == "o1");
+    CHECK(e.scope == "host");
+  }
+  NatEntry v4 = entry(Family::V4, NatAction::Masquerade, "o1");
+  CHECK(seen[0] != v4);  // a family-less masquerade never passes for the V4 one
+  CHECK(seen[1] != v4);
+
+  topo::nft::apply(all(Action::Delete, seen));
+  CHECK_FALSE(our_table_exists());
+}

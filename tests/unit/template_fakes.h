@@ -1,0 +1,33 @@
+// Stand-ins for the kernel-backed HostFacts and Allocator, shared by the template tests.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "topo/error.h"
+#include "topo/template/template.h"
+
+namespace topo::test {
+
+class FakeFacts : public HostFacts {
+ public:
+  std::map<std::string, std::vector<std::string>> addrs;
+  std::vector<std::string> addresses(const std::string& ifname) override {
+    auto it = addrs.find(ifname);
+    if (it == addrs.end()) throw ConflictError("host interface " + ifname + " does not exist");
+    return it->second;
+  }
+};
+
+class FakeAllocator : public Allocator {
+ public:
+  uint32_t next{10007};
+  std::vector<std::string> calls;  // "name:low-high"
+  uint32_t table(const std::string& name, uint32_t low, uint32_t high) override {
+    calls.push_back(name + ":" + std::to_string(low) + "-" + std::to_string(high));
+    return next;
+  }
+};
+
+}  // namespace topo::test

@@ -1,0 +1,268 @@
+// The expression language: parsing, evaluation and every function, table-driven.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "template/expression.h"
+#include "template/functions.h"
+#include "template_fakes.h"
+
+using nlohmann::json;
+using namespace topo::tmpl;
+
+namespace {
+
+json roots() {
+  return {
+      {"params",
+       {{"ifname", "eth0"},
+        {"n", 3},
+        {"on", true},
+        {"off", false},
+        {"none", nullptr},
+        {"list", {"a", "b", "c"}}}},
+      {"prev",
+       {{"ips", {{{"address", "10.10.20.50/24"}, {"family", 4}}, {{"address", "fd00::5/64"}, {"family", 6}}}},
+        {"routes",
+         {{{"dst", "0.0.0.0/0"}, {"gw", "10.10.20.1"}},
+          {{"dst", "10.96.0.0/12"}, {"gw", nullptr}},
+          {{"dst", "::/0"}, {"gw", nullptr}}}}}},
+      {"vars", {{"x", "X"}}},
+      {"cni", {{"attachment", "abc"}}},
+      {"alloc", {{"table", 10007}}}};
+}
+
+json eval(const std::string& text) {
+  json r = roots();
+  topo::test::FakeFacts facts;
+  facts.addrs["eth0"] = {"192.168.1.10/24", "fe80::1/64", "2001:db8::10/64"};
+  EvalEnv env{r, &facts};
+  return evaluate(*parse_expression(text), env);
+}
+
+std::string eval_error(const std::string& text) {
+  try {
+    eval(text);
+  } catch (const ExprError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("expressions evaluate") {
+  struct Case {
+    const char* expr;
+    json want;
+  };
+  const std::vector<Case> cases = {
+      // literals
+      {"'single'", "single"},
+      {"\"double\"", "double"},
+      {"'it\\'s'", "it's"},
+      {"42", 42},
+      {"-1", -1},
+      {"true", true},
+      {"false", false},
+      {"null", nullptr},
+      {"[1, 'a', [true]]", json::array({1, "a", json::array({true})})},
+      {"[]", json::array()},
+      // paths
+      {"params.ifname", "eth0"},
+      {"params.list[1]", "b"},
+      {"params['ifname']", "eth0"},
+      {"prev.ips[0].address", "10.10.20.50/24"},
+      {"prev.ips[1].family", 6},
+      {"params[\"list\"][0]", "a"},
+      // logic, comparison, precedence
+      {"params.on and params.off", false},
+      {"params.on or params.off", true},
+      {"not params.off", true},
+      {"not not params.on", true},
+      {"params.n == 3", true},
+      {"params.n != 3", false},
+      {"params.ifname == 'eth0' and params.n == 3", true},
+      {"not params.n == 4", true},                        // not binds looser than ==
+      {"params.off or params.on and params.off", false},  // and binds tighter than or
+      {"(params.off or params.on) and params.on", true},
+      {"params.none == null", true},
+      {"params.off and params.none.x", false},  // short-circuit: the right side is never read
+      // pipes and calls are the same
+      {"params.list | join('-')", "a-b-c"},
+      {"join(params.list, '-')", "a-b-c"},
+      {"params.list | first | upper", "A"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.expr);
+    CHECK(eval(c.expr) == c.want);
+  }
+}
+
+TEST_CASE("syntax errors name what was expected and what was found") {
+  struct Case {
+    const char* expr;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"", "expected a value (a name, string, integer, list or '('), found the end of the expression"},
+      {"params.", "expected a field name after '.', found the end of the expression"},
+      {"params.x ==",
+       "expected a value (a name, string, integer, list or '('), found the end of the expression"},
+      {"(true", "expected ')', found the end of the expression"},
+      {"[1, 2", "expected ']', found the end of the expression"},
+      {"'open", "unterminated string"},
+      {"a b", "expected an operator or the end of the expression, found 'b'"},
+      {"1 == 1 == 1", "expected no second comparison (use 'and'), found '=='"},
+      {"x | 3", "expected a function name after '|', found '3'"},
+      {"x ; y", "unexpected character ';'"},
+      {"and", "expected a value, found 'and'"},
+      {"nope(1)", "unknown function 'nope'; the functions are: address, default, family"},
+      {"x | hash", "hash takes 2 argument(s) (the piped value counts as the first), found 1"},
+      {"first(x, y)", "first takes 1 argument(s)"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.expr);
+    std::string got;
+    try {
+      parse_expression(c.expr);
+    } catch (const ExprError& e) {
+      got = e.what();
+    }
+    CHECK(got.find(c.message) == 0);
+  }
+}
+
+TEST_CASE("evaluation errors name the path") {
+  CHECK(eval_error("params.nope") == "params has no field 'nope' (it has: ifname, list, n, none, off, on)");
+  CHECK(eval_error("prev.ips[3]") == "prev.ips[3] does not exist: prev.ips has 2 item(s)");
+  CHECK(eval_error("params.n.x") == "params.n is 3 (int), not an object: it has no field 'x'");
+  CHECK(eval_error("params.ifname[0]") ==
+        "params.ifname is 'eth0' (string), not a list: it cannot be indexed by 0");
+  CHECK(eval_error("params.list[true]") ==
+        "an index into params.list must be an int or a string, found true (bool)");
+  CHECK(eval_error("item") == "'item' is only defined in a list item that has a loop:");
+  CHECK(eval_error("env.HOME") ==
+        "unknown name 'env'; an expression starts from params, cni, prev, vars, alloc, item or index");
+}
+
+TEST_CASE("functions") {
+  struct Case {
+    const char* expr;
+    json want;
+  };
+  const std::vector<Case> cases = {
+      {"'10.10.20.50/24' | address", "10.10.20.50"},
+      {"'10.10.20.50' | address", "10.10.20.50"},
+      {"prev.ips[0] | address", "10.10.20.50"},                         // objects by their address field
+      {"prev.ips | address", json::array({"10.10.20.50", "fd00::5"})},  // lists element by element
+      {"'10.10.20.50/24' | prefix_len", 24},
+      {"'10.10.20.50' | prefix_len", 32},
+      {"'10.10.20.50/24' | network", "10.10.20.0/24"},
+      {"'fd00::5/64' | network", "fd00::/64"},
+      {"'10.10.20.50/24' | host", "10.10.20.50/32"},
+      {"'fd00::5' | host", "fd00::5/128"},
+      {"'10.10.20.50/24' | family", 4},
+      {"'fd00::5/64' | family", 6},
+      {"prev.ips | ipv4 | length", 1},
+      {"prev.ips | ipv6 | first | address", "fd00::5"},
+      {"['10.0.0.1', 'fd00::1', '10.0.0.2/8'] | ipv4", json::array({"10.0.0.1", "10.0.0.2/8"})},
+      {"prev.routes | ipv4 | map('dst')", json::array({"0.0.0.0/0", "10.96.0.0/12"})},
+      {"params.list | first", "a"},
+      {"params.list | last", "c"},
+      {"[] | first", nullptr},
+      {"[] | last", nullptr},
+      {"params.list | length", 3},
+      {"'abcd' | length", 4},
+      {"prev | length", 2},
+      {"[1, 'x'] | join(', ')", "1, x"},
+      {"prev.ips | map('family')", json::array({4, 6})},
+      // FNV-1a 64 of "" is the offset basis; of "a" is af63dc4c8601ec8c (published test vectors).
+      {"'' | hash(16)", "cbf29ce484222325"},
+      {"'a' | hash(16)", "af63dc4c8601ec8c"},
+      {"'a' | hash(11)", "af63dc4c860"},
+      {"params.none | default('x')", "x"},
+      {"params.n | default(7)", 3},
+      {"'0.0.0.0/0' | is_default", true},
+      {"'::/0' | is_default", true},
+      {"'default' | is_default", true},
+      {"'10.0.0.0/8' | is_default", false},
+      {"prev.routes | non_default | map('dst')", json::array({"10.96.0.0/12"})},
+      {"['0.0.0.0/0', '10.1.0.0/16'] | non_default", json::array({"10.1.0.0/16"})},
+      {"params.ifname | host_addresses", json::array({"192.168.1.10/24", "fe80::1/64", "2001:db8::10/64"})},
+      {"host_addresses('eth0') | ipv4 | first | address", "192.168.1.10"},
+      {"'EtH0' | lower", "eth0"},
+      {"'eth0' | upper", "ETH0"},
+      {"['a', 'B'] | upper", json::array({"A", "B"})},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.expr);
+    CHECK(eval(c.expr) == c.want);
+  }
+  // Every function in the table has at least one case above.
+  for (auto name : function_names()) {
+    CAPTURE(name);
+    bool used = false;
+    for (const auto& c : cases)
+      used = used || std::string(c.expr).find(std::string(name)) != std::string::npos;
+    CHECK(used);
+  }
+}
+
+TEST_CASE("functions reject wrong argument types") {
+  CHECK(eval_error("3 | address") ==
+        "address: expected an IP address or CIDR string (or an object with an address or dst field), found 3 "
+        "(int)");
+  CHECK(eval_error("'nope' | network") == "network: 'nope' is not an IP address or CIDR");
+  CHECK(eval_error("'10.0.0.1' | ipv4") == "ipv4: expected a list, found '10.0.0.1' (string)");
+  CHECK(eval_error("['x'] | ipv6") == "ipv6: 'x' is not an IP address or CIDR");
+  CHECK(eval_error("'a' | first") == "first: expected a list, found 'a' (string)");
+  CHECK(eval_error("3 | length") == "length: expected a list, object or string, found 3 (int)");
+  CHECK(eval_error("[null] | join(',')") == "join: expected a list of strings or ints, found null");
+  CHECK(eval_error("prev.ips | map('nope')") == "map: an element has no field 'nope'");
+  CHECK(eval_error("'a' | hash(17)") == "hash (length): expected an int from 1 to 16, found 17 (int)");
+  CHECK(eval_error("3 | hash(4)") == "hash: expected a string, found 3 (int)");
+  CHECK(eval_error("3 | lower") == "lower: expected a string, found 3 (int)");
+  CHECK(eval_error("[3] | non_default") ==
+        "non_default: expected an IP address or CIDR string (or an object with an address or dst field), "
+        "found 3 "
+        "(int)");
+  CHECK_THROWS_AS(eval("'eth9' | host_addresses"), topo::ConflictError);
+}
+
+TEST_CASE("truthiness follows Ansible") {
+  for (const char* falsy : {"null", "false", "0", "''", "[]", "params.none | default([])"}) {
+    CAPTURE(falsy);
+    CHECK_FALSE(truthy(eval(falsy)));
+  }
+  for (const char* t : {"true", "1", "'x'", "[0]", "prev"}) {
+    CAPTURE(t);
+    CHECK(truthy(eval(t)));
+  }
+}
+
+TEST_CASE("interpolation: one expression keeps its type, anything else is a string") {
+  json r = roots();
+  EvalEnv env{r, nullptr};
+  auto render = [&](const std::string& s) { return render_interpolation(parse_interpolation(s), env); };
+  CHECK(render("${ params.n }") == 3);
+  CHECK(render("${params.list}") == json::array({"a", "b", "c"}));
+  CHECK(render("${ params.on }") == true);
+  CHECK(render("${ params.none }") == nullptr);
+  CHECK(render("${ prev.ips[0] }") == roots()["prev"]["ips"][0]);
+  CHECK(render("n=${ params.n }") == "n=3");
+  CHECK(render("${ params.n }${ params.n }") == "33");
+  CHECK(render("${ params.on } ") == "true ");
+  CHECK(render("veth${ vars.x }-${ 'a}b' }") == "vethX-a}b");  // a '}' inside a string does not close
+  CHECK(render("plain") == "plain");
+  CHECK(render("cost: $${ not an expression }") == "cost: ${ not an expression }");
+  CHECK_THROWS_WITH_AS(
+      render("x${ params.none }"),
+      "cannot put null into a string; only strings, ints and bools can be (use default(...) for "
+      "null, or join(...) for a list)",
+      ExprError);
+  CHECK_THROWS_WITH_AS(render("x${ params.list }"), doctest::Contains("cannot put a list of 3 into a string"),
+                       ExprError);
+  CHECK_THROWS_WITH_AS(parse_interpolation("x${ params.n"), "'${' without a closing '}'", ExprError);
+}

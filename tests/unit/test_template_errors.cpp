@@ -1,0 +1,280 @@
+// Every kind of template and config error, with its exact file:line:column and path.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "template_fakes.h"
+#include "topo/error.h"
+#include "topo/template/template.h"
+
+using nlohmann::json;
+using namespace topo;
+
+namespace {
+
+struct Where {
+  std::string file;
+  int line, column;
+  std::string path, message;
+};
+
+// Loads and renders; returns where the error was, or an empty file name when there was none.
+Where error_of(const std::string& yaml, json config = json::object(), json prev = nullptr) {
+  test::FakeFacts facts;
+  facts.addrs["eth0"] = {"192.168.1.10/24"};
+  test::FakeAllocator alloc;
+  try {
+    Template t = Template::load({"t", "t.yaml", yaml});
+    t.render({config, {{"ifname", "eth0"}, {"attachment", "a"}}, prev, &facts, &alloc});
+  } catch (const SpecError& e) {
+    return {e.file, e.line, e.column, e.path, e.message};
+  }
+  return {};
+}
+
+void check(const Where& got, const Where& want) {
+  CHECK(got.file == want.file);
+  CHECK(got.line == want.line);
+  CHECK(got.column == want.column);
+  CHECK(got.path == want.path);
+  CHECK(got.message == want.message);
+}
+
+}  // namespace
+
+TEST_CASE("structure errors at load") {
+  check(error_of("host: [\n"), {"t.yaml", 2, 1, "", "not valid YAML: end of sequence flow not found"});
+  check(error_of(""), {"t.yaml", 0, 0, "", "the template is empty"});
+  check(error_of("nmae: t\n"), {"t.yaml", 1, 1, "nmae",
+                                "unknown key 'nmae' in a template; expected one of: name, description, "
+                                "parameters, allocate, vars, host, "
+                                "container"});
+  check(error_of("name: other\n"),
+        {"t.yaml", 1, 7, "name", "the name must be the file's stem 't', found the scalar 'other'"});
+  check(
+      error_of("host:\n  routes:\n    - {dst: 10.0.0.0/8, dev: eth0}\n    - {dst: 10.0.0.0/8, deev: eth0}\n"),
+      {"t.yaml", 4, 25, "host.routes[1].deev",
+       "unknown key 'deev' in a route; expected one of: dst, via, dev, table, metric, tos, src, scope, type, "
+       "onlink, takeover, loop, when"});
+  check(error_of("host:\n  routes:\n    - dev: eth0\n"),
+        {"t.yaml", 3, 7, "host.routes[0].dst", "a route needs the key 'dst'"});
+  check(error_of("host:\n  rules:\n    - {priority: 1, table: 5, table: 6}\n"),
+        {"t.yaml", 3, 31, "host.rules[0].table", "duplicate key 'table'"});
+  check(error_of("host:\n  routes: {dst: x}\n"),
+        {"t.yaml", 2, 11, "host.routes", "expected a list of routes, found a map"});
+  check(error_of("host:\n  routes:\n    - {dst: [1, 2]}\n"),
+        {"t.yaml", 3, 13, "host.routes[0].dst", "expected a single value, found a list"});
+  check(error_of("host:\n  links:\n    - {name: a, peer: b}\n"),
+        {"t.yaml", 3, 23, "host.links[0].peer", "expected a veth peer (a map), found the scalar 'b'"});
+  check(error_of("host:\n  nat:\n    - {action: masquerade, iif: {nott: x}}\n"),
+        {"t.yaml", 3, 34, "host.nat[0].iif.nott",
+         "unknown key 'nott' in a negated match; expected one of: not"});
+  check(error_of("pod:\n  routes: []\n"),
+        {"t.yaml", 1, 1, "pod",
+         "unknown key 'pod' in a template; expected one of: name, description, "
+         "parameters, allocate, vars, host, container"});
+}
+
+TEST_CASE("expression errors at load: syntax and unknown functions") {
+  check(error_of("vars:\n  a: \"x${ params.a | nope }\"\n"),
+        {"t.yaml", 2, 6, "vars.a",
+         "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, default, "
+         "family, first, "
+         "hash, host, host_addresses, ipv4, ipv6, is_default, join, last, length, lower, map, network, "
+         "non_default, prefix_len, upper"});
+  check(
+      error_of("host:\n  routes:\n    - {loop: 'a ||', dst: x}\n"),
+      {"t.yaml", 3, 14, "host.routes[0].loop", "in \"a ||\": expected a function name after '|', found '|'"});
+  check(error_of("host:\n  sysctls:\n    - {name: \"${ 'x' \", value: 1}\n"),
+        {"t.yaml", 3, 14, "host.sysctls[0].name", "in \"${ 'x' \": '${' without a closing '}'"});
+}
+
+TEST_CASE("parameter declaration errors") {
+  check(error_of("parameters:\n  a: {type: strng}\n"),
+        {"t.yaml", 2, 13, "parameters.a.type",
+         "unknown type 'strng'; expected one of string, bool, int, ip, cidr, ifname, list, cidrs"});
+  check(error_of("parameters:\n  a: {required: true}\n"),
+        {"t.yaml", 2, 6, "parameters.a.type", "a parameter declaration needs the key 'type'"});
+  check(error_of("parameters:\n  a: {type: int, default: x}\n"),
+        {"t.yaml", 2, 27, "parameters.a.default", "not a valid int: expected an int, found 'x' (string)"});
+  check(error_of("parameters:\n  a: {type: int, default: 0, min: 1}\n"),
+        {"t.yaml", 2, 27, "parameters.a.default", "not a valid int: 0 is below the minimum 1"});
+  check(error_of("parameters:\n  a: {type: ifname, required: true, default: eth0}\n"),
+        {"t.yaml", 2, 46, "parameters.a.default", "a required parameter cannot have a default"});
+  check(error_of("parameters:\n  a: {type: string, min: 1}\n"),
+        {"t.yaml", 2, 6, "parameters.a", "min and max apply to int parameters only"});
+  check(error_of("parameters:\n  a-b: {type: string}\n"),
+        {"t.yaml", 2, 3, "parameters.a-b",
+         "a parameter name must be letters, digits and '_' (it is used as params.NAME)"});
+}
+
+TEST_CASE("parameter values: path config.<key> in <network config>") {
+  const char* yaml = R"(
+parameters:
+  dev: {type: ifname, required: true}
+  prio: {type: int, default: 5, min: 1, max: 32765}
+  masq: {type: bool, default: false}
+  net: {type: cidr, default: 10.0.0.0/8}
+  gw: {type: ip, default: 10.0.0.1}
+  nets: {type: cidrs, default: []}
+)";
+  check(error_of(yaml),
+        {"<network config>", 0, 0, "config.dev", "the template needs the parameter 'dev' (ifname)"});
+  check(error_of(yaml, {{"dev", "a-very-long-interface"}}),
+        {"<network config>", 0, 0, "config.dev",
+         "parameter 'dev' (ifname): 'a-very-long-interface' is 21 characters long; interface names have at "
+         "most 15"});
+  check(error_of(yaml, {{"dev", "a/b"}}), {"<network config>", 0, 0, "config.dev",
+                                           "parameter 'dev' (ifname): 'a/b' contains '/'; interface names "
+                                           "cannot contain '/', ':' or whitespace"});
+  check(error_of(yaml, {{"dev", ".."}}), {"<network config>", 0, 0, "config.dev",
+                                          "parameter 'dev' (ifname): '..' is not a legal interface name"});
+  check(
+      error_of(yaml, {{"dev", "eth0"}, {"prio", 40000}}),
+      {"<network config>", 0, 0, "config.prio", "parameter 'prio' (int): 40000 is above the maximum 32765"});
+  check(error_of(yaml, {{"dev", "eth0"}, {"prio", "5"}}),
+        {"<network config>", 0, 0, "config.prio",
+         "parameter 'prio' (int): expected an int, found '5' (string)"});
+  check(error_of(yaml, {{"dev", "eth0"}, {"masq", "yes"}}),
+        {"<network config>", 0, 0, "config.masq",
+         "parameter 'masq' (bool): expected true or false, found 'yes' (string)"});
+  check(error_of(yaml, {{"dev", "eth0"}, {"net", "10.0.0.0/33"}}),
+        {"<network config>", 0, 0, "config.net",
+         "parameter 'net' (cidr): expected a CIDR such as 10.0.0.0/24, found '10.0.0.0/33' (string)"});
+  check(error_of(yaml, {{"dev", "eth0"}, {"gw", "10.0.0.1/8"}}),
+        {"<network config>", 0, 0, "config.gw",
+         "parameter 'gw' (ip): expected an IP address, found '10.0.0.1/8' (string)"});
+  check(error_of(yaml, {{"dev", "eth0"}, {"nets", {"10.0.0.0/8", "x"}}}),
+        {"<network config>", 0, 0, "config.nets",
+         "parameter 'nets' (cidrs): item 1: expected a CIDR, found 'x' (string)"});
+  // CNI's own keys (and unknown ones) are not parameters and are ignored.
+  CHECK(error_of(
+            yaml,
+            {{"dev", "eth0"}, {"cniVersion", "1.0.0"}, {"type", "topocni"}, {"prevResult", {}}, {"typo", 1}})
+            .file.empty());
+}
+
+TEST_CASE("reference errors at render") {
+  check(error_of("host:\n  sysctls:\n    - {name: net.x, value: \"${ params.nope }\"}\n"),
+        {"t.yaml", 3, 28, "host.sysctls[0].value",
+         "in \"${ params.nope }\": params has no field 'nope' (it has: nothing)"});
+  json prev = {{"ips", {{{"address", "10.0.0.2/24"}}, {{"address", "10.0.0.3/24"}}}}};
+  check(error_of("host:\n  routes:\n    - dst: \"${ prev.ips[3].address }\"\n      dev: eth0\n", {}, prev),
+        {"t.yaml", 3, 12, "host.routes[0].dst",
+         "in \"${ prev.ips[3].address }\": prev.ips[3] does not exist: prev.ips has 2 item(s)"});
+  check(error_of("vars:\n  a: ${ vars.b }\n  b: 1\n"),
+        {"t.yaml", 2, 6, "vars.a", "in \"${ vars.b }\": vars has no field 'b' (it has: nothing)"});
+  check(
+      error_of("vars:\n  a: ${ item }\n"),
+      {"t.yaml", 2, 6, "vars.a", "in \"${ item }\": 'item' is only defined in a list item that has a loop:"});
+  check(error_of("vars:\n  a: ${ 3 | address }\n"),
+        {"t.yaml", 2, 6, "vars.a",
+         "in \"${ 3 | address }\": address: expected an IP address or CIDR string (or an object with an "
+         "address or "
+         "dst field), found 3 (int)"});
+  check(error_of("host:\n  routes:\n    - {loop: \"${ 3 }\", dst: x}\n"),
+        {"t.yaml", 3, 14, "host.routes[0].loop", "expected a list to loop over, found 3 (int)"});
+}
+
+TEST_CASE("value errors after rendering") {
+  json prev = {{"ips", {{{"address", "10.0.0.2/24"}}, {{"address", "10.0.0.3/24"}}}}};
+  struct Case {
+    const char* yaml;
+    Where want;
+  };
+  const std::vector<Case> cases = {
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/33, dev: eth0}\n",
+       {"t.yaml", 3, 13, "host.routes[0].dst",
+        "expected a CIDR (\"10.0.0.0/24\", \"fd00::/64\") or an IP address, found '10.0.0.0/33' (string)"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.1/8, dev: eth0}\n",
+       {"t.yaml", 3, 13, "host.routes[0].dst",
+        "10.0.0.1/8 has host bits set; the kernel refuses it as a route destination (network() gives "
+        "10.0.0.0/8)"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8, via: 'fd00::1'}\n",
+       {"t.yaml", 3, 30, "host.routes[0].via", "gateway fd00::1 is ipv6 but dst 10.0.0.0/8 is ipv4"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8}\n",
+       {"t.yaml", 3, 7, "host.routes[0].dev", "a unicast or local route needs a dev or a via"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8, dev: eth0, table: 0}\n",
+       {"t.yaml", 3, 43, "host.routes[0].table",
+        "expected a routing table: main, local or an int from 1 to 4294967295, found 0 (int)"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8, dev: eth0, scope: global}\n",
+       {"t.yaml", 3, 43, "host.routes[0].scope",
+        "expected one of universe, link, host, found 'global' (string)"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8, dev: eth0, metric: -1}\n",
+       {"t.yaml", 3, 44, "host.routes[0].metric", "expected an int from 0 to 4294967295, found -1"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8, dev: \"${ cni.ifname }-with-a-long-suffix\"}\n",
+       {"t.yaml", 3, 30, "host.routes[0].dev",
+        "'eth0-with-a-long-suffix' is 23 characters long; interface names have at most 15"}},
+      {"host:\n  routes:\n    - {dst: 10.0.0.0/8, type: blackhole, via: 10.0.0.1}\n",
+       {"t.yaml", 3, 47, "host.routes[0].via",
+        "a blackhole, unreachable, prohibit or throw route has no gateway"}},
+      {"host:\n  rules:\n    - {priority: 1, from: 10.0.0.0/8, family: ipv6, table: 5}\n",
+       {"t.yaml", 3, 27, "host.rules[0].from", "10.0.0.0/8 is ipv4 but the rule is ipv6"}},
+      {"host:\n  rules:\n    - {priority: 1, fwmark: 0x10/, table: 5}\n",
+       {"t.yaml", 3, 29, "host.rules[0].fwmark",
+        "expected a mark as an int or \"mark/mask\" (e.g. \"0x10/0xff\"), found '0x10/' (string)"}},
+      {"host:\n  rules:\n    - {priority: 1, table: lookup}\n",
+       {"t.yaml", 3, 28, "host.rules[0].table",
+        "expected a routing table: main, local or an int from 1 to 4294967295, found 'lookup' (string)"}},
+      {"host:\n  nat:\n    - {action: snat, oif: eth0}\n",
+       {"t.yaml", 3, 16, "host.nat[0].action", "snat and dnat need 'to' (the address to translate to)"}},
+      {"host:\n  nat:\n    - {action: masquerade, to: 10.0.0.1}\n",
+       {"t.yaml", 3, 32, "host.nat[0].to",
+        "masquerade takes its address from the outgoing interface; 'to' is for snat and dnat"}},
+      {"host:\n  nat:\n    - {action: dnat, daddr: 10.0.0.1, to: 'fd00::1'}\n",
+       {"t.yaml", 3, 43, "host.nat[0].to", "fd00::1 is ipv6 but the rule is ipv4"}},
+      {"host:\n  nat:\n    - {action: masquerade, saddr: {not: nope}}\n",
+       {"t.yaml", 3, 35, "host.nat[0].saddr",
+        "expected a CIDR or an IP address, or {not: CIDR}, found 'nope' (string)"}},
+      {"host:\n  sysctls:\n    - {name: kernel.panic, value: 1}\n",
+       {"t.yaml", 3, 14, "host.sysctls[0].name",
+        "'kernel.panic' is not a net.* sysctl name (dotted, e.g. net.ipv4.conf.eth0.forwarding)"}},
+      {"host:\n  links:\n    - {name: a}\n",
+       {"t.yaml", 3, 7, "host.links[0].peer",
+        "a veth link needs a peer: {name: ..., scope: host|container}"}},
+      {"host:\n  links:\n    - {name: a, kind: existing, mtu: 1500}\n",
+       {"t.yaml", 3, 38, "host.links[0].mtu",
+        "'mtu' cannot be set on a link of kind existing: it is never changed"}},
+      {"host:\n  links:\n    - {name: a, peer: {name: b, scope: pod}}\n",
+       {"t.yaml", 3, 40, "host.links[0].peer.scope",
+        "expected one of host, container, found 'pod' (string)"}},
+      {"host:\n  addresses:\n    - {dev: eth0, address: 10.0.0.1/8, nodad: true}\n",
+       {"t.yaml", 3, 47, "host.addresses[0].nodad", "nodad applies to IPv6 addresses only"}},
+      // In a loop, the message says which iteration failed.
+      {"host:\n  routes:\n    - loop: prev.ips\n      dst: \"${ item.address }\"\n      dev: eth0\n",
+       {"t.yaml", 4, 12, "host.routes[0].dst",
+        "10.0.0.2/24 has host bits set; the kernel refuses it as a route destination (network() gives "
+        "10.0.0.0/24) (loop index 0, item "
+        "{\"address\":\"10.0.0.2/24\",\"family\":4,\"gateway\":null,\"interface\":null})"}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.yaml);
+    check(error_of(c.yaml, {}, prev), c.want);
+  }
+}
+
+TEST_CASE("allocation errors") {
+  check(error_of("allocate:\n  t: {kind: table, range: [200, 300]}\n"),
+        {"t.yaml", 2, 27, "allocate.t.range",
+         "the range must not contain the reserved tables 253 (default), 254 (main), 255 (local)"});
+  check(error_of("allocate:\n  t: {kind: mark, range: [1, 2]}\n"),
+        {"t.yaml", 2, 13, "allocate.t.kind",
+         "expected kind: table (the only kind so far), found the scalar 'mark'"});
+  check(error_of("allocate:\n  t: {kind: table, range: [5]}\n"),
+        {"t.yaml", 2, 27, "allocate.t.range", "expected [low, high] (two ints), found a list"});
+  Template t = Template::load({"t", "t.yaml", "allocate:\n  t: {kind: table, range: [1000, 2000]}\n"});
+  CHECK_THROWS_WITH_AS(t.render({}),
+                       "t.yaml:2:3: allocate.t: this template allocates a table but no allocator was given",
+                       SpecError);
+}
+
+TEST_CASE("a SpecError's what() is file:line:column: path: message") {
+  try {
+    Template::load({"t", "dir/t.yaml", "host:\n  routes:\n    - {dts: x}\n"});
+    FAIL("no error");
+  } catch (const SpecError& e) {
+    CHECK(std::string(e.what()).rfind("dir/t.yaml:3:8: host.routes[0].dts: unknown key 'dts' in a route",
+                                      0) == 0);
+  }
+}
