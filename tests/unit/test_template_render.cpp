@@ -348,27 +348,31 @@ TEST_CASE("specs/veth-to-host.yaml renders the lyft unnumbered-ptp topology") {
     got.push_back(fmt::format("{} link {} peer {}/{}", l.scope, l.name, l.peer_scope, l.peer_name));
   for (auto& s : r.state.sysctls) got.push_back(fmt::format("{} sysctl {}={}", s.scope, s.name, s.value));
   for (auto& rt : r.state.routes)
-    got.push_back(fmt::format("{} route {} via {} dev {} table {} scope {}{}", rt.scope, rt.dst.str(),
+    got.push_back(fmt::format("{} route {} via {} dev {} table {} scope {}{}{}", rt.scope, rt.dst.str(),
                               rt.gateway ? rt.gateway->str() : "-", rt.dev, rt.table,
-                              static_cast<int>(rt.route_scope), rt.takeover ? " takeover" : ""));
+                              static_cast<int>(rt.route_scope), rt.takeover ? " takeover" : "",
+                              rt.onlink ? " onlink" : ""));
   for (auto& ru : r.state.rules)
     got.push_back(fmt::format("{} rule {} iif {} table {}", ru.scope, ru.priority, ru.iif, ru.table));
   for (auto& n : r.state.nat)
-    got.push_back(fmt::format("{} nat {} iif {} oif {} daddr {}{}", n.scope, static_cast<int>(n.action),
-                              n.iif, n.oif, n.daddr_not ? "!=" : "", n.daddr ? n.daddr->str() : "-"));
+    got.push_back(fmt::format("{} nat {} iif {} oif {} daddr {}{} to {}", n.scope, static_cast<int>(n.action),
+                              n.iif, n.oif, n.daddr_not ? "!=" : "", n.daddr ? n.daddr->str() : "-",
+                              n.to ? n.to->str() : "-"));
   std::vector<std::string> want = {
       "host link " + hv + " peer container/veth0",
       "host sysctl net.ipv4.conf." + hv + ".forwarding=1",
       "host sysctl net.ipv4.conf." + hv + ".rp_filter=2",
       "container sysctl net.ipv4.conf.veth0.forwarding=1",
+      "container sysctl net.ipv4.conf.eth0.forwarding=1",
+      "container sysctl net.ipv4.conf.eth0.rp_filter=2",
       "host route 10.10.20.50/32 via - dev " + hv + " table 254 scope 253",
-      "host route 10.10.20.0/24 via - dev " + hv + " table 10007 scope 253",
-      "host route 10.96.0.0/12 via - dev " + hv + " table 10007 scope 253",
+      "host route 10.10.20.0/24 via 10.10.20.50 dev " + hv + " table 10007 scope 0 onlink",
+      "host route 10.96.0.0/12 via 10.10.20.50 dev " + hv + " table 10007 scope 0 onlink",
       "container route 192.168.1.10/32 via - dev veth0 table 254 scope 253",
       "container route 0.0.0.0/0 via 192.168.1.10 dev veth0 table 254 scope 0 takeover",
       "host rule 1000 iif " + hv + " table 10007",
-      "host nat 0 iif " + hv + " oif " + hv + " daddr !=10.10.20.50/32",
-      "container nat 0 iif veth0 oif eth0 daddr -",
+      "host nat 1 iif " + hv + " oif " + hv + " daddr !=10.10.20.50/32 to 192.168.1.10",
+      "container nat 0 iif veth0 oif eth0 daddr - to -",
   };
   CHECK(got == want);
   CHECK(!r.state.links[0].mtu);

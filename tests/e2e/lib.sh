@@ -1,0 +1,571 @@
+# shellcheck shell=bash
+# topocni end-to-end lab: a small underlay network built from throwaway network namespaces.
+#
+#   outside (192.0.2.10) ── gw (192.0.2.1 | 10.10.20.254) ──┐
+#                                                          sw (Linux bridge "br0")
+#   node1 (enp5s0f0 10.10.20.1) ───────────────────────────┤
+#   node2 (enp5s0f0 10.10.20.2) ───────────────────────────┘
+#
+# Pods are namespaces whose eth0 is a macvlan child of their node's enp5s0f0, created by the real
+# Debian CNI plugins exactly as a runtime (libcni) would call them, followed by a second plugin
+# (the one under test). Every node carries a kube-proxy-like "ip kubeproxy" nftables table that
+# DNATs Service IPs without masquerading, so what a backend sees is what the pod sent.
+#
+# Nothing here touches the machine's own namespace: every link is created inside a lab namespace
+# (or directly into one with "netns"), and there is no link from the lab to the host. Everything is
+# removed by lab_down, which lab_up installs as the EXIT trap (also runs on failure and Ctrl-C).
+#
+# Usage: source this file, call lab_up, then pod_add/pod_del/server_start/expect_reach/...
+
+set -euo pipefail
+
+# ---------------------------------------------------------------------------------------------
+# Names and addresses. The prefix makes every namespace unique to this run, so concurrent runs
+# (or a left-over from a killed run) never collide and teardown only removes our own objects.
+LAB_PREFIX="${LAB_PREFIX:-tc$$-}"
+NS_SW="${LAB_PREFIX}sw"
+NS_GW="${LAB_PREFIX}gw"
+NS_OUT="${LAB_PREFIX}out"
+NS_NODE1="${LAB_PREFIX}node1"
+NS_NODE2="${LAB_PREFIX}node2"
+
+UNDERLAY_IF="enp5s0f0"
+SUBNET="10.10.20.0/24"
+NODE1_IP="10.10.20.1"
+NODE2_IP="10.10.20.2"
+GW_IP="10.10.20.254"
+GW_OUT_IP="192.0.2.1"
+OUTSIDE_IP="192.0.2.10"
+
+# host-local ranges. node1 uses the range of the reference configuration (.50-.60); node2 gets
+# its own range because each node runs its own host-local with its own dataDir (in a real
+# cluster a shared IPAM would keep addresses unique across nodes).
+declare -A NODE_RANGE_START=(["$NS_NODE1"]=10.10.20.50 ["$NS_NODE2"]=10.10.20.61)
+declare -A NODE_RANGE_END=(["$NS_NODE1"]=10.10.20.60 ["$NS_NODE2"]=10.10.20.70)
+
+CNI_SYSTEM_BIN="${CNI_SYSTEM_BIN:-/usr/lib/cni}"
+# Directory searched for plugins (CNI_PATH); tests may prepend a dir holding veth-to-host.
+LAB_CNI_PATH="${LAB_CNI_PATH:-$CNI_SYSTEM_BIN}"
+# The conflist entry of the second plugin of the chain (the plugin under test).
+DEFAULT_SECOND_PLUGIN_CONF='{"name":"myptp","type":"veth-to-host","hostInterface":"enp5s0f0","containerInterface":"veth0","ipMasq":true}'
+SECOND_PLUGIN_CONF="${SECOND_PLUGIN_CONF:-$DEFAULT_SECOND_PLUGIN_CONF}"
+# Extra VAR=value pairs handed to every plugin invocation (plugins otherwise get a clean env).
+LAB_PLUGIN_ENV=()
+# Real nodes usually run with strict reverse-path filtering, and pods created by a runtime
+# inherit "all"/"default" from the host (net.core.devconf_inherit_init_net=0), so pods are strict
+# too unless a test asks otherwise.
+LAB_POD_RP_FILTER="${LAB_POD_RP_FILTER:-1}"
+# 1 = nodes drop conntrack-INVALID forwarded packets, as kube-proxy's iptables mode (KUBE-FORWARD)
+# and many host firewalls do. Off by default: it breaks asymmetric paths (see check_design.sh).
+LAB_NODE_DROP_INVALID="${LAB_NODE_DROP_INVALID:-0}"
+
+SERVER_PORT=8080
+SERVER_LIFETIME="${SERVER_LIFETIME:-600}" # seconds; servers also die with the lab
+CLIENT_TIMEOUT="${CLIENT_TIMEOUT:-2}"     # seconds per connect and per read
+
+LAB_TMP=""
+LAB_NAMESPACES=()   # every namespace we created, removed in reverse order
+LAB_PIDS=()         # background processes we started
+declare -A POD_NODE=() POD_IP=() POD_ID=()
+PASS_COUNT=0
+FAIL_COUNT=0
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Run a command inside a lab namespace.
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+# Lab lifecycle
+
+require_root_and_tools() {
+  [[ $(id -u) -eq 0 ]] || die "needs root (creates network namespaces)"
+  local tool
+  for tool in ip nft python3 sysctl; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool"
+  done
+  [[ -x "$CNI_SYSTEM_BIN/macvlan" && -x "$CNI_SYSTEM_BIN/host-local" ]] ||
+    die "Debian CNI plugins not found in $CNI_SYSTEM_BIN"
+}
+
+ns_create() {
+  local ns=$1
+  ip netns add "$ns"
+  LAB_NAMESPACES+=("$ns")
+  in_ns "$ns" ip link set lo up
+}
+
+# Create a veth pair whose two ends are born inside the given namespaces (never in ours).
+veth_between() {
+  local ns_a=$1 if_a=$2 ns_b=$3 if_b=$4
+  ip -n "$ns_a" link add "$if_a" type veth peer name "$if_b" netns "$ns_b"
+  ip -n "$ns_a" link set "$if_a" up
+  ip -n "$ns_b" link set "$if_b" up
+}
+
+node_setup() {
+  local ns=$1 ip=$2 port=$3
+  ns_create "$ns"
+  veth_between "$NS_SW" "$port" "$ns" "$UNDERLAY_IF"
+  ip -n "$NS_SW" link set "$port" master br0
+  ip -n "$ns" addr add "$ip/24" dev "$UNDERLAY_IF"
+  ip -n "$ns" route add default via "$GW_IP"
+  in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1
+  # Strict distro default (e.g. Ubuntu/RHEL ship rp_filter=1); the plugin must cope with it.
+  in_ns "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=1
+  in_ns "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=1
+  in_ns "$ns" sysctl -qw "net.ipv4.conf.$UNDERLAY_IF.rp_filter=1"
+  kube_proxy_setup "$ns"
+  if [[ "$LAB_NODE_DROP_INVALID" == 1 ]]; then
+    in_ns "$ns" nft -f - <<'EOF2'
+table ip hostfw {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ct state invalid counter drop
+  }
+}
+EOF2
+  fi
+}
+
+lab_up() {
+  require_root_and_tools
+  LAB_TMP=$(mktemp -d "/tmp/${LAB_PREFIX}XXXXXX")
+  trap lab_down EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+
+  ns_create "$NS_SW"
+  ip -n "$NS_SW" link add br0 type bridge
+  ip -n "$NS_SW" link set br0 up
+
+  ns_create "$NS_OUT"
+  ns_create "$NS_GW"
+  veth_between "$NS_SW" p-gw "$NS_GW" lan0
+  ip -n "$NS_SW" link set p-gw master br0
+  ip -n "$NS_GW" addr add "$GW_IP/24" dev lan0
+  veth_between "$NS_GW" wan0 "$NS_OUT" eth0
+  ip -n "$NS_GW" addr add "$GW_OUT_IP/24" dev wan0
+  ip -n "$NS_OUT" addr add "$OUTSIDE_IP/24" dev eth0
+  ip -n "$NS_OUT" route add default via "$GW_OUT_IP"
+  in_ns "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+
+  node_setup "$NS_NODE1" "$NODE1_IP" p-node1
+  node_setup "$NS_NODE2" "$NODE2_IP" p-node2
+  wait_dad "$NS_NODE1" "$NS_NODE2"
+  log "lab up (prefix $LAB_PREFIX, tmp $LAB_TMP)"
+}
+
+# IPv6 duplicate address detection keeps link-local addresses "tentative" for about a second;
+# wait it out so a snapshot taken now is not different from one taken later.
+wait_dad() {
+  local ns i
+  for ns in "$@"; do
+    for ((i = 0; i < 50; i++)); do
+      [[ -z "$(ip -n "$ns" -6 addr show tentative)" ]] && break
+      sleep 0.1
+    done
+  done
+}
+
+# Idempotent and tolerant: runs from the EXIT trap, whatever state the lab is in.
+lab_down() {
+  local rc=$?
+  set +e
+  local pid
+  for pid in "${LAB_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${LAB_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  LAB_PIDS=()
+  local i ns
+  for ((i = ${#LAB_NAMESPACES[@]} - 1; i >= 0; i--)); do
+    ns=${LAB_NAMESPACES[i]}
+    # Anything still running inside one of our namespaces was started by this run (a server or a
+    # plugin interrupted by Ctrl-C): end it by pid, or it would outlive the namespace.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill "$pid" 2>/dev/null
+    done
+    ip netns del "$ns" 2>/dev/null
+  done
+  LAB_NAMESPACES=()
+  if [[ -n "$LAB_TMP" && -d "$LAB_TMP" ]]; then
+    rm -rf -- "$LAB_TMP"
+  fi
+  LAB_TMP=""
+  return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------
+# kube-proxy stand-in: DNAT only, never masquerade (the hard case for source preservation).
+
+kube_proxy_setup() {
+  local ns=$1
+  in_ns "$ns" nft -f - <<'EOF'
+table ip kubeproxy {
+  chain services {
+  }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 10.96.0.0/16 jump services
+  }
+  chain output {
+    type nat hook output priority -100; policy accept;
+    ip daddr 10.96.0.0/16 jump services
+  }
+}
+EOF
+}
+
+# Program a Service on every node, as kube-proxy does once the endpoint exists.
+service_add() {
+  local svc_ip=$1 svc_port=$2 backend_ip=$3 backend_port=$4 ns
+  for ns in "$NS_NODE1" "$NS_NODE2"; do
+    in_ns "$ns" nft add rule ip kubeproxy services \
+      ip daddr "$svc_ip" tcp dport "$svc_port" dnat to "$backend_ip:$backend_port"
+  done
+}
+
+# Remove every Service, as kube-proxy does when the endpoints go away.
+services_flush() {
+  local ns
+  for ns in "$NS_NODE1" "$NS_NODE2"; do
+    in_ns "$ns" nft flush chain ip kubeproxy services
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# CNI: the chain macvlan(+host-local) then the second plugin, called as libcni does.
+
+# The conflist a node's runtime would read; written once per node into the lab's temp dir.
+conflist_path() { printf '%s/%s.conflist' "$LAB_TMP" "${1#"$LAB_PREFIX"}"; }
+
+conflist_write() {
+  local node=$1 path
+  path=$(conflist_path "$node")
+  python3 - "$path" "$LAB_TMP/ipam-${node#"$LAB_PREFIX"}" "${NODE_RANGE_START[$node]}" \
+    "${NODE_RANGE_END[$node]}" "$SECOND_PLUGIN_CONF" <<'EOF'
+import json, sys
+path, data_dir, start, end, second = sys.argv[1:]
+conflist = {
+    "cniVersion": "0.3.1",
+    "name": "cni0",
+    "plugins": [
+        {
+            "type": "macvlan",
+            "master": "enp5s0f0",
+            "mode": "bridge",
+            "ipam": {
+                "type": "host-local",
+                "subnet": "10.10.20.0/24",
+                "rangeStart": start,
+                "rangeEnd": end,
+                "gateway": "10.10.20.254",
+                "routes": [{"dst": "0.0.0.0/0"}],
+                # Per-run state dir: host-local state never leaks into /var/lib/cni.
+                "dataDir": data_dir,
+            },
+        },
+        json.loads(second),
+    ],
+}
+with open(path, "w") as f:
+    json.dump(conflist, f, indent=2)
+    f.write("\n")
+EOF
+  printf '%s\n' "$path"
+}
+
+# Build the config one plugin receives, as libcni's buildOneConfig: the plugin's entry plus the
+# list's "name" and "cniVersion", plus "prevResult" when there is one.
+# Args: conflist index [prevResult-file]
+plugin_config() {
+  python3 - "$@" <<'EOF'
+import json, sys
+conflist = json.load(open(sys.argv[1]))
+conf = dict(conflist["plugins"][int(sys.argv[2])])
+conf["name"] = conflist["name"]
+conf["cniVersion"] = conflist["cniVersion"]
+if len(sys.argv) > 3 and sys.argv[3]:
+    conf["prevResult"] = json.load(open(sys.argv[3]))
+print(json.dumps(conf))
+EOF
+}
+
+plugin_type() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][int(sys.argv[2])]["type"])' "$1" "$2"
+}
+
+# Find a plugin binary on LAB_CNI_PATH, as libcni's FindInPath does.
+plugin_path() {
+  local type=$1 dir
+  local IFS=:
+  for dir in $LAB_CNI_PATH; do
+    if [[ -x "$dir/$type" ]]; then
+      printf '%s/%s\n' "$dir" "$type"
+      return 0
+    fi
+  done
+  die "plugin $type not found in $LAB_CNI_PATH"
+}
+
+# Invoke one plugin inside the node namespace. Output (result JSON or error JSON) on stdout.
+# Args: node command container_id pod_ns config_json
+cni_invoke() {
+  local node=$1 command=$2 id=$3 pod=$4 config=$5 type bin
+  type=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["type"])' "$config")
+  bin=$(plugin_path "$type")
+  printf '%s' "$config" | in_ns "$node" env -i PATH="$PATH" "${LAB_PLUGIN_ENV[@]}" \
+    CNI_COMMAND="$command" CNI_CONTAINERID="$id" CNI_NETNS="/var/run/netns/$pod" \
+    CNI_IFNAME=eth0 CNI_PATH="$LAB_CNI_PATH" "$bin"
+}
+
+# Create a pod namespace on a node and run ADD through the chain. Sets POD_IP[pod]. Returns 1
+# (after printing the plugin's error) when a plugin fails; the namespace is still torn down.
+# Args: pod_short_name node
+pod_add() {
+  local name=$1 node=$2 pod="${LAB_PREFIX}$1" conflist id out n i prev=""
+  conflist=$(conflist_path "$node")
+  [[ -f "$conflist" ]] || conflist_write "$node" >/dev/null
+  id="${name}-$(printf '%s' "$pod" | sha256sum | cut -c1-16)"
+  ns_create "$pod"
+  in_ns "$pod" sysctl -qw "net.ipv4.conf.all.rp_filter=$LAB_POD_RP_FILTER"
+  in_ns "$pod" sysctl -qw "net.ipv4.conf.default.rp_filter=$LAB_POD_RP_FILTER"
+  POD_NODE[$name]=$node
+  POD_ID[$name]=$id
+  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
+  for ((i = 0; i < n; i++)); do
+    if ! out=$(cni_invoke "$node" ADD "$id" "$pod" "$(plugin_config "$conflist" "$i" "$prev")"); then
+      printf '%s\n' "$out" >&2
+      log "ADD of $name failed in plugin $i ($(plugin_type "$conflist" "$i"))"
+      return 1
+    fi
+    prev="$LAB_TMP/$name.result.$i.json"
+    printf '%s\n' "$out" >"$prev"
+  done
+  cp "$prev" "$LAB_TMP/$name.result.json"
+  POD_IP[$name]=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["ips"][0]["address"].split("/")[0])' "$prev")
+  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} (container id $id)"
+}
+
+# DEL through the chain in reverse order, as libcni does. For cniVersion < 0.4.0 libcni passes
+# no prevResult on DEL, so neither do we. Keeps the namespace (a runtime removes it afterwards).
+pod_del() {
+  local name=$1 node=${POD_NODE[$1]} pod="${LAB_PREFIX}$1" conflist i n out rc=0
+  conflist=$(conflist_path "$node")
+  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
+  for ((i = n - 1; i >= 0; i--)); do
+    if ! out=$(cni_invoke "$node" DEL "${POD_ID[$name]}" "$pod" "$(plugin_config "$conflist" "$i")"); then
+      printf '%s\n' "$out" >&2
+      log "DEL of $name failed in plugin $i ($(plugin_type "$conflist" "$i"))"
+      rc=1
+    fi
+  done
+  return "$rc"
+}
+
+pod_ns() { printf '%s%s\n' "$LAB_PREFIX" "$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Traffic: a TCP server that answers with the peer address it saw, and a client check.
+
+# Args: ns [port]. Listens on all addresses of the namespace; exits after SERVER_LIFETIME.
+server_start() {
+  local ns=$1 port=${2:-$SERVER_PORT} i
+  # "ip netns exec" directly (not the in_ns function), so $! is the process itself: ip execs
+  # timeout, and timeout passes our SIGTERM on to python.
+  ip netns exec "$ns" timeout "$SERVER_LIFETIME" python3 -c '
+import socket, sys
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", int(sys.argv[1])))
+srv.listen(64)
+while True:
+    conn, peer = srv.accept()
+    with conn:
+        conn.settimeout(2)
+        try:
+            conn.recv(64)
+            conn.sendall(("%s:%d\n" % peer).encode())
+        except OSError:
+            pass
+' "$port" &
+  LAB_PIDS+=("$!")
+  # Wait until it listens, so the first check cannot race the bind.
+  for ((i = 0; i < 50; i++)); do
+    if in_ns "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN; then return 0; fi
+    sleep 0.1
+  done
+  die "server in $ns did not start"
+}
+
+record() {
+  local ok=$1; shift
+  if [[ $ok == 1 ]]; then
+    PASS_COUNT=$((PASS_COUNT + 1))
+    printf 'PASS  %s\n' "$*"
+  else
+    FAIL_COUNT=$((FAIL_COUNT + 1))
+    printf 'FAIL  %s\n' "$*"
+  fi
+}
+
+# Connect from ns to ip:port, print PASS/FAIL. With expected_peer_ip, also require that the
+# server saw that source address (source preservation). Always returns 0; see summary().
+# Args: ns ip port [expected_peer_ip [label]]
+expect_reach() {
+  local ns=$1 ip=$2 port=$3 expect=${4:-} label=${5:-} seen
+  local what="${label:+$label: }${ns#"$LAB_PREFIX"} -> $ip:$port"
+  seen=$(in_ns "$ns" python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    s.settimeout(float(sys.argv[3]))
+    s.sendall(b"hi\n")
+    print(s.recv(64).decode().strip().rsplit(":", 1)[0])
+except OSError as e:
+    print("error: %s" % e)
+' "$ip" "$port" "$CLIENT_TIMEOUT" 2>&1) || true
+  if [[ -z "$seen" || "$seen" == error* ]]; then
+    record 0 "$what (${seen:-no answer})"
+  elif [[ -n "$expect" && "$seen" != "$expect" ]]; then
+    record 0 "$what (server saw $seen, expected $expect)"
+  else
+    record 1 "$what${expect:+ (server saw $seen)}"
+  fi
+  return 0
+}
+
+# A generic check: label, then a command; PASS if the command succeeds.
+expect_ok() {
+  local label=$1; shift
+  if "$@"; then record 1 "$label"; else record 0 "$label"; fi
+  return 0
+}
+
+# Print the summary line and return non-zero if anything failed.
+summary() {
+  printf '%d passed, %d failed\n' "$PASS_COUNT" "$FAIL_COUNT"
+  [[ $FAIL_COUNT -eq 0 ]]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Snapshot of a node, normalised for comparison (outcome 5: before ADD == after DEL).
+
+snapshot() {
+  local ns=$1 dev key
+  {
+    echo "## links"
+    # Link counters and operational noise are not state we own; strip what varies by timing.
+    ip -n "$ns" -d link show | sed -E 's/ (qlen|gso_max_[a-z]+|gro_max_[a-z]+|tso_max_[a-z]+) [0-9]+//g'
+    echo "## addresses"
+    ip -n "$ns" addr show | sed -E 's/ valid_lft [^ ]+ preferred_lft [^ ]+//; /^ +valid_lft/d'
+    echo "## routes"
+    ip -n "$ns" route show table all
+    ip -n "$ns" -6 route show table all
+    echo "## rules"
+    ip -n "$ns" rule show
+    ip -n "$ns" -6 rule show
+    echo "## nftables"
+    # nft counters (e.g. a host firewall's) count traffic, not configuration.
+    in_ns "$ns" nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+    echo "## sysctls"
+    for key in ip_forward conf.all.forwarding conf.default.forwarding conf.all.rp_filter \
+      conf.default.rp_filter conf.all.proxy_arp conf.all.send_redirects conf.all.accept_redirects \
+      conf.all.arp_ignore conf.all.arp_announce conf.all.route_localnet; do
+      printf 'net.ipv4.%s = %s\n' "$key" "$(in_ns "$ns" sysctl -n "net.ipv4.$key")"
+    done
+    for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      for key in forwarding rp_filter proxy_arp send_redirects accept_redirects arp_ignore; do
+        printf 'net.ipv4.conf.%s.%s = %s\n' "$dev" "$key" \
+          "$(in_ns "$ns" sysctl -n "net.ipv4.conf.$dev.$key")"
+      done
+    done
+    echo "## host-local allocations"
+    # Allocation files are named by IP; last_reserved_ip.* and lock legitimately persist.
+    local dir="$LAB_TMP/ipam-${ns#"$LAB_PREFIX"}"
+    if [[ -d "$dir" ]]; then
+      find "$dir" -type f ! -name 'last_reserved_ip*' ! -name lock -printf '%P\n' | sort
+    fi
+  }
+}
+
+# Compare two snapshot files; prints a diff when they differ.
+snapshots_equal() {
+  diff -u "$1" "$2" >&2
+}
+
+# A CNI bin dir holding "veth-to-host" -> the given executable; puts it first on LAB_CNI_PATH.
+use_second_plugin() {
+  local exe=$1 dir
+  [[ -x "$exe" ]] || die "second plugin not executable: $exe"
+  dir="$LAB_TMP/cni-bin"
+  mkdir -p "$dir"
+  ln -sf "$(readlink -f "$exe")" "$dir/veth-to-host"
+  LAB_CNI_PATH="$dir:$CNI_SYSTEM_BIN"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The standard scenario shared by check_design.sh, test_veth_to_host.sh and the demo: pods p1, p2
+# on node1 and p3 on node2 (already added), four Services and a server everywhere.
+
+SVC_A=10.96.0.10 # -> hostNetwork server on node1
+SVC_B=10.96.0.11 # -> hostNetwork server on node2
+SVC_C=10.96.0.12 # -> pod p3 on node2
+SVC_D=10.96.0.13 # -> pod p2 on node1
+SVC_PORT=80
+
+scenario_services_and_servers() {
+  service_add "$SVC_A" "$SVC_PORT" "$NODE1_IP" "$SERVER_PORT"
+  service_add "$SVC_B" "$SVC_PORT" "$NODE2_IP" "$SERVER_PORT"
+  service_add "$SVC_C" "$SVC_PORT" "${POD_IP[p3]}" "$SERVER_PORT"
+  service_add "$SVC_D" "$SVC_PORT" "${POD_IP[p2]}" "$SERVER_PORT"
+  local ns
+  for ns in "$NS_NODE1" "$NS_NODE2" "$NS_GW" "$NS_OUT" "$(pod_ns p1)" "$(pod_ns p2)" "$(pod_ns p3)"; do
+    server_start "$ns"
+  done
+}
+
+# Outcomes 1-4. Every check names the expected source the server must see (outcome 4 for
+# Services; for direct paths it proves nothing rewrote the pod's address on the way).
+scenario_check_outcomes() {
+  local p1ns p3ns p1=${POD_IP[p1]} p2=${POD_IP[p2]} p3=${POD_IP[p3]}
+  p1ns=$(pod_ns p1)
+  p3ns=$(pod_ns p3)
+  echo "== outcome 1: pod reaches its node, the gateway, underlay hosts and pods, and beyond"
+  expect_reach "$p1ns" "$NODE1_IP" "$SERVER_PORT" "$p1" "own node"
+  expect_reach "$p1ns" "$GW_IP" "$SERVER_PORT" "$p1" "gateway"
+  expect_reach "$p1ns" "$NODE2_IP" "$SERVER_PORT" "$p1" "other node"
+  expect_reach "$p1ns" "$p2" "$SERVER_PORT" "$p1" "pod same node"
+  expect_reach "$p1ns" "$p3" "$SERVER_PORT" "$p1" "pod other node"
+  expect_reach "$p1ns" "$OUTSIDE_IP" "$SERVER_PORT" "$p1" "beyond gateway"
+  expect_reach "$p3ns" "$OUTSIDE_IP" "$SERVER_PORT" "$p3" "beyond gateway"
+  echo "== outcomes 2+4: Services; the backend sees the client pod's own IP"
+  expect_reach "$p1ns" "$SVC_A" "$SVC_PORT" "$p1" "svc A hostNetwork same node"
+  expect_reach "$p1ns" "$SVC_B" "$SVC_PORT" "$p1" "svc B hostNetwork other node"
+  expect_reach "$p1ns" "$SVC_C" "$SVC_PORT" "$p1" "svc C pod other node"
+  expect_reach "$p1ns" "$SVC_D" "$SVC_PORT" "$p1" "svc D pod same node"
+  expect_reach "$p3ns" "$SVC_A" "$SVC_PORT" "$p3" "svc A hostNetwork other node"
+  expect_reach "$p3ns" "$SVC_B" "$SVC_PORT" "$p3" "svc B hostNetwork same node"
+  expect_reach "$p3ns" "$SVC_D" "$SVC_PORT" "$p3" "svc D pod other node"
+  echo "== outcome 3: the node (kubelet probes) and other nodes reach the pod"
+  expect_reach "$NS_NODE1" "$p1" "$SERVER_PORT" "$NODE1_IP" "kubelet probe"
+  expect_reach "$NS_NODE2" "$p1" "$SERVER_PORT" "$NODE2_IP" "other node"
+  expect_reach "$NS_NODE2" "$p3" "$SERVER_PORT" "$NODE2_IP" "kubelet probe"
+  expect_reach "$NS_GW" "$p1" "$SERVER_PORT" "$GW_IP" "gateway"
+}
+
+# The host end of a pod's veth, found from the pod side (veth0@ifN: N is the peer's ifindex), so
+# tests do not depend on how the plugin names it.
+host_veth_of() {
+  local name=$1 veth=${2:-veth0} peer
+  peer=$(ip -n "$(pod_ns "$name")" -o link show "$veth" | sed -nE 's/^[0-9]+: [^@]+@if([0-9]+):.*/\1/p')
+  [[ -n "$peer" ]] || return 1
+  ip -n "${POD_NODE[$name]}" -o link show | awk -F': ' -v idx="$peer" '$1 == idx {sub(/@.*/, "", $2); print $2}'
+}
