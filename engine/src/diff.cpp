@@ -136,10 +136,34 @@ std::string sysctl_device(const std::string& name) {
   return "";
 }
 
+// Routes a template says must not exist: whatever holds their key goes, ours or not (the caller journals
+// foreign ones so DEL can put them back). The rest are diffed as usual.
+std::vector<Route> remove_absent_routes(const std::vector<Route>& desired, const std::vector<Route>& observed,
+                                        std::vector<Change>& deletes) {
+  std::vector<Route> present;
+  for (const Route& d : desired) {
+    if (!d.absent) {
+      present.push_back(d);
+      continue;
+    }
+    for (const Route& o : observed) {
+      if (o.key() == d.key()) deletes.push_back({Action::Delete, o, std::nullopt});
+    }
+  }
+  return present;
+}
+
 }  // namespace
 
-Plan diff(const State& desired, const State& observed) {
+Plan diff(const State& desired_in, const State& observed_in) {
   std::vector<Change> deletes, rest;
+  State desired = desired_in, observed = observed_in;
+  desired.routes = remove_absent_routes(desired_in.routes, observed_in.routes, deletes);
+  // What an absent route removes is handled; it must not also count as "ours, not desired" below.
+  std::erase_if(observed.routes, [&](const Route& o) {
+    return std::any_of(desired_in.routes.begin(), desired_in.routes.end(),
+                       [&](const Route& d) { return d.absent && d.key() == o.key(); });
+  });
   check_links(desired, observed, deletes);
   State seen = without_peer_ends(desired, observed);
   diff_kind(managed_links(desired.links), managed_links(seen.links), deletes, rest);

@@ -201,3 +201,22 @@ TEST_CASE("destroy leaves a sysctl someone changed after us alone") {
   observed.sysctls.push_back(sysctl("host", "net.ipv4.ip_forward", "2"));
   CHECK(diff_destroy(journaled, observed, {}).empty());
 }
+
+TEST_CASE("a route the template says must be absent is deleted whoever owns it, and only that one") {
+  State desired, observed;
+  Route gone = route("container", "10.10.20.0/24", "eth0");
+  gone.absent = true;
+  desired.routes.push_back(gone);
+  desired.routes.push_back(route("container", "10.10.20.0/24", "eth0", 100));
+  Route connected = route("container", "10.10.20.0/24", "eth0");
+  connected.protocol = 2;  // RTPROT_KERNEL: the connected route the kernel made
+  observed.routes.push_back(connected);
+  observed.routes.push_back(route("container", "10.10.30.0/24", "eth0"));  // foreign, not named: stays
+  Plan p = diff(desired, observed);
+  CHECK(summary(p) == std::vector<std::string>{"- route", "+ route"});
+  CHECK(std::get<Route>(p.changes[0].object).protocol == 2);
+  CHECK(std::get<Route>(p.changes[1].object).table == 100);
+  // Absent and already gone: nothing to do for it.
+  observed.routes.erase(observed.routes.begin());
+  CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"+ route"});
+}

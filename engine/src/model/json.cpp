@@ -107,6 +107,7 @@ void to_json(json& j, const Route& v) {
   if (v.type != RouteType::Unicast) j["type"] = static_cast<int>(v.type);
   if (v.onlink) j["onlink"] = true;
   if (v.takeover) j["takeover"] = true;
+  if (v.absent) j["state"] = "absent";
   if (v.protocol != kOwnerProtocol) j["protocol"] = v.protocol;
 }
 void from_json(const json& j, Route& v) {
@@ -122,6 +123,7 @@ void from_json(const json& j, Route& v) {
   v.type = static_cast<RouteType>(j.value("type", static_cast<int>(RouteType::Unicast)));
   v.onlink = j.value("onlink", false);
   v.takeover = j.value("takeover", false);
+  v.absent = j.value("state", "present") == "absent";
   v.protocol = j.value("protocol", kOwnerProtocol);
 }
 

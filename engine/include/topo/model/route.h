@@ -35,6 +35,9 @@ struct Route {
   // Template only: this route may replace a foreign route with the same key; the original is journaled and
   // put back on DEL when its device still exists.
   bool takeover{false};
+  // Template only ("state: absent"): no route with this key may exist. A foreign one is deleted, journaled,
+  // and put back on DEL when its device still exists (how sbr moves routes out of the main table).
+  bool absent{false};
   bool owned{false};  // observed only: rtm_protocol == kOwnerProtocol
 
   Family family() const { return dst.family(); }
