@@ -1,6 +1,6 @@
 // Kernel: scope handling, the per-scope socket and ifindex caches, and the facts templates ask for
-// (link_info, addresses_of, table_is_free). observe() is in kernel_observe.cpp, execute() in
-// kernel_execute.cpp.
+// (link_info, addresses_of, table_is_free, route_toward, default_route_dev). observe() is in
+// kernel_observe.cpp, execute() in kernel_execute.cpp.
 #include "topo/kernel.h"
 
 #include <linux/rtnetlink.h>
@@ -11,6 +11,7 @@
 #include "netlink/address_codec.h"
 #include "netlink/route_codec.h"
 #include "netlink/rule_codec.h"
+#include "nft/nat_table.h"
 #include "topo/error.h"
 
 namespace topo {
@@ -18,6 +19,10 @@ namespace topo {
 // ---- Impl ----
 
 bool Kernel::Impl::has_scope(const std::string& scope) const {
+  if (available) {
+    auto known = available->find(scope);
+    return known != available->end() && known->second;
+  }
   auto it = scopes.find(scope);
   return it != scopes.end() && netns_path_exists(it->second);
 }
@@ -39,6 +44,12 @@ netlink::Socket& Kernel::Impl::socket(const std::string& scope) {
     c.socket.emplace(netlink::Socket::open());
   }
   return *c.socket;
+}
+
+nft::Context& Kernel::Impl::nft_context(const std::string& scope) {
+  auto& ctx = nft_contexts[scope];
+  if (!ctx) ctx = std::make_unique<nft::Context>();
+  return *ctx;
 }
 
 std::optional<netlink::LinkMsg> Kernel::Impl::get_link(const std::string& scope, const std::string& name,
@@ -118,6 +129,48 @@ std::vector<IpPrefix> Kernel::addresses_of(const std::string& scope, const std::
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
+}
+
+std::optional<Kernel::RouteToward> Kernel::route_toward(const std::string& scope, const IpAddress& dst) {
+  if (!impl_->has_scope(scope)) return std::nullopt;
+  // A non-dump RTM_GETROUTE with only RTA_DST: the kernel resolves it as a packet from this host would be
+  // (fib lookup + source selection) and answers with one RTM_NEWROUTE.
+  netlink::Message m(RTM_GETROUTE, 0);
+  auto& rtm = m.builder().header<rtmsg>();
+  rtm.rtm_family = static_cast<uint8_t>(dst.family);
+  rtm.rtm_dst_len = dst.max_prefix();
+  m.builder().put(RTA_DST, dst.bytes.data(), dst.size());
+  std::optional<netlink::RouteMsg> found;
+  auto ack = impl_->socket(scope).dump(m.msg(), [&](const nlmsghdr& nlh) {
+    if (nlh.nlmsg_type == RTM_NEWROUTE) found = netlink::decode_route(nlh);
+  });
+  if (ack.err == ENETUNREACH || ack.err == EHOSTUNREACH) return std::nullopt;
+  if (!ack.ok()) throw NetlinkError(ack.err, "get route", scope + " to " + dst.str(), ack.ext_ack);
+  if (!found) return std::nullopt;
+  RouteToward out;
+  out.source = found->route.src;
+  if (found->oif != 0) out.dev = impl_->ifname(scope, static_cast<int>(found->oif)).value_or("");
+  return out;
+}
+
+std::optional<std::string> Kernel::default_route_dev(const std::string& scope, Family family) {
+  if (!impl_->has_scope(scope)) return std::nullopt;
+  netlink::Message m(RTM_GETROUTE, NLM_F_DUMP);
+  netlink::encode_route_dump(m.builder(), family, kTableMain, 0);
+  std::optional<netlink::RouteMsg> best;
+  auto ack = impl_->socket(scope).dump(
+      m.msg(),
+      [&](const nlmsghdr& nlh) {
+        auto r = netlink::decode_route(nlh);
+        if (!r || r->cloned || r->route.table != kTableMain || r->route.dst.len != 0 || r->oif == 0 ||
+            r->route.type != RouteType::Unicast)
+          return;
+        if (!best || r->route.metric < best->route.metric) best = r;
+      },
+      [&] { best.reset(); });
+  if (!ack.ok()) throw NetlinkError(ack.err, "list routes", scope + " table main", ack.ext_ack);
+  if (!best) return std::nullopt;
+  return impl_->ifname(scope, static_cast<int>(best->oif));
 }
 
 bool Kernel::table_is_free(const std::string& scope, uint32_t table) {

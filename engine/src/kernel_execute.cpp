@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -39,6 +40,11 @@ size_t g_executed = 0;  // changes this process has started executing (failure i
 // Counts one change about to be executed; true when it is the one TOPOCNI_TEST_FAIL_AT names.
 bool inject_failure_now() {
   ++g_executed;
+  // Test-only crash injection: TOPOCNI_TEST_KILL_AT=N kills the process (SIGKILL, no cleanup of any kind)
+  // before its N-th change, so tests can crash an ADD at every step boundary.
+  if (const char* kill_at = std::getenv("TOPOCNI_TEST_KILL_AT");
+      kill_at && *kill_at && std::strtoull(kill_at, nullptr, 10) == g_executed)
+    ::raise(SIGKILL);
   const char* at = std::getenv("TOPOCNI_TEST_FAIL_AT");
   if (!at || !*at) return false;
   char* end = nullptr;
@@ -272,7 +278,7 @@ void Kernel::Impl::execute_nat(const std::vector<Change>& changes, size_t begin,
   }
   if (!group.empty()) {
     NetnsGuard in(path(scope_of(changes[begin].object)));
-    nft::apply(group);  // one transaction: all of the group or nothing
+    nft::apply(nft_context(scope_of(changes[begin].object)), group);  // one transaction: all or nothing
     done += group.size();
   }
   if (stop) std::rethrow_exception(stop);

@@ -55,6 +55,13 @@ auto rule_key(const Rule& r) {
 State Kernel::observe(const State& interest) { return impl_->observe(interest); }
 
 State Kernel::Impl::observe(const State& interest) {
+  std::map<std::string, bool> now;
+  for (const auto& [scope, path] : scopes) now[scope] = netns_path_exists(path);
+  available = std::move(now);
+  struct Forget {
+    std::optional<std::map<std::string, bool>>& a;
+    ~Forget() { a.reset(); }
+  } forget{available};
   State out;
   observe_links(interest, out);
   observe_sysctls(interest, out);
@@ -143,7 +150,7 @@ void Kernel::Impl::observe_routes(const State& interest, State& out) {
   std::map<decltype(route_key(Route{})), const Route*> wanted;
   for (const Route& r : interest.routes) {
     if (!has_scope(r.scope)) continue;
-    bool whole_table = r.takeover || (r.table != kTableMain && r.table != kTableLocal) || r.dev.empty();
+    bool whole_table = r.takeover || r.absent || (r.table != kTableMain && r.table != kTableLocal) || r.dev.empty();
     queries.emplace(r.scope, r.family(), r.table, whole_table ? "" : r.dev);
     wanted.emplace(route_key(r), &r);
   }
@@ -242,7 +249,7 @@ void Kernel::Impl::observe_nat(const State& interest, State& out) {
     if (has_scope(n.scope)) owners[n.scope].insert(n.owner);
   for (const auto& [scope, set] : owners) {
     NetnsGuard in(path(scope));
-    auto found = nft::observe(scope, set);
+    auto found = nft::observe(nft_context(scope), scope, set);
     out.nat.insert(out.nat.end(), found.begin(), found.end());
   }
 }

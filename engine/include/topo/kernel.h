@@ -1,5 +1,5 @@
 // The kernel side: observe the objects a spec is about, and execute changes. Real netlink (libmnl) for links,
-// addresses, routes and rules; libnftables for NAT; /proc/sys for sysctls. One netlink socket per scope, opened
+// addresses, routes and rules; libnftnl for NAT (our own table only); /proc/sys for sysctls. One netlink socket per scope, opened
 // inside the scope's namespace on first use.
 #pragma once
 
@@ -49,6 +49,16 @@ class Kernel {
   std::vector<IpPrefix> addresses_of(const std::string& scope, const std::string& ifname);  // global scope only
   // True when no route is in `table` (either family) and no rule points to it.
   bool table_is_free(const std::string& scope, uint32_t table);
+  // The kernel's answer to "ip route get DST" in the scope: the source address it would pick (RTA_PREFSRC)
+  // and the device. Nullopt when the destination is unreachable (ENETUNREACH, EHOSTUNREACH).
+  struct RouteToward {
+    std::optional<IpAddress> source;
+    std::string dev;  // "" when the kernel names none (e.g. a blackhole)
+  };
+  std::optional<RouteToward> route_toward(const std::string& scope, const IpAddress& dst);
+  // The device of the main table's default route of `family` with the lowest metric; nullopt when there is
+  // none with a single device (none at all, or only multipath/blackhole ones).
+  std::optional<std::string> default_route_dev(const std::string& scope, Family family);
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 #include "netlink/socket.h"
 
+#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +27,13 @@ constexpr int kWantedRcvbuf = 4 * 1024 * 1024;
 // A small ACK skb costs well under 2 KiB of receive buffer (skb truesize), counted against SO_RCVBUF.
 constexpr size_t kAckCost = 2048;
 constexpr int kDumpRetries = 5;
+
+uint64_t g_mutations = 0;  // see Socket::mutations_sent
+
+// rtnetlink numbers its types in groups of four: NEW, DEL, GET, SET (RTM_BASE + 4k + 2 is a GET).
+void count_if_mutation(const nlmsghdr* msg) {
+  if (msg->nlmsg_type >= RTM_BASE && (msg->nlmsg_type - RTM_BASE) % 4 != 2) ++g_mutations;
+}
 
 // The extended ACK message of an NLMSG_ERROR or NLMSG_DONE, "" if none. The attributes follow the nlmsgerr
 // and the echoed request (only its header when NLM_F_CAPPED, which NETLINK_CAP_ACK makes the kernel do);
@@ -252,7 +260,10 @@ void Socket::receive(uint32_t first, size_t count, std::vector<Ack>& answers, bo
   }
 }
 
+uint64_t Socket::mutations_sent() { return g_mutations; }
+
 Ack Socket::ack(nlmsghdr* msg) {
+  count_if_mutation(msg);
   msg->nlmsg_flags |= NLM_F_ACK;
   msg->nlmsg_seq = ++seq_;
   send(msg, msg->nlmsg_len);
@@ -285,6 +296,7 @@ std::vector<Ack> Socket::batch(Batch& b) {
   auto messages = b.messages();
   uint32_t first = seq_ + 1;
   for (nlmsghdr* m : messages) {
+    count_if_mutation(m);
     m->nlmsg_flags |= NLM_F_ACK;
     m->nlmsg_seq = ++seq_;
   }

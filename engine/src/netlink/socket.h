@@ -165,6 +165,10 @@ class Socket {
   // fit is dropped by the kernel and the socket reports ENOBUFS).
   size_t batch_limit() const { return batch_limit_; }
 
+  // Requests that change something (every rtnetlink type but RTM_GET*) this process has sent, over all
+  // sockets: lets a benchmark or test prove that a no-op apply sent none.
+  static uint64_t mutations_sent();
+
  private:
   explicit Socket(mnl_socket* nl);
   void send(const void* data, size_t len);

@@ -1,80 +1,157 @@
 #include "nft/context.h"
 
-#include <fmt/format.h>
-#include <nftables/libnftables.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "topo/error.h"
 
 namespace topo::nft {
 
 namespace {
-std::string trimmed(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+
+uint64_t g_messages = 0;
+uint64_t g_bytes = 0;
+
+// Attributes of an NLMSG_ERROR follow the nlmsgerr and, unless NETLINK_CAP_ACK capped it, the echoed request
+// (netlink_ack in net/netlink/af_netlink.c); those of an NLMSG_DONE follow its int status.
+std::string ext_ack_message(const nlmsghdr* nlh) {
+  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
+  size_t payload = mnl_nlmsg_get_payload_len(nlh);
+  size_t offset = sizeof(int);
+  if (nlh->nlmsg_type == NLMSG_ERROR) {
+    if (payload < sizeof(nlmsgerr)) return {};
+    auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+    offset = sizeof(nlmsgerr);
+    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
+  }
+  if (MNL_ALIGN(offset) > payload) return {};
+  std::string message;
+  auto* attr = static_cast<nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
+  auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+  while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
+    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+      message = mnl_attr_get_str(attr);
+    attr = mnl_attr_next(attr);
+  }
+  return message;
 }
+
+int error_of(const nlmsghdr* nlh) {
+  size_t payload = mnl_nlmsg_get_payload_len(nlh);
+  if (nlh->nlmsg_type == NLMSG_ERROR) {
+    if (payload < sizeof(nlmsgerr)) return EBADMSG;
+    return -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error;
+  }
+  if (payload < sizeof(int)) return 0;  // NLMSG_DONE: the dump's final status
+  int status;
+  std::memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof status);
+  return -status;
+}
+
 }  // namespace
 
-Context::Context(unsigned output_flags) {
-  ctx_ = nft_ctx_new(NFT_CTX_DEFAULT);
-  if (!ctx_) throw SystemError(ENOMEM, "nft_ctx_new");
-  nft_ctx_output_set_flags(ctx_, output_flags);
-  // Both streams are buffered: the CNI plugin's stdout carries its result JSON, so nft must never print
-  // there, and errors belong in the exception we throw.
-  if (nft_ctx_buffer_output(ctx_) != 0 || nft_ctx_buffer_error(ctx_) != 0) {
-    nft_ctx_free(ctx_);
-    throw SystemError(ENOMEM, "nft_ctx_buffer_output");
+uint64_t Context::messages_received() { return g_messages; }
+uint64_t Context::bytes_received() { return g_bytes; }
+
+Context::Context() : rx_(32768) {  // MNL_SOCKET_DUMP_SIZE of newer libmnl
+  nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (!nl_) throw SystemError(errno, "open nf_tables netlink socket");
+  int on = 1;
+  // Error text from the kernel, and ACKs without a copy of the request (a rule is a few hundred bytes).
+  mnl_socket_setsockopt(nl_, NETLINK_EXT_ACK, &on, sizeof on);
+  mnl_socket_setsockopt(nl_, NETLINK_CAP_ACK, &on, sizeof on);
+  if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int err = errno;
+    mnl_socket_close(nl_);
+    throw SystemError(err, "bind nf_tables netlink socket");
+  }
+  portid_ = mnl_socket_get_portid(nl_);
+}
+
+Context::~Context() {
+  if (nl_) mnl_socket_close(nl_);
+}
+
+ssize_t Context::receive(bool wait) {
+  for (;;) {
+    ssize_t n = recv(mnl_socket_get_fd(nl_), rx_.data(), rx_.size(), wait ? 0 : MSG_DONTWAIT);
+    if (n >= 0 || errno != EINTR) return n;
   }
 }
 
-Context::~Context() { nft_ctx_free(ctx_); }
-
-Context::Result Context::try_run(const std::string& script) {
-  Result r;
-  r.ok = nft_run_cmd_from_buffer(ctx_, script.c_str()) == 0;
-  // Each retrieval rewinds its buffer (libnftables(3)), so one context can run several scripts.
-  r.output = nft_ctx_get_output_buffer(ctx_);
-  r.error = trimmed(nft_ctx_get_error_buffer(ctx_));
-  return r;
-}
-
-std::string Context::run(const std::string& script, const std::string& what) {
-  Result r = try_run(script);
-  if (!r.ok) throw SystemError(0, what + ": " + (r.error.empty() ? "nft failed without a message" : r.error));
-  return std::move(r.output);
-}
-
-}  // namespace topo::nft
-
-namespace topo::nft {
-
-void Context::run_transaction(const std::string& script, const std::string& what) {
-  int fd = memfd_create("topocni-nft", MFD_CLOEXEC);
-  if (fd < 0) throw SystemError(errno, "memfd_create");
-  size_t done = 0;
-  while (done < script.size()) {
-    ssize_t n = write(fd, script.data() + done, script.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      throw SystemError(err, "write nft transaction to memfd");
+Answer Context::get(nlmsghdr* request, const std::function<void(const nlmsghdr&)>& each,
+                    const std::function<void()>& restart) {
+  // A single-object GET is ACKed so that every answer ends with an NLMSG_ERROR (0 after the object).
+  if (!(request->nlmsg_flags & NLM_F_DUMP)) request->nlmsg_flags |= NLM_F_ACK;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    request->nlmsg_seq = next_seq();
+    if (mnl_socket_sendto(nl_, request, request->nlmsg_len) < 0) return {errno, {}};
+    bool interrupted = false;
+    for (;;) {
+      ssize_t n = receive(true);
+      if (n < 0) return {errno, {}};
+      g_bytes += static_cast<uint64_t>(n);
+      int left = static_cast<int>(n);
+      bool done = false;
+      Answer answer;
+      for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.data()); mnl_nlmsg_ok(nlh, left);
+           nlh = mnl_nlmsg_next(nlh, &left)) {
+        ++g_messages;
+        if (nlh->nlmsg_seq != request->nlmsg_seq || nlh->nlmsg_pid != portid_) continue;  // stale
+        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
+          answer = {error_of(nlh), ext_ack_message(nlh)};
+          done = true;
+        } else if (!interrupted) {
+          each(*nlh);
+        }
+      }
+      if (!done) continue;
+      if (!interrupted || answer.err != 0) return answer;
+      break;
     }
-    done += static_cast<size_t>(n);
+    if (restart) restart();
   }
-  const std::string path = fmt::format("/proc/self/fd/{}", fd);
-  const bool ok = nft_run_cmd_from_filename(ctx_, path.c_str()) == 0;
-  close(fd);
-  nft_ctx_get_output_buffer(ctx_);  // rewind: nothing is printed without --echo, but keep the buffer clean
-  std::string error = trimmed(nft_ctx_get_error_buffer(ctx_));
-  if (ok) return;
-  for (size_t at = error.find(path); at != std::string::npos; at = error.find(path, at))
-    error.replace(at, path.size(), "transaction");
-  throw SystemError(0, what + ": " + (error.empty() ? "nft failed without a message" : error));
+  return {EINTR, "dump kept being interrupted by ruleset changes"};
+}
+
+std::vector<Answer> Context::commit(const void* data, size_t len, uint32_t batch_seq, uint32_t first,
+                                    size_t count) {
+  std::vector<Answer> answers(count);
+  std::vector<bool> got(count, false);
+  if (mnl_socket_sendto(nl_, data, len) < 0) throw SystemError(errno, "send nf_tables batch");
+  size_t pending = count;
+  bool batch_failed = false;
+  Answer batch_answer;
+  for (bool wait = true; pending > 0 && !batch_failed; wait = false) {
+    ssize_t n = receive(wait);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0) throw SystemError(errno, "receive nf_tables batch ACKs");
+    int left = static_cast<int>(n);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.data()); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left)) {
+      if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid_) continue;
+      if (nlh->nlmsg_seq == batch_seq) {
+        batch_failed = true;
+        batch_answer = {error_of(nlh), ext_ack_message(nlh)};
+        continue;
+      }
+      if (nlh->nlmsg_seq < first || nlh->nlmsg_seq >= first + count) continue;
+      size_t i = nlh->nlmsg_seq - first;
+      if (!got[i]) --pending;
+      got[i] = true;
+      answers[i] = {error_of(nlh), ext_ack_message(nlh)};
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (got[i]) continue;
+    answers[i] = batch_failed ? batch_answer : Answer{EPROTO, "no ACK from the kernel"};
+  }
+  return answers;
 }
 
 }  // namespace topo::nft

@@ -1,41 +1,57 @@
-// An RAII libnftables context. Created per call, inside the target network namespace: libnftables opens its
-// netlink socket in whatever namespace the thread is in when it first talks to the kernel.
+// The nf_tables netlink socket of one network namespace (NETLINK_NETFILTER over libmnl). Created inside the
+// target namespace: a netlink socket stays bound to the namespace it was opened in, whatever namespace the
+// thread enters later. The Kernel keeps one per namespace for its whole life (see nat_table.h for why).
 #pragma once
 
-#include <string>
+#include <libmnl/libmnl.h>
 
-struct nft_ctx;
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
 
 namespace topo::nft {
 
+// The kernel's answer to one request: 0 or a positive errno, and the extended ACK text (NLMSGERR_ATTR_MSG).
+struct Answer {
+  int err{0};
+  std::string ext_ack;
+};
+
 class Context {
  public:
-  // `output_flags` are NFT_CTX_OUTPUT_* (e.g. JSON | HANDLE for listings).
-  explicit Context(unsigned output_flags = 0);
+  Context();
   ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
-  struct Result {
-    bool ok{false};
-    std::string output;  // what nft printed (listings)
-    std::string error;   // nft's error text, e.g. "Error: ...\n<command>\n   ^^^^"
-  };
+  uint32_t next_seq() { return ++seq_; }
 
-  // Runs `script` as one nft input: libnftables sends all its commands in a single netlink batch, which the
-  // kernel commits all or nothing (libnftables(3), nft(8) "-f").
-  Result try_run(const std::string& script);
+  // Sends a GET (dump or single object) and calls `each` for every reply. A dump the kernel marks
+  // NLM_F_DUMP_INTR (the ruleset changed under it) is re-run from the start after `restart`, a few times;
+  // if it keeps being interrupted the answer is EINTR. Errors come back in the Answer, not thrown.
+  Answer get(nlmsghdr* request, const std::function<void(const nlmsghdr&)>& each,
+             const std::function<void()>& restart = {});
 
-  // As try_run, but throws SystemError("<what>: <nft error>") on failure; returns the output.
-  std::string run(const std::string& script, const std::string& what);
+  // Sends one nfnetlink batch (BATCH_BEGIN, requests with NLM_F_ACK, BATCH_END) in one sendmsg and returns
+  // the answers of the requests with sequence numbers [first, first + count). nfnetlink processes the whole
+  // batch inside sendmsg (nfnetlink_rcv_batch) and queues every ACK before it returns, so what is not in the
+  // receive queue afterwards will never come. `batch_seq` is BATCH_BEGIN's: a batch-level failure (e.g. ENOMEM
+  // while queueing errors) is reported against it and comes back as answers of err != 0 for everything.
+  std::vector<Answer> commit(const void* data, size_t len, uint32_t batch_seq, uint32_t first, size_t count);
 
-  // As run, for a multi-line transaction. nft 1.0.6 quotes the FIRST line of a buffer under any error (with
-  // the right columns of the wrong line), so the script goes through a memfd and nft_run_cmd_from_filename,
-  // which reports "transaction:<line>:<columns>: Error: ..." under the offending line. Still one batch.
-  void run_transaction(const std::string& script, const std::string& what);
+  // Netlink messages and bytes received by GETs on every Context of this process: lets a test prove that a
+  // listing of our table does not read anybody else's.
+  static uint64_t messages_received();
+  static uint64_t bytes_received();
 
  private:
-  nft_ctx* ctx_{nullptr};
+  ssize_t receive(bool wait);
+
+  mnl_socket* nl_{nullptr};
+  uint32_t seq_{0};
+  uint32_t portid_{0};
+  std::vector<char> rx_;
 };
 
 }  // namespace topo::nft

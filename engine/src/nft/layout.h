@@ -1,6 +1,9 @@
-// Where each kind of NAT rule lives in table inet topocni, and the nft text that creates those chains.
+// Where each kind of NAT rule lives in table inet topocni, and how those chains are defined.
 #pragma once
 
+#include <linux/netfilter.h>
+
+#include <cstdint>
 #include <string_view>
 
 #include "topo/model/nat.h"
@@ -15,11 +18,13 @@ inline constexpr std::string_view kCommentPrefix = "topocni:";
 
 inline std::string_view chain_for(NatAction a) { return a == NatAction::Dnat ? kPrerouting : kPostrouting; }
 
-// Chain definitions for `add chain inet topocni <name> { ... }`. Priorities are the symbolic ones of nft(8)
-// ("srcnat" = 100, "dstnat" = -100), the same the kernel reports back.
-inline std::string_view chain_spec(std::string_view chain) {
-  return chain == kPrerouting ? "{ type nat hook prerouting priority dstnat; }"
-                              : "{ type nat hook postrouting priority srcnat; }";
+// Base chain definitions: `type nat hook postrouting priority srcnat` (nft(8): srcnat = 100, dstnat = -100).
+struct ChainSpec {
+  uint32_t hook;
+  int32_t priority;
+};
+inline ChainSpec chain_spec(std::string_view chain) {
+  return chain == kPrerouting ? ChainSpec{NF_INET_PRE_ROUTING, -100} : ChainSpec{NF_INET_POST_ROUTING, 100};
 }
 
 }  // namespace topo::nft

@@ -1,64 +1,119 @@
 #include "nft/listing.h"
 
+#include <cstdio>  // before libnftnl: its headers use FILE without including it
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <array>
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "nft/context.h"
+#include "nft/layout.h"
 #include "nft/nat_table.h"
+#include "nft/rule_codec.h"
 #include "topo/error.h"
 
 namespace topo::nft {
 
 namespace {
 
-using nlohmann::json;
+// Requests are a header and one or two names.
+using Buffer = std::array<char, 512>;
 
-json parse(const std::string& output, const std::string& what) {
-  json doc = json::parse(output, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.contains("nftables") || !doc.at("nftables").is_array())
-    throw SystemError(0, what + ": nft printed no JSON ruleset");
-  return doc.at("nftables");
+[[noreturn]] void fail(const Answer& a, const std::string& what) {
+  throw SystemError(a.err, a.ext_ack.empty() ? what : what + " (" + a.ext_ack + ")");
 }
 
-// nft reports a missing table as a plain error ("No such file or directory"); libnftables does not expose the
-// errno. Rather than matching on message text, ask which inet tables exist (only on this failure path).
-bool table_exists(Context& ctx) {
-  auto r = ctx.try_run("list tables inet");
-  if (!r.ok) throw SystemError(0, "nft list tables inet: " + r.error);
-  for (const json& item : parse(r.output, "nft list tables inet")) {
-    if (item.contains("table") && item.at("table").value("name", "") == kTable) return true;
-  }
-  return false;
+// NFT_MSG_GETTABLE of our table: nullopt if it does not exist, else its use count (NFTA_TABLE_USE: how many
+// chains, sets, objects and flowtables it holds).
+std::optional<uint32_t> table_use(Context& ctx) {
+  alignas(nlmsghdr) Buffer buf{};
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, NFPROTO_INET, 0, 0);
+  nftnl_table* t = nftnl_table_alloc();
+  if (!t) throw SystemError(ENOMEM, "nftnl_table_alloc");
+  nftnl_table_set_str(t, NFTNL_TABLE_NAME, kTable);
+  nftnl_table_nlmsg_build_payload(nlh, t);
+  nftnl_table_free(t);
+  uint32_t use = 0;
+  Answer a = ctx.get(nlh, [&](const nlmsghdr& reply) {
+    nftnl_table* got = nftnl_table_alloc();
+    if (!got) throw SystemError(ENOMEM, "nftnl_table_alloc");
+    if (nftnl_table_nlmsg_parse(&reply, got) == 0 && nftnl_table_is_set(got, NFTNL_TABLE_USE))
+      use = nftnl_table_get_u32(got, NFTNL_TABLE_USE);
+    nftnl_table_free(got);
+  });
+  if (a.err == ENOENT) return std::nullopt;
+  if (a.err) fail(a, fmt::format("get table inet {}", kTable));
+  return use;
+}
+
+// NFT_MSG_GETCHAIN of one chain of ours by name: true if it exists.
+bool chain_exists(Context& ctx, std::string_view chain) {
+  alignas(nlmsghdr) Buffer buf{};
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETCHAIN, NFPROTO_INET, 0, 0);
+  nftnl_chain* c = nftnl_chain_alloc();
+  if (!c) throw SystemError(ENOMEM, "nftnl_chain_alloc");
+  nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, kTable);
+  nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, std::string(chain).c_str());
+  nftnl_chain_nlmsg_build_payload(nlh, c);
+  nftnl_chain_free(c);
+  Answer a = ctx.get(nlh, [](const nlmsghdr&) {});
+  if (a.err == ENOENT) return false;
+  if (a.err) fail(a, fmt::format("get chain inet {} {}", kTable, chain));
+  return true;
 }
 
 }  // namespace
 
 Listing list_table(Context& ctx) {
-  const std::string command = fmt::format("list table inet {}", kTable);
-  auto r = ctx.try_run(command);
   Listing listing;
-  if (!r.ok) {
-    if (!table_exists(ctx)) return listing;
-    throw SystemError(0, "nft " + command + ": " + r.error);
-  }
+  const std::optional<uint32_t> use = table_use(ctx);
+  if (!use) return listing;
   listing.exists = true;
-  try {
-    for (const json& item : parse(r.output, "nft " + command)) {
-      if (item.contains("chain")) {
-        listing.chains.try_emplace(item.at("chain").at("name").get<std::string>(), 0);
-      } else if (item.contains("rule")) {
-        const json& rule = item.at("rule");
-        ListedRule lr;
-        lr.chain = rule.at("chain").get<std::string>();
-        lr.handle = rule.at("handle").get<uint64_t>();
-        lr.comment = rule.value("comment", "");
-        lr.expr = rule.value("expr", json::array());
-        ++listing.chains[lr.chain];
-        listing.rules.push_back(std::move(lr));
-      }
-    }
-  } catch (const json::exception& e) {
-    throw SystemError(0, fmt::format("nft {}: unexpected JSON: {}", command, e.what()));
+  for (std::string_view chain : {kPostrouting, kPrerouting}) {
+    if (chain_exists(ctx, chain)) listing.chains.emplace(chain, 0);
   }
+  listing.others = *use > listing.chains.size() ? *use - listing.chains.size() : 0;
+
+  // One dump of the rules of our table only: nf_tables_dump_rules skips every other table in the kernel.
+  alignas(nlmsghdr) Buffer buf{};
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 0);
+  RulePtr filter(nftnl_rule_alloc());
+  if (!filter) throw SystemError(ENOMEM, "nftnl_rule_alloc");
+  nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, kTable);
+  nftnl_rule_nlmsg_build_payload(nlh, filter.get());
+
+  auto restart = [&] {
+    listing.rules.clear();
+    for (auto& [chain, n] : listing.chains) n = 0;
+  };
+  Answer a = ctx.get(
+      nlh,
+      [&](const nlmsghdr& reply) {
+        RulePtr r(nftnl_rule_alloc());
+        if (!r) throw SystemError(ENOMEM, "nftnl_rule_alloc");
+        if (nftnl_rule_nlmsg_parse(&reply, r.get()) < 0)
+          throw SystemError(errno ? errno : EBADMSG, fmt::format("parse a rule of table inet {}", kTable));
+        ListedRule lr;
+        const char* chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+        lr.chain = chain ? chain : "";
+        lr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+        lr.owner = rule_owner(*r);
+        // Only our rules need decoding; a foreign rule in our table only counts towards its chain.
+        if (lr.owner) lr.entry = decode_rule(*r, "", *lr.owner);
+        ++listing.chains[lr.chain];  // a foreign chain with rules shows up here too
+        listing.rules.push_back(std::move(lr));
+      },
+      restart);
+  // The table went away between the GETs (another writer without our lock): it is empty now.
+  if (a.err == ENOENT) return Listing{};
+  if (a.err) fail(a, fmt::format("list rules of table inet {}", kTable));
   return listing;
 }
 

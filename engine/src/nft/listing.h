@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "topo/model/nat.h"
 
 namespace topo::nft {
 
@@ -15,20 +17,22 @@ class Context;
 struct ListedRule {
   std::string chain;
   uint64_t handle{0};
-  std::string comment;  // "" when the rule has none
-  nlohmann::json expr;  // libnftables-json(5) statements
+  std::optional<std::string> owner;  // from the "topocni:<owner>" comment; nullopt for a rule not ours
+  NatEntry entry;                     // decode_rule() with an empty scope (set by the caller)
 };
 
 struct Listing {
   bool exists{false};                    // table inet topocni is present
-  std::map<std::string, size_t> chains;  // every chain in the table → its number of rules (anyone's)
+  std::map<std::string, size_t> chains;  // chains that exist → their number of rules (anyone's); our two
+                                         // always when present, another chain when it has rules
+  size_t others{0};                      // chains, sets, ... in the table besides our two chains
   std::vector<ListedRule> rules;         // every rule in the table, in listing order
-
-  size_t rule_count() const { return rules.size(); }
 };
 
-// Lists only our table (`list table inet topocni`), so the cost does not grow with other tables' rules.
-// A missing table is an empty Listing, not an error.
+// Lists only our table: NFT_MSG_GETTABLE and NFT_MSG_GETCHAIN of our table and chains by name (the chain
+// dump cannot be filtered by table; the table's use count tells whether it holds anything else), and one
+// NFT_MSG_GETRULE dump filtered by table (NFTA_RULE_TABLE), so the cost does not grow with other tables'
+// rules. A missing table (ENOENT) is an empty Listing, not an error.
 Listing list_table(Context& ctx);
 
 }  // namespace topo::nft

@@ -1,5 +1,6 @@
-// topocni's own nftables table, "inet topocni", through libnftables. Must be used while inside the target
-// network namespace (the nft context opens its netlink socket there).
+// topocni's own nftables table, "inet topocni", spoken to directly over nfnetlink (libnftnl + libmnl): only
+// our table is ever listed, so the cost does not grow with other tables (a kube-proxy ruleset of thousands of
+// rules). Must be used while inside the target network namespace (the Context opens its socket there).
 //
 // Layout (created on first use, deleted with its chains when its last rule goes):
 //   table inet topocni {
@@ -27,10 +28,20 @@ std::vector<NatEntry> observe(const std::string& scope, const std::set<std::stri
 
 // Applies Create/Delete/Replace changes of NatEntry objects in ONE nftables transaction (all or nothing):
 // adds the table and chains when missing, deletes rules by handle, and deletes the table when no rule of
-// anyone is left in it. Throws SystemError with nft's error text.
+// anyone is left in it. Throws SystemError with the kernel's errno and extended ACK text, naming the request.
 void apply(const std::vector<Change>& changes);
 
-// The nft syntax of one entry's rule, e.g. `iifname "veth0" oifname "eth0" masquerade comment "topocni:..."`.
+class Context;
+
+// The same two operations on a context the caller keeps (created inside the namespace). A kept context keeps
+// its netlink socket open until the caller is done with the namespace: closing an nfnetlink socket waits for
+// nf_tables' pending release work (an RCU grace period, ~10 ms) if a commit left any, so a socket closed right
+// after its commit makes the caller wait for it, while one closed later finds the work long done.
+std::vector<NatEntry> observe(Context& ctx, const std::string& scope, const std::set<std::string>& owners);
+void apply(Context& ctx, const std::vector<Change>& changes);
+
+// The nft syntax of one entry's rule, for display and error messages (what `nft list table inet topocni`
+// shows for the rule apply() creates), e.g. `iifname "veth0" oifname "eth0" masquerade comment "topocni:..."`.
 std::string rule_text(const NatEntry& e);
 
 }  // namespace topo::nft

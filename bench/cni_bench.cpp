@@ -1,0 +1,259 @@
+// cni_bench: times topocni's ADD and DEL as a runtime calls them, next to Debian's ptp plugin and the kernel's
+// own veth cost, on an empty node and on big ones. Prints markdown tables (stdout); progress goes to stderr.
+//
+//   cni_bench --topocni PATH [--pods 30] [--scale 300] [--repeat 20] [--routes 100000] [--services 5000]
+//
+// Each pod is a fresh network namespace with a macvlan interface from Debian's macvlan + host-local (untimed);
+// only topocni's own call is timed, from spawn to reaped. The nodes of the main run are measured interleaved
+// (pod i is added on every node before pod i+1), so drift on a shared machine hits every column alike.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernel_floor.h"
+#include "lab.h"
+#include "node_load.h"
+#include "process.h"
+#include "stats.h"
+
+namespace bench {
+namespace {
+
+struct Options {
+  std::string topocni;
+  int pods = 30, scale = 300, repeat = 20, routes = 100000, services = 5000;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--topocni")
+      o.topocni = v;
+    else if (k == "--pods")
+      o.pods = std::stoi(v);
+    else if (k == "--scale")
+      o.scale = std::stoi(v);
+    else if (k == "--repeat")
+      o.repeat = std::stoi(v);
+    else if (k == "--routes")
+      o.routes = std::stoi(v);
+    else if (k == "--services")
+      o.services = std::stoi(v);
+    else
+      throw std::runtime_error("unknown option " + k);
+  }
+  if (o.topocni.empty()) throw std::runtime_error("usage: cni_bench --topocni PATH [--pods N] ...");
+  o.topocni = std::filesystem::absolute(o.topocni);
+  return o;
+}
+
+void log(const std::string& s) { std::fprintf(stderr, "[bench] %s\n", s.c_str()); }
+
+CallResult ok(CallResult r, const std::string& what) {
+  if (r.status != 0) throw std::runtime_error(what + " failed (" + std::to_string(r.status) + "): " + r.out + r.err);
+  return r;
+}
+
+struct Series {
+  std::vector<double> add, del;
+  long maxrss_kb{0};
+};
+
+// Pod i on every node, then the next pod; then the DELs in the same order.
+std::vector<Series> interleaved(const std::vector<Node*>& nodes, int pods) {
+  std::vector<Series> out(nodes.size());
+  std::vector<std::vector<Pod>> made(nodes.size());
+  for (int i = 0; i < pods; ++i) {
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      Pod pod = nodes[k]->make_pod(i);
+      CallResult r = ok(nodes[k]->call(pod, "ADD"), nodes[k]->name() + " ADD " + pod.id);
+      out[k].add.push_back(r.ms);
+      out[k].maxrss_kb = std::max(out[k].maxrss_kb, r.maxrss_kb);
+      made[k].push_back(pod);
+    }
+  }
+  for (int i = 0; i < pods; ++i) {
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      const Pod& pod = made[k][i];
+      CallResult r = ok(nodes[k]->call(pod, "DEL"), nodes[k]->name() + " DEL " + pod.id);
+      out[k].del.push_back(r.ms);
+      nodes[k]->drop_pod(pod);
+    }
+  }
+  return out;
+}
+
+// ADD then DEL of one pod, `repeat` times (its namespace and macvlan stay).
+Series repeated(Node& node, const Pod& pod, int repeat) {
+  Series s;
+  for (int i = 0; i < repeat; ++i) {
+    s.add.push_back(ok(node.call(pod, "ADD"), "ADD " + pod.id).ms);
+    s.del.push_back(ok(node.call(pod, "DEL"), "DEL " + pod.id).ms);
+  }
+  return s;
+}
+
+struct Verdict {
+  std::string target, measured, goal;
+  bool met;
+};
+
+std::string verdicts(const std::vector<Verdict>& v) {
+  std::string out = "| target | measured | goal | met |\n|---|---:|---:|---|\n";
+  for (const auto& x : v) out += fmt::format("| {} | {} | {} | {} |\n", x.target, x.measured, x.goal, x.met ? "yes" : "**no**");
+  return out;
+}
+
+std::string ratio(double x) { return fmt::format("{:.2f}×", x); }
+
+void run(const Config& cfg, const Options& o) {
+  std::string out;
+  std::vector<Verdict> targets;
+
+  // ---- start-up cost ----
+  log("start-up: /bin/true and topocni VERSION");
+  std::vector<double> t_true, t_version;
+  for (int i = 0; i < 3 * o.repeat; ++i) {
+    t_true.push_back(ok(call("/bin/true", {"true"}, {}, ""), "/bin/true").ms);
+    t_version.push_back(
+        ok(call(o.topocni, {o.topocni}, {"CNI_COMMAND=VERSION"}, R"({"cniVersion":"1.0.0"})"), "VERSION").ms);
+  }
+  Summary s_true = summarize(t_true), s_version = summarize(t_version);
+
+  // ---- main run: floor, ptp, topocni on an empty node and on big nodes ----
+  log("nodes: empty (topocni), ptp, " + std::to_string(o.routes) + " routes, " + std::to_string(o.services) +
+      " Services");
+  Node empty(cfg, "empty", Node::Kind::Topocni);
+  Node ptp(cfg, "ptp", Node::Kind::Ptp);
+  Node routes(cfg, "routes", Node::Kind::Topocni);
+  Node kp(cfg, "kproxy", Node::Kind::Topocni);
+  add_routes(routes.netns(), cfg.work, o.routes);
+  add_kube_proxy(kp.netns(), cfg.work, o.services);
+
+  log("kernel floor");
+  Floor floor;
+  {
+    std::string pod = Namespaces::create("floorpod");
+    floor = kernel_floor(empty.netns(), pod, o.repeat);
+    Namespaces::remove(pod);
+  }
+  log(fmt::format("{} pods on each node, interleaved", o.pods));
+  auto series = interleaved({&empty, &ptp, &routes, &kp}, o.pods);
+  const Series &s_empty = series[0], &s_ptp = series[1], &s_routes = series[2], &s_kp = series[3];
+  Summary fc = summarize(floor.create), fd = summarize(floor.del);
+  Summary pa = summarize(s_ptp.add), pd = summarize(s_ptp.del);
+  Summary ea = summarize(s_empty.add), ed = summarize(s_empty.del);
+  Summary ra = summarize(s_routes.add), rd = summarize(s_routes.del);
+  Summary ka = summarize(s_kp.add), kd = summarize(s_kp.del);
+
+  out += fmt::format("### Pod start and stop ({} pods per node, nodes interleaved)\n\n", o.pods);
+  out += table_head();
+  out += row("kernel floor: create veth pair (1 request)", fc);
+  out += row("kernel floor: delete veth pair (1 request)", fd);
+  out += row("ptp ADD (Debian, host-local, ipMasq)", pa);
+  out += row("ptp DEL", pd);
+  out += row("topocni ADD, empty node", ea, fmt::format("peak RSS {} KB", s_empty.maxrss_kb));
+  out += row("topocni DEL, empty node", ed);
+  out += row(fmt::format("topocni ADD, {} routes in main", o.routes), ra);
+  out += row(fmt::format("topocni DEL, {} routes in main", o.routes), rd);
+  out += row(fmt::format("topocni ADD, {}-Service kube-proxy ruleset", o.services), ka);
+  out += row(fmt::format("topocni DEL, {}-Service kube-proxy ruleset", o.services), kd);
+  out += row("spawn /bin/true", s_true);
+  out += row("topocni VERSION", s_version);
+  out += "\n";
+
+  targets.push_back({"ADD ≥10× faster than ptp (p50)", ratio(pa.p50 / ea.p50), "≥ 10×", pa.p50 / ea.p50 >= 10});
+  targets.push_back({"DEL ≥3× faster than ptp (p50)", ratio(pd.p50 / ed.p50), "≥ 3×", pd.p50 / ed.p50 >= 3});
+  targets.push_back({"DEL / kernel veth-deletion floor (p50)", ratio(ed.p50 / fd.p50), "≤ 1.3×", ed.p50 / fd.p50 <= 1.3});
+  targets.push_back({fmt::format("ADD with {} routes / empty node (p50)", o.routes), ratio(ra.p50 / ea.p50), "≤ 1.2×",
+                     ra.p50 / ea.p50 <= 1.2});
+  targets.push_back({fmt::format("DEL with {} routes / empty node (p50)", o.routes), ratio(rd.p50 / ed.p50), "≤ 1.2×",
+                     rd.p50 / ed.p50 <= 1.2});
+  targets.push_back({fmt::format("ADD with {} Services / empty node (p50)", o.services), ratio(ka.p50 / ea.p50),
+                     "≤ 1.2×", ka.p50 / ea.p50 <= 1.2});
+  targets.push_back({fmt::format("DEL with {} Services / empty node (p50)", o.services), ratio(kd.p50 / ed.p50),
+                     "≤ 1.2×", kd.p50 / ed.p50 <= 1.2});
+  long rss = std::max({s_empty.maxrss_kb, s_routes.maxrss_kb, s_kp.maxrss_kb});
+  targets.push_back({"peak RSS of one ADD (max over all ADDs)", fmt::format("{:.1f} MB", rss / 1024.0), "≤ 10 MB",
+                     rss <= 10 * 1024});
+  targets.push_back({"VERSION / spawn of /bin/true (p50)", ratio(s_version.p50 / s_true.p50), "≤ 1.5×",
+                     s_version.p50 / s_true.p50 <= 1.5});
+
+  // ---- many pods on one node ----
+  log(fmt::format("{} pods on one node", o.scale));
+  {
+    Node node(cfg, "scale", Node::Kind::Topocni);
+    std::vector<Pod> pods;
+    pods.push_back(node.make_pod(0));
+    Series first = repeated(node, pods[0], o.repeat);
+    std::vector<double> growing;
+    ok(node.call(pods[0], "ADD"), "ADD pod 0");
+    for (int i = 1; i + 1 < o.scale; ++i) {
+      pods.push_back(node.make_pod(i));
+      growing.push_back(ok(node.call(pods.back(), "ADD"), "ADD " + pods.back().id).ms);
+    }
+    Pod last = node.make_pod(o.scale - 1);
+    Series lastS = repeated(node, last, o.repeat);
+    node.drop_pod(last);
+    std::vector<double> teardown;
+    for (const Pod& p : pods) {
+      teardown.push_back(ok(node.call(p, "DEL"), "DEL " + p.id).ms);
+      node.drop_pod(p);
+    }
+    Summary f_add = summarize(first.add), l_add = summarize(lastS.add);
+    size_t k = std::min<size_t>(20, growing.size());
+    out += fmt::format("### {} pods on one node\n\n", o.scale);
+    out += table_head();
+    out += row("ADD of the 1st pod (no other pod; repeated ADD+DEL)", f_add);
+    out += row("DEL of the 1st pod", summarize(first.del));
+    out += row(fmt::format("ADD of pods 2..{} as they arrive, first {}", k + 1, k),
+               summarize({growing.begin(), growing.begin() + static_cast<long>(k)}));
+    out += row(fmt::format("ADD of pods 2..{} as they arrive, last {}", o.scale - 1, k),
+               summarize({growing.end() - static_cast<long>(k), growing.end()}));
+    out += row(fmt::format("ADD of the {}th pod ({} others; repeated ADD+DEL)", o.scale, o.scale - 1), l_add);
+    out += row(fmt::format("DEL of the {}th pod", o.scale), summarize(lastS.del));
+    out += row(fmt::format("DEL of the other {} pods, in order of arrival", pods.size()), summarize(teardown));
+    out += "\n";
+    targets.push_back({fmt::format("{}th pod ADD p90 / 1st pod ADD p50", o.scale), ratio(l_add.p90 / f_add.p50),
+                       "≤ 1.5×", l_add.p90 / f_add.p50 <= 1.5});
+  }
+
+  out += "### Targets\n\n" + verdicts(targets) + "\n";
+  std::cout << out << std::flush;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "cni_bench: needs root (creates network namespaces)\n");
+    return 2;
+  }
+  Namespaces::install_cleanup();
+  char tmpl[] = "/run/topocni-bench-XXXXXX";  // tmpfs, like topocni's own /run/topocni
+  Config cfg;
+  int rc = 0;
+  try {
+    Options o = parse(argc, argv);
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    cfg.work = tmpl;
+    cfg.topocni = o.topocni;
+    run(cfg, o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cni_bench: %s\n", e.what());
+    rc = 1;
+  }
+  Namespaces::remove_all();
+  if (!cfg.work.empty()) std::filesystem::remove_all(cfg.work);
+  return rc;
+}

@@ -1,0 +1,70 @@
+#include "kernel_floor.h"
+
+#include <fcntl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <optional>
+#include <stdexcept>
+
+#include "lab.h"
+#include "netlink/link_codec.h"
+#include "netlink/socket.h"
+
+namespace bench {
+
+namespace {
+
+namespace nl = topo::netlink;
+
+void check(const nl::Ack& ack, const char* what) {
+  if (!ack.ok()) throw std::runtime_error(std::string(what) + ": errno " + std::to_string(ack.err) + " " + ack.ext_ack);
+}
+
+}  // namespace
+
+Floor kernel_floor(const std::string& node_netns, const std::string& pod_netns, int repeats) {
+  Floor f;
+  std::optional<nl::Socket> node_sock, pod_sock;
+  {
+    Inside in(pod_netns);
+    pod_sock.emplace(nl::Socket::open());
+  }
+  Inside in(node_netns);
+  node_sock.emplace(nl::Socket::open());
+  int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
+  if (pod_fd < 0) throw std::runtime_error("open " + pod_netns);
+
+  topo::Link link;
+  link.name = "floor0";
+  link.peer_name = "floor1";
+  link.up = true;
+  for (int i = 0; i < repeats; ++i) {
+    nl::Message create(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    nl::encode_veth_create(create.builder(), link, pod_fd);
+    double t0 = now_ms();
+    check(node_sock->ack(create.msg()), "create veth");
+    f.create.push_back(now_ms() - t0);
+
+    // The peer up, as plugins leave it (a device that is up costs its deletion an extra grace period).
+    int peer_index = 0;
+    {
+      Inside pod(pod_netns);
+      peer_index = static_cast<int>(if_nametoindex(link.peer_name.c_str()));
+    }
+    nl::Message up(RTM_NEWLINK, 0);
+    nl::encode_link_set(up.builder(), peer_index, std::nullopt, true, nullptr);
+    check(pod_sock->ack(up.msg()), "set peer up");
+
+    nl::Message del(RTM_DELLINK, 0);
+    nl::encode_link_delete(del.builder(), static_cast<int>(if_nametoindex(link.name.c_str())));
+    double t1 = now_ms();
+    check(node_sock->ack(del.msg()), "delete veth");
+    f.del.push_back(now_ms() - t1);
+  }
+  ::close(pod_fd);
+  return f;
+}
+
+}  // namespace bench
