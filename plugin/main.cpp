@@ -51,12 +51,14 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     attachments.del(req);
   } else if (env.command == "CHECK") {
     if (version_out < "0.4.0") {
-      throw cni::Error(cni::kIncompatibleVersion, "CHECK needs cniVersion 0.4.0 or later");
+      throw cni::Error(cni::kUnsupportedField, fmt::format("CHECK is not part of cniVersion {}", version_out),
+                       "CHECK needs cniVersion 0.4.0 or later");
     }
     attachments.check(req);
   } else if (env.command == "STATUS" || env.command == "GC") {
     if (version_out < "1.1.0") {
-      throw cni::Error(cni::kIncompatibleVersion, fmt::format("{} needs cniVersion 1.1.0", env.command));
+      throw cni::Error(cni::kUnsupportedField, fmt::format("{} is not part of cniVersion {}", env.command, version_out),
+                       fmt::format("{} needs cniVersion 1.1.0", env.command));
     }
     if (env.command == "STATUS") {
       attachments.status();

@@ -1,12 +1,15 @@
 #include "topo/attachment.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "attachment_marks.h"
 #include "topo/apply.h"
 #include "topo/diff.h"
 #include "topo/error.h"
@@ -32,6 +35,16 @@ class KernelFacts : public HostFacts {
     std::vector<std::string> out;
     for (const IpPrefix& p : kernel_.addresses_of(kHostScope, ifname)) out.push_back(p.str());
     return out;
+  }
+  std::optional<std::string> source_toward(const std::string& ip) override {
+    auto dst = IpAddress::parse(ip);
+    if (!dst) return std::nullopt;
+    auto route = kernel_.route_toward(kHostScope, *dst);
+    if (!route || !route->source) return std::nullopt;
+    return route->source->str();
+  }
+  std::optional<std::string> default_interface(Family family) override {
+    return kernel_.default_route_dev(kHostScope, family);
   }
 
  private:
@@ -96,29 +109,6 @@ void mark_owned(State& s, const Attachment& a) {
   }
 }
 
-ScopeMap scopes_for(const std::string& netns) {
-  ScopeMap scopes{{kHostScope, ""}};
-  if (!netns.empty() && netns_path_exists(netns)) scopes[kContainerScope] = netns;
-  return scopes;
-}
-
-template <class T>
-void add_missing(std::vector<T>& into, const std::vector<T>& from) {
-  for (const T& x : from) {
-    if (std::none_of(into.begin(), into.end(), [&](const T& y) { return y.key() == x.key(); })) into.push_back(x);
-  }
-}
-
-// Union by key: `a` wins where both have an object.
-State merge(State a, const State& b) {
-  add_missing(a.links, b.links);
-  add_missing(a.sysctls, b.sysctls);
-  add_missing(a.addresses, b.addresses);
-  add_missing(a.routes, b.routes);
-  add_missing(a.rules, b.rules);
-  add_missing(a.nat, b.nat);
-  return a;
-}
 
 std::string template_name(const json& config) {
   if (auto it = config.find("template"); it != config.end()) {
@@ -142,7 +132,7 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
                      fmt::format("searched {} and the built-in templates",
                                  options.template_dirs.empty() ? "no directory" : fmt::format("{}", fmt::join(options.template_dirs, ", "))));
   }
-  Template tmpl = Template::load(*source);
+  Template tmpl = Template::load(*source, &library);
   KernelFacts facts(kernel);
   Attachment a = req.attachment();
   RenderContext ctx;
@@ -159,14 +149,36 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
 
 json prev_result_of(const Request& req) { return req.config.value("prevResult", json()); }
 
+// The attachment's objects found by their marks alone (see attachment_marks.h). A rule another attachment's
+// journal holds is never taken for an orphan.
+State marks_of(const Journal& journal, const Request& req) {
+  Attachment a = req.attachment();
+  std::vector<Rule> claimed;
+  for (const JournalRecord& r : journal.all()) {
+    if (r.attachment.id() == a.id()) continue;
+    claimed.insert(claimed.end(), r.state.rules.begin(), r.state.rules.end());
+  }
+  return find_by_marks(cni_scopes(req.netns), kAliasPrefix + a.id(), [&](const Rule& rule) {
+    return std::any_of(claimed.begin(), claimed.end(), [&](const Rule& c) { return c.key() == rule.key(); });
+  });
+}
+
 // What ADD asks the kernel about: the new desired state and whatever an earlier ADD journaled.
 State interest_for_add(const State& desired, const std::optional<JournalRecord>& previous) {
   return previous ? merge(desired, previous->state) : desired;
 }
 
-// What DEL asks about: the journaled objects, plus the interfaces and keys of routes to put back.
+// What DEL asks about: the journaled objects, plus the interfaces and keys of routes to put back, plus every
+// NAT rule carrying the attachment's owner comment in either scope (a re-rendered state without prevResult
+// knows none of them, and the comment alone identifies them).
 State interest_for_del(const JournalRecord& record) {
   State interest = record.state;
+  for (const char* scope : {kHostScope, kContainerScope}) {
+    NatEntry owner;
+    owner.scope = scope;
+    owner.owner = nat_owner(record.attachment);
+    interest.nat.push_back(owner);
+  }
   for (const Route& r : record.taken_over.routes) {
     Link dev;
     dev.scope = r.scope;
@@ -182,8 +194,13 @@ State interest_for_del(const JournalRecord& record) {
 void record_originals(const Plan& plan, JournalRecord& record, const std::optional<JournalRecord>& previous) {
   if (previous) record.taken_over = previous->taken_over;
   for (const Change& c : plan.changes) {
-    if (c.action != Action::Replace || !c.previous) continue;
-    if (const Route* old = std::get_if<Route>(&*c.previous); old && !old->owned) add_missing(record.taken_over.routes, {*old});
+    // A foreign route replaced (takeover) or removed (state: absent) is put back on DEL.
+    const Object* before = c.action == Action::Replace && c.previous ? &*c.previous
+                           : c.action == Action::Delete              ? &c.object
+                                                                     : nullptr;
+    if (const Route* old = before ? std::get_if<Route>(before) : nullptr; old && !old->owned) {
+      add_missing(record.taken_over.routes, {*old});
+    }
   }
   for (Sysctl& s : record.state.sysctls) {
     const Sysctl* before = nullptr;
@@ -200,6 +217,25 @@ void record_originals(const Plan& plan, JournalRecord& record, const std::option
       const Sysctl* old = c.previous ? std::get_if<Sysctl>(&*c.previous) : nullptr;
       if (old && old->key() == s.key()) s.previous = old->value;
     }
+  }
+}
+
+// After a failed first ADD: deletes whatever of ours the journaled intent names that the rollback left
+// (none, normally). True when nothing is left.
+bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& a) {
+  try {
+    auto intent = journal.load(a);
+    if (!intent) return true;
+    intent->taken_over = State{};  // the rollback restored them; nothing to put back twice
+    Plan cleanup = diff_destroy(intent->state, kernel.observe(interest_for_del(*intent)), State{});
+    if (cleanup.empty()) return true;
+    fmt::print(stderr, "topocni: rollback left {} object(s); removing them\n", cleanup.changes.size());
+    size_t done = 0;
+    kernel.execute(cleanup.changes, done);
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "topocni: cleanup after a failed ADD failed, keeping the journal for DEL: {}\n", e.what());
+    return false;
   }
 }
 
@@ -236,24 +272,27 @@ Planned Attachments::plan(const Request& req) {
   Journal journal(options_.state_dir);
   Attachment a = req.attachment();
   auto previous = journal.load(a);
-  Kernel kernel(scopes_for(req.netns));
+  Kernel kernel(cni_scopes(req.netns));
   Planned out;
   if (req.command == "DEL") {
     if (previous) {
       out.record = *previous;
       out.source = "journal";
     } else {
+      out.record = {a, "", req.netns, json::object(), prev_result_of(req), {}, {}};
+      out.source = "marks";
       try {
         TableAllocator allocator(journal, kernel, a, json());
         auto r = render(options_, req, kernel, allocator);
         out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
         out.source = "template";
       } catch (const std::exception& e) {
-        fmt::print(stderr, "topocni: no journal for {} and the template does not render ({}); nothing to do\n",
+        fmt::print(stderr, "topocni: no journal for {} and the template does not render ({}); using ownership marks\n",
                    a.id(), e.what());
-        out.source = "nothing";
-        return out;
       }
+      // The marks complete a re-rendering too: without the journal it cannot know the table ADD allocated,
+      // and without prevResult not the pod's addresses.
+      out.record.state = merge(out.record.state, marks_of(journal, req));
     }
     State observed = kernel.observe(interest_for_del(out.record));
     out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
@@ -275,7 +314,7 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
   }
   Journal journal(options_.state_dir);
   Attachment a = req.attachment();
-  Kernel kernel(scopes_for(req.netns));
+  Kernel kernel(cni_scopes(req.netns));
   if (!kernel.has_scope(kContainerScope)) {
     throw cni::Error(cni::kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is not a network namespace", req.netns));
   }
@@ -301,10 +340,11 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
   try {
     apply(plan, kernel);
   } catch (...) {
-    // The kernel is back where it was; so is the journal.
+    // apply() has undone what took effect; so is the journal, unless something of ours is still there (the
+    // undo itself failed): then the intent stays, for DEL.
     if (previous) {
       journal.store(*previous);
-    } else {
+    } else if (remove_leftovers(kernel, journal, a)) {
       journal.remove(a);
     }
     throw;
@@ -316,9 +356,33 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
 void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
   Planned planned = plan(req);
-  if (!planned.plan.empty()) {
-    Kernel kernel(scopes_for(req.netns));
-    apply(planned.plan, kernel);
+  // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
+  // nobody); the journal then stays, so a later DEL can finish.
+  std::vector<std::string> failures;
+  const auto& changes = planned.plan.changes;
+  if (!changes.empty()) {
+    Kernel kernel(cni_scopes(req.netns));
+    for (size_t start = 0; start < changes.size();) {
+      std::vector<Change> rest(changes.begin() + static_cast<std::ptrdiff_t>(start), changes.end());
+      size_t done = 0;
+      try {
+        kernel.execute(rest, done);
+        break;
+      } catch (const NetlinkError& e) {
+        // A route whose device vanished meanwhile (a pod namespace is torn down asynchronously after `ip
+        // netns del`/runtime cleanup, taking the veth with it) went with the device: that is done, not failed.
+        bool gone = e.err == ENODEV && rest[done].action == Action::Delete;
+        if (!gone) failures.push_back(e.what());
+        start += done + 1;
+      } catch (const std::exception& e) {
+        failures.push_back(e.what());
+        start += done + 1;
+      }
+    }
+  }
+  if (!failures.empty()) {
+    throw cni::Error(cni::kKernelRefused, fmt::format("DEL could not remove {} object(s)", failures.size()),
+                     fmt::format("{}", fmt::join(failures, "; ")));
   }
   journal.remove(req.attachment());
 }
@@ -357,6 +421,8 @@ std::vector<std::string> Attachments::gc(const json& config) {
     try {
       del(req);
       removed.push_back(r.attachment.id());
+    } catch (const cni::Error& e) {
+      failures.push_back(fmt::format("{}: {} ({})", r.attachment.id(), e.msg, e.details));
     } catch (const std::exception& e) {
       failures.push_back(fmt::format("{}: {}", r.attachment.id(), e.what()));
     }

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libmnl-dev libfmt-dev doctest-dev libcli11-dev
-  libnftables-dev libnftnl-dev
+  libnftnl-dev
   iproute2 nftables python3 procps
   containernetworking-plugins  # the real macvlan, host-local and ptp plugins, chained in the tests
   clang libclang-rt-14-dev     # libFuzzer targets

@@ -91,7 +91,7 @@ TEST_CASE("ADD creates the veth-to-host topology; a second plan is empty; DEL re
   CHECK(rules.find("iif veth") != std::string::npos);
   CHECK(lab.pod.ip("route show default").find("default via 10.10.20.1 dev veth0 proto 157") != std::string::npos);
   CHECK(lab.pod.exec("sysctl -n net.ipv4.conf.veth0.forwarding") == "1\n");
-  CHECK(lab.node.exec("nft list table inet topocni").find("masquerade") != std::string::npos);
+  CHECK(lab.node.exec("nft list table inet topocni").find("snat ip to 10.10.20.1") != std::string::npos);
   CHECK(lab.node.exec("nft list table ip kube").find("dnat to 10.10.20.2:8080") != std::string::npos);
 
   {

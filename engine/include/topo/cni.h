@@ -63,6 +63,13 @@ void validate_network_name(const std::string& name);  // throws Error(7)
 // Parses the network config from stdin: JSON (code 6), required keys and types (code 7), cniVersion (code 1).
 nlohmann::json parse_config(const std::string& text);
 
+// prevResult of any supported version in the internal (1.x) form: `ips[].version` checked against the
+// address and dropped, addresses, gateways and interface indexes validated (code 7 naming the key).
+nlohmann::json normalize_prev_result(const nlohmann::json& prev);
+
+// A result in the internal form, written for `version`: 0.3.x/0.4.0 get `ips[].version`, 1.x do not.
+nlohmann::json convert_result(nlohmann::json result, const std::string& version);
+
 // The ADD result: prevResult passed through in the config's version, with `interfaces` appended.
 struct CreatedInterface {
   std::string name, mac, sandbox;  // sandbox empty for the host side

@@ -96,24 +96,15 @@ json parse_config(const std::string& text) {
                 fmt::format("supported: {}", fmt::join(versions, ", ")));
   }
   validate_network_name(config["name"].get<std::string>());
-  if (config.contains("prevResult") && !config["prevResult"].is_object() && !config["prevResult"].is_null()) {
-    throw Error(kInvalidConfig, "invalid network config: key 'prevResult' must be an object");
+  if (auto it = config.find("prevResult"); it != config.end()) {
+    // Any supported version in, one internal form (1.x) out: templates and the journal see only that.
+    if (it->is_null()) {
+      config.erase(it);
+    } else {
+      config["prevResult"] = normalize_prev_result(*it);
+    }
   }
   return config;
-}
-
-json make_result(const json& config, const std::vector<CreatedInterface>& created) {
-  json result = config.value("prevResult", json::object());
-  if (result.is_null()) result = json::object();
-  result["cniVersion"] = config["cniVersion"];
-  json& interfaces = result["interfaces"];
-  if (!interfaces.is_array()) interfaces = json::array();
-  for (const auto& c : created) {
-    json i = {{"name", c.name}, {"mac", c.mac}};
-    if (!c.sandbox.empty()) i["sandbox"] = c.sandbox;
-    interfaces.push_back(i);
-  }
-  return result;
 }
 
 }  // namespace topo::cni

@@ -1,0 +1,134 @@
+// CNI results across versions. 0.3.0, 0.3.1 and 0.4.0 share one result format whose `ips` carry
+// "version": "4"|"6"; 1.0.0 dropped that field (the address says its family) and 1.1.0 kept 1.0.0's shape.
+// Everything else topocni reads or writes (interfaces with name/mac/sandbox, ips with address, gateway and
+// an interface index, routes, dns) is common to all of them. So the internal form is 1.x's, and conversion
+// is only about `version` — after checking the fields a template relies on.
+#include <fmt/format.h>
+
+#include "topo/cni.h"
+#include "topo/model/ip.h"
+
+namespace topo::cni {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+  throw Error(kInvalidConfig, fmt::format("invalid network config: key '{}' {}", path, what));
+}
+
+bool before_1_0(const std::string& version) { return version.starts_with("0."); }
+
+// An optional list: absent or null is empty; anything else but an array is an error naming the key.
+void check_list(const json& prev, const char* key) {
+  auto it = prev.find(key);
+  if (it != prev.end() && !it->is_null() && !it->is_array()) {
+    bad(fmt::format("prevResult.{}", key), "must be a list");
+  }
+}
+
+void check_address(const json& obj, const char* key, const std::string& path, bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) bad(path + "." + key, "is missing");
+    return;
+  }
+  if (!it->is_string() || !IpPrefix::parse(it->get<std::string>())) {
+    bad(path + "." + key, fmt::format("must be an IP address, got {}", it->dump()));
+  }
+}
+
+}  // namespace
+
+json normalize_prev_result(const json& prev) {
+  if (!prev.is_object()) bad("prevResult", "must be an object");
+  json out = prev;
+  check_list(out, "interfaces");
+  check_list(out, "ips");
+  check_list(out, "routes");
+  size_t interface_count = out.contains("interfaces") && out["interfaces"].is_array() ? out["interfaces"].size() : 0;
+  if (interface_count) {
+    for (size_t i = 0; i < interface_count; ++i) {
+      const json& iface = out["interfaces"][i];
+      std::string path = fmt::format("prevResult.interfaces[{}]", i);
+      if (!iface.is_object()) bad(path, "must be an object");
+      if (!iface.contains("name") || !iface["name"].is_string()) bad(path + ".name", "must be a string");
+    }
+  }
+  if (out.contains("ips") && out["ips"].is_array()) {
+    for (size_t i = 0; i < out["ips"].size(); ++i) {
+      json& ip = out["ips"][i];
+      std::string path = fmt::format("prevResult.ips[{}]", i);
+      if (!ip.is_object()) bad(path, "must be an object");
+      check_address(ip, "address", path, true);
+      check_address(ip, "gateway", path, false);
+      Family family = IpPrefix::parse(ip["address"].get<std::string>())->family();
+      // 0.3.x/0.4.0 name the family; it must agree with the address, then it is redundant.
+      if (auto v = ip.find("version"); v != ip.end()) {
+        std::string want = family == Family::V4 ? "4" : "6";
+        if (!v->is_string() || v->get<std::string>() != want) {
+          bad(path + ".version", fmt::format("must be \"{}\" for address {}, got {}", want,
+                                             ip["address"].get<std::string>(), v->dump()));
+        }
+        ip.erase("version");
+      }
+      if (auto g = ip.find("gateway"); g != ip.end() && g->is_string() &&
+                                       IpPrefix::parse(g->get<std::string>())->family() != family) {
+        bad(path + ".gateway", "must be of the address's family");
+      }
+      // SPEC: `interface` is an index into `interfaces`; one that points nowhere is not a result we can use.
+      if (auto it = ip.find("interface"); it != ip.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
+            static_cast<size_t>(it->get<int64_t>()) >= interface_count) {
+          bad(path + ".interface",
+              fmt::format("must be an index into prevResult.interfaces ({} of them), got {}", interface_count,
+                          it->dump()));
+        }
+      }
+    }
+  }
+  if (out.contains("routes") && out["routes"].is_array()) {
+    for (size_t i = 0; i < out["routes"].size(); ++i) {
+      const json& r = out["routes"][i];
+      std::string path = fmt::format("prevResult.routes[{}]", i);
+      if (!r.is_object()) bad(path, "must be an object");
+      check_address(r, "dst", path, true);
+      check_address(r, "gw", path, false);
+    }
+  }
+  return out;
+}
+
+json convert_result(json result, const std::string& version) {
+  result["cniVersion"] = version;
+  if (!result.contains("ips") || !result["ips"].is_array()) return result;
+  for (json& ip : result["ips"]) {
+    if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
+    auto prefix = IpPrefix::parse(ip["address"].get<std::string>());
+    if (before_1_0(version) && prefix) {
+      ip["version"] = prefix->family() == Family::V4 ? "4" : "6";
+    } else {
+      ip.erase("version");
+    }
+  }
+  return result;
+}
+
+json make_result(const json& config, const std::vector<CreatedInterface>& created) {
+  json result = json::object();
+  if (auto it = config.find("prevResult"); it != config.end() && it->is_object()) {
+    result = normalize_prev_result(*it);
+  }
+  json& interfaces = result["interfaces"];
+  if (!interfaces.is_array()) interfaces = json::array();
+  // Appended after the earlier plugins' interfaces, so the indexes their `ips` hold stay valid.
+  for (const auto& c : created) {
+    json i = {{"name", c.name}, {"mac", c.mac}};
+    if (!c.sandbox.empty()) i["sandbox"] = c.sandbox;
+    interfaces.push_back(i);
+  }
+  return convert_result(std::move(result), config.at("cniVersion").get<std::string>());
+}
+
+}  // namespace topo::cni
