@@ -1,0 +1,141 @@
+#include "render_inputs.h"
+
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "topo/error.h"
+#include "topo/model/scope.h"
+
+namespace topo::cli {
+
+using nlohmann::json;
+
+std::map<std::string, std::vector<std::string>> parse_facts(const std::vector<std::string>& facts,
+                                                            const json& config) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const std::string& fact : facts) {
+    size_t eq = fact.find('=');
+    std::string key = fact.substr(0, eq);
+    const std::string suffix = ".addresses";
+    if (eq == std::string::npos || key.size() <= suffix.size() || !key.ends_with(suffix)) {
+      throw Error(fmt::format("--fact '{}': expected IFNAME.addresses=CIDR[,CIDR...]", fact));
+    }
+    std::string name = key.substr(0, key.size() - suffix.size());
+    if (config.is_object() && config.contains(name) && config[name].is_string()) name = config[name].get<std::string>();
+    std::vector<std::string>& list = out[name];
+    std::stringstream ss(fact.substr(eq + 1));
+    for (std::string cidr; std::getline(ss, cidr, ',');) {
+      if (cidr.empty()) continue;
+      if (!IpPrefix::parse(cidr)) throw Error(fmt::format("--fact '{}': '{}' is not an address/prefix", fact, cidr));
+      list.push_back(cidr);
+    }
+  }
+  return out;
+}
+
+PreviewFacts::PreviewFacts(std::map<std::string, std::vector<std::string>> given, bool offline)
+    : given_(std::move(given)), offline_(offline) {}
+PreviewFacts::~PreviewFacts() = default;
+
+std::vector<std::string> PreviewFacts::addresses(const std::string& ifname) {
+  if (auto it = given_.find(ifname); it != given_.end()) return it->second;
+  if (offline_) {
+    throw ConflictError(fmt::format("no addresses known for host interface '{}' (--offline): give them with "
+                                    "--fact {}.addresses=CIDR[,CIDR...]",
+                                    ifname, ifname));
+  }
+  if (!kernel_) kernel_ = std::make_unique<Kernel>(ScopeMap{{kHostScope, ""}});
+  if (!kernel_->link_info(kHostScope, ifname)) {
+    throw ConflictError(fmt::format("host interface '{}' does not exist here: give its addresses with "
+                                    "--fact {}.addresses=CIDR[,CIDR...]",
+                                    ifname, ifname));
+  }
+  std::vector<std::string> out;
+  for (const IpPrefix& p : kernel_->addresses_of(kHostScope, ifname)) out.push_back(p.str());
+  return out;
+}
+
+namespace {
+// FNV-1a 64, as the plugin's allocator hashes the attachment id to pick where its search starts.
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+}  // namespace
+
+PreviewAllocator::PreviewAllocator(json fixed, Attachment attachment, bool offline)
+    : fixed_(std::move(fixed)), attachment_(std::move(attachment)), offline_(offline) {}
+PreviewAllocator::~PreviewAllocator() = default;
+
+uint32_t PreviewAllocator::table(const std::string& name, uint32_t low, uint32_t high) {
+  if (fixed_.contains(name)) {
+    const json& v = fixed_[name];
+    if (!v.is_number_unsigned()) throw Error(fmt::format("--set-alloc {}: expected a table number", name));
+    return v.get<uint32_t>();
+  }
+  Journal journal;
+  std::set<uint32_t> used;
+  for (const JournalRecord& r : journal.all()) {
+    if (r.attachment.id() == attachment_.id()) {
+      if (r.allocations.contains(name)) return r.allocations[name].get<uint32_t>();
+      continue;
+    }
+    for (const auto& [key, value] : r.allocations.items()) {
+      if (value.is_number_unsigned()) used.insert(value.get<uint32_t>());
+    }
+  }
+  if (!offline_ && !kernel_) kernel_ = std::make_unique<Kernel>(ScopeMap{{kHostScope, ""}});
+  uint64_t size = uint64_t{high} - low + 1;
+  uint64_t start = fnv1a(attachment_.id()) % size;
+  for (uint64_t i = 0; i < size; ++i) {
+    auto t = static_cast<uint32_t>(low + (start + i) % size);
+    if (!used.contains(t) && (offline_ || kernel_->table_is_free(kHostScope, t))) return t;
+  }
+  throw Error(fmt::format("allocation '{}': every table in {}..{} is in use", name, low, high));
+}
+
+std::vector<std::string> SampleFacts::addresses(const std::string&) { return {"10.10.20.1/24", "fd00:10:20::1/64"}; }
+
+uint32_t SampleAllocator::table(const std::string&, uint32_t low, uint32_t) { return low; }
+
+json sample_prev_result() {
+  return json::parse(R"({
+    "cniVersion": "1.0.0",
+    "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/validate"}],
+    "ips": [{"address": "10.10.20.50/24", "gateway": "10.10.20.1", "interface": 0},
+            {"address": "fd00:10:20::50/64", "gateway": "fd00:10:20::1", "interface": 0}],
+    "routes": [{"dst": "0.0.0.0/0", "gw": "10.10.20.1"}, {"dst": "10.96.0.0/12"},
+               {"dst": "::/0", "gw": "fd00:10:20::1"}]
+  })");
+}
+
+json sample_config(const std::string& text, bool bools_on) {
+  static const std::map<std::string, json> kSamples = {
+      {"string", "sample"},  {"bool", true},          {"int", 1},
+      {"ip", "10.10.20.1"},  {"cidr", "10.10.30.0/24"}, {"ifname", "eth0"},
+      {"list", json::array()}, {"cidrs", json::array({"10.10.30.0/24"})}};
+  json config = {{"cniVersion", "1.0.0"}, {"name", "validate"}, {"type", "validate"}};
+  YAML::Node params = YAML::Load(text)["parameters"];
+  if (!params.IsMap()) return config;
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    YAML::Node decl = it->second;
+    if (!decl.IsMap()) continue;
+    std::string type = decl["type"] ? decl["type"].as<std::string>() : "string";
+    if (bools_on && type == "bool") {
+      config[it->first.as<std::string>()] = true;
+      continue;
+    }
+    if (!decl["required"] || decl["required"].as<std::string>() != "true") continue;
+    json sample = kSamples.contains(type) ? kSamples.at(type) : json("sample");
+    // An int parameter's sample must satisfy its own bounds.
+    if (type == "int" && decl["min"]) sample = decl["min"].as<long long>();
+    config[it->first.as<std::string>()] = sample;
+  }
+  return config;
+}
+
+}  // namespace topo::cli

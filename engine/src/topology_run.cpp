@@ -1,0 +1,243 @@
+#include "topo/topology_run.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "topo/apply.h"
+#include "topo/diff.h"
+#include "topo/error.h"
+#include "topo/kernel.h"
+#include "topo/model/scope.h"
+#include "topo/netns.h"
+
+namespace topo {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Keys of the network config that Attachments reads itself; a parameter value must not replace them.
+constexpr const char* kReservedKeys[] = {"cniVersion", "name", "type", "template", "prevResult"};
+
+
+// The network config Attachments would get from a runtime: the values, plus what names the template.
+struct Translated {
+  Request request;
+  Options options;
+};
+
+Translated translate(const TopologyRequest& tr) {
+  validate_topology_name(tr.name);
+  fs::path file(tr.template_file);
+  if (file.extension() != ".yaml") {
+    throw Error(fmt::format("{}: a template file must be named NAME.yaml (the stem is the template's name)",
+                            tr.template_file));
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw Error(fmt::format("{}: no such file", tr.template_file));
+  if (!tr.values.is_object()) throw Error("parameter values must be a map");
+  if (!tr.netns.empty() && !netns_path_exists(tr.netns)) {
+    throw Error(fmt::format("--netns {}: not a network namespace", tr.netns));
+  }
+  json config = tr.values;
+  for (const char* key : kReservedKeys) {
+    if (config.contains(key)) throw Error(fmt::format("'{}' cannot be set: topoctl sets it itself", key));
+  }
+  config["cniVersion"] = "1.0.0";
+  config["name"] = kTopologyNetwork;
+  config["type"] = kTopologyNetwork;
+  config["template"] = file.stem().string();
+  if (!tr.prev_result.is_null()) config["prevResult"] = tr.prev_result;
+  // The file's own directory is searched first, so the library finds exactly this file by its stem.
+  std::string dir = file.parent_path().empty() ? "." : file.parent_path().string();
+  return {Request{"ADD", config, tr.name, tr.netns, kTopologyIfname}, Options{{dir}, tr.state_dir}};
+}
+
+// A template that speaks of the container scope needs --netns; without it the objects would be planned into
+// a namespace that is not there.
+void check_scopes(const State& s, const std::string& netns) {
+  if (!netns.empty()) return;
+  auto in_container = [](const auto& v) {
+    return std::any_of(v.begin(), v.end(), [](const auto& o) { return o.scope == kContainerScope; });
+  };
+  bool peer_in_container = std::any_of(s.links.begin(), s.links.end(), [](const Link& l) {
+    return l.kind == LinkKind::Veth && l.peer_scope == kContainerScope;
+  });
+  if (in_container(s.links) || in_container(s.addresses) || in_container(s.routes) || in_container(s.rules) ||
+      in_container(s.nat) || in_container(s.sysctls) || peer_in_container) {
+    throw Error("the template has objects in the 'container' scope: bind it with --netns PATH");
+  }
+}
+
+Request del_request(const JournalRecord& record) {
+  json config = {{"cniVersion", "1.0.0"},
+                 {"name", record.attachment.network},
+                 {"type", kTopologyNetwork},
+                 {"template", record.template_name}};
+  return Request{"DEL", config, record.attachment.container_id, record.netns, record.attachment.ifname};
+}
+
+// After a failed first apply: removes whatever of ours the intent names that the rollback left (normally
+// nothing). True when nothing is left, so the journal can go.
+bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& a) {
+  try {
+    auto intent = journal.load(a);
+    if (!intent) return true;
+    Plan cleanup = diff_destroy(intent->state, kernel.observe(intent->state), State{});
+    if (cleanup.empty()) return true;
+    size_t done = 0;
+    kernel.execute(cleanup.changes, done);
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "topoctl: cleanup after a failed apply failed, keeping the journal for destroy: {}\n",
+               e.what());
+    return false;
+  }
+}
+
+// Whether the kernel object carries our mark; kinds without one (sysctls) count as ours. An existing link is
+// never ours: that it exists is all the journal asks.
+template <class T>
+bool owned(const T& observed) {
+  if constexpr (requires { observed.owned; }) {
+    return observed.owned;
+  } else {
+    return true;
+  }
+}
+
+template <class T>
+bool existing_link(const T& journaled) {
+  if constexpr (std::is_same_v<T, Link>) {
+    return journaled.kind == LinkKind::Existing;
+  } else {
+    return false;
+  }
+}
+
+template <class T>
+void verify_kind(const std::vector<T>& journaled, const std::vector<T>& observed, const Kernel& kernel,
+                 std::vector<ObjectStatus>& out) {
+  for (const T& j : journaled) {
+    Object obj = j;
+    ObjectStatus s{j.scope, std::string(kind_name(obj)), describe(obj), "ok"};
+    auto it = std::find_if(observed.begin(), observed.end(), [&](const T& o) { return o.key() == j.key(); });
+    if (!kernel.has_scope(j.scope)) {
+      s.status = "namespace gone";
+    } else if (it == observed.end()) {
+      s.status = "missing";
+    } else if (existing_link(j)) {
+      s.status = "ok";
+    } else if (!owned(*it)) {
+      s.status = "not ours";
+    } else if (!(*it == j)) {
+      s.status = "differs";
+    }
+    out.push_back(std::move(s));
+  }
+}
+
+std::vector<ObjectStatus> verify(const JournalRecord& record) {
+  Kernel kernel(cni_scopes(record.netns));
+  State observed = kernel.observe(record.state);
+  std::vector<ObjectStatus> out;
+  // In the order creates run, as plans list them.
+  verify_kind(record.state.links, observed.links, kernel, out);
+  verify_kind(record.state.sysctls, observed.sysctls, kernel, out);
+  verify_kind(record.state.addresses, observed.addresses, kernel, out);
+  verify_kind(record.state.routes, observed.routes, kernel, out);
+  verify_kind(record.state.rules, observed.rules, kernel, out);
+  verify_kind(record.state.nat, observed.nat, kernel, out);
+  return out;
+}
+
+}  // namespace
+
+void validate_topology_name(const std::string& name) {
+  auto ok_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; };
+  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0])) ||
+      !std::all_of(name.begin(), name.end(), ok_char)) {
+    throw Error(fmt::format("invalid topology name '{}': 1 to 64 letters, digits, '_', '.' or '-', starting with "
+                            "a letter or digit",
+                            name));
+  }
+}
+
+Attachment topology_attachment(const std::string& name) { return {kTopologyNetwork, name, kTopologyIfname}; }
+
+Topologies::Topologies(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+
+Planned Topologies::plan(const TopologyRequest& tr) {
+  Translated t = translate(tr);
+  Planned planned = Attachments(t.options).plan(t.request);
+  check_scopes(planned.record.state, tr.netns);
+  return planned;
+}
+
+Planned Topologies::apply(const TopologyRequest& tr) {
+  Translated t = translate(tr);
+  Journal journal(state_dir_);
+  Attachment a = t.request.attachment();
+  Attachments attachments(t.options);
+  std::optional<JournalRecord> previous;
+  Planned planned;
+  {
+    // As ADD: the allocation and the intent record under the journal lock; the kernel work after it.
+    auto lock = journal.lock();
+    previous = journal.load(a);
+    if (previous && previous->netns != tr.netns) {
+      throw Error(fmt::format("topology '{}' was applied with --netns '{}'; destroy it before moving it", tr.name,
+                              previous->netns));
+    }
+    planned = attachments.plan(t.request);
+    check_scopes(planned.record.state, tr.netns);
+    JournalRecord intent = planned.record;
+    if (previous) intent.state = merge(planned.record.state, previous->state);
+    journal.store(intent);
+  }
+  Kernel kernel(cni_scopes(tr.netns));
+  try {
+    topo::apply(planned.plan, kernel);
+  } catch (...) {
+    if (previous) {
+      journal.store(*previous);
+    } else if (remove_leftovers(kernel, journal, a)) {
+      journal.remove(a);
+    }
+    throw;
+  }
+  journal.store(planned.record);
+  return planned;
+}
+
+Planned Topologies::plan_destroy(const std::string& name) {
+  validate_topology_name(name);
+  Journal journal(state_dir_);
+  auto record = journal.load(topology_attachment(name));
+  if (!record) throw Error(fmt::format("no topology named '{}' (no journal under {})", name, journal.dir()));
+  return Attachments(Options{{}, state_dir_}).plan(del_request(*record));
+}
+
+Planned Topologies::destroy(const std::string& name) {
+  Planned planned = plan_destroy(name);
+  Attachments(Options{{}, state_dir_}).del(del_request(planned.record));
+  return planned;
+}
+
+std::vector<AttachmentStatus> Topologies::show(bool verify_objects) const {
+  std::vector<AttachmentStatus> out;
+  for (JournalRecord& r : Journal(state_dir_).all()) out.push_back({std::move(r), {}});
+  std::sort(out.begin(), out.end(),
+            [](const AttachmentStatus& a, const AttachmentStatus& b) { return a.record.attachment.id() < b.record.attachment.id(); });
+  if (verify_objects) {
+    for (AttachmentStatus& s : out) s.objects = verify(s.record);
+  }
+  return out;
+}
+
+}  // namespace topo
