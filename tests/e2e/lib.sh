@@ -15,6 +15,12 @@
 # (or directly into one with "netns"), and there is no link from the lab to the host. Everything is
 # removed by lab_down, which lab_up installs as the EXIT trap (also runs on failure and Ctrl-C).
 #
+# With LAB_IPV6=1 the lab is dual-stack: the underlay also carries fd00:10:20::/64 (nodes ::1 and
+# ::2, gateway ::fe), the outside host is fd00:0:2::10 behind the gateway, kube-proxy also DNATs
+# IPv6 Services (fd00:96::/112), host-local hands every pod one address of each family, and DAD
+# is off in every lab namespace so addresses are usable at once. Without it nothing IPv6 is set
+# up, and the lab is exactly the IPv4 one.
+#
 # Usage: source this file, call lab_up, then pod_add/pod_del/server_start/expect_reach/...
 
 set -euo pipefail
@@ -37,11 +43,21 @@ GW_IP="10.10.20.254"
 GW_OUT_IP="192.0.2.1"
 OUTSIDE_IP="192.0.2.10"
 
+LAB_IPV6="${LAB_IPV6:-0}"
+SUBNET6="fd00:10:20::/64"
+NODE1_IP6="fd00:10:20::1"
+NODE2_IP6="fd00:10:20::2"
+GW_IP6="fd00:10:20::fe"
+GW_OUT_IP6="fd00:0:2::1"
+OUTSIDE_IP6="fd00:0:2::10"
+
 # host-local ranges. node1 uses the range of the reference configuration (.50-.60); node2 gets
 # its own range because each node runs its own host-local with its own dataDir (in a real
 # cluster a shared IPAM would keep addresses unique across nodes).
 declare -A NODE_RANGE_START=(["$NS_NODE1"]=10.10.20.50 ["$NS_NODE2"]=10.10.20.61)
 declare -A NODE_RANGE_END=(["$NS_NODE1"]=10.10.20.60 ["$NS_NODE2"]=10.10.20.70)
+declare -A NODE_RANGE6_START=(["$NS_NODE1"]=fd00:10:20::50 ["$NS_NODE2"]=fd00:10:20::61)
+declare -A NODE_RANGE6_END=(["$NS_NODE1"]=fd00:10:20::60 ["$NS_NODE2"]=fd00:10:20::70)
 
 CNI_SYSTEM_BIN="${CNI_SYSTEM_BIN:-/usr/lib/cni}"
 # Directory searched for plugins (CNI_PATH); tests may prepend a dir holding veth-to-host.
@@ -66,7 +82,7 @@ CLIENT_TIMEOUT="${CLIENT_TIMEOUT:-2}"     # seconds per connect and per read
 LAB_TMP=""
 LAB_NAMESPACES=()   # every namespace we created, removed in reverse order
 LAB_PIDS=()         # background processes we started
-declare -A POD_NODE=() POD_IP=() POD_ID=()
+declare -A POD_NODE=() POD_IP=() POD_IP6=() POD_ID=()
 PASS_COUNT=0
 FAIL_COUNT=0
 
@@ -93,6 +109,11 @@ ns_create() {
   local ns=$1
   ip netns add "$ns"
   LAB_NAMESPACES+=("$ns")
+  if [[ "$LAB_IPV6" == 1 ]]; then
+    # Before any link exists, so every interface inherits it: tests must not wait for DAD.
+    in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+    in_ns "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+  fi
   in_ns "$ns" ip link set lo up
 }
 
@@ -105,7 +126,7 @@ veth_between() {
 }
 
 node_setup() {
-  local ns=$1 ip=$2 port=$3
+  local ns=$1 ip=$2 port=$3 ip6=${4:-}
   ns_create "$ns"
   veth_between "$NS_SW" "$port" "$ns" "$UNDERLAY_IF"
   ip -n "$NS_SW" link set "$port" master br0
@@ -116,6 +137,14 @@ node_setup() {
   in_ns "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=1
   in_ns "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=1
   in_ns "$ns" sysctl -qw "net.ipv4.conf.$UNDERLAY_IF.rp_filter=1"
+  if [[ "$LAB_IPV6" == 1 ]]; then
+    ip -n "$ns" -6 addr add "$ip6/64" dev "$UNDERLAY_IF" nodad
+    ip -n "$ns" -6 route add default via "$GW_IP6"
+    # IPv6 forwards only when conf.all.forwarding is 1 (per-interface "forwarding" alone does not
+    # make the kernel forward; see docs/templates.md): the IPv6 twin of ip_forward=1 above, which
+    # dual-stack Kubernetes nodes need anyway.
+    in_ns "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+  fi
   kube_proxy_setup "$ns"
   if [[ "$LAB_NODE_DROP_INVALID" == 1 ]]; then
     in_ns "$ns" nft -f - <<'EOF2'
@@ -150,9 +179,16 @@ lab_up() {
   ip -n "$NS_OUT" addr add "$OUTSIDE_IP/24" dev eth0
   ip -n "$NS_OUT" route add default via "$GW_OUT_IP"
   in_ns "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+  if [[ "$LAB_IPV6" == 1 ]]; then
+    ip -n "$NS_GW" -6 addr add "$GW_IP6/64" dev lan0 nodad
+    ip -n "$NS_GW" -6 addr add "$GW_OUT_IP6/64" dev wan0 nodad
+    ip -n "$NS_OUT" -6 addr add "$OUTSIDE_IP6/64" dev eth0 nodad
+    ip -n "$NS_OUT" -6 route add default via "$GW_OUT_IP6"
+    in_ns "$NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+  fi
 
-  node_setup "$NS_NODE1" "$NODE1_IP" p-node1
-  node_setup "$NS_NODE2" "$NODE2_IP" p-node2
+  node_setup "$NS_NODE1" "$NODE1_IP" p-node1 "$NODE1_IP6"
+  node_setup "$NS_NODE2" "$NODE2_IP" p-node2 "$NODE2_IP6"
   wait_dad "$NS_NODE1" "$NS_NODE2"
   log "lab up (prefix $LAB_PREFIX, tmp $LAB_TMP)"
 }
@@ -218,14 +254,34 @@ table ip kubeproxy {
   }
 }
 EOF
+  [[ "$LAB_IPV6" == 1 ]] || return 0
+  in_ns "$ns" nft -f - <<'EOF'
+table ip6 kubeproxy {
+  chain services {
+  }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip6 daddr fd00:96::/112 jump services
+  }
+  chain output {
+    type nat hook output priority -100; policy accept;
+    ip6 daddr fd00:96::/112 jump services
+  }
+}
+EOF
 }
 
 # Program a Service on every node, as kube-proxy does once the endpoint exists.
 service_add() {
   local svc_ip=$1 svc_port=$2 backend_ip=$3 backend_port=$4 ns
   for ns in "$NS_NODE1" "$NS_NODE2"; do
-    in_ns "$ns" nft add rule ip kubeproxy services \
-      ip daddr "$svc_ip" tcp dport "$svc_port" dnat to "$backend_ip:$backend_port"
+    if [[ "$svc_ip" == *:* ]]; then
+      in_ns "$ns" nft add rule ip6 kubeproxy services \
+        ip6 daddr "$svc_ip" tcp dport "$svc_port" dnat to "[$backend_ip]:$backend_port"
+    else
+      in_ns "$ns" nft add rule ip kubeproxy services \
+        ip daddr "$svc_ip" tcp dport "$svc_port" dnat to "$backend_ip:$backend_port"
+    fi
   done
 }
 
@@ -234,6 +290,7 @@ services_flush() {
   local ns
   for ns in "$NS_NODE1" "$NS_NODE2"; do
     in_ns "$ns" nft flush chain ip kubeproxy services
+    [[ "$LAB_IPV6" != 1 ]] || in_ns "$ns" nft flush chain ip6 kubeproxy services
   done
 }
 
@@ -247,9 +304,10 @@ conflist_write() {
   local node=$1 path
   path=$(conflist_path "$node")
   python3 - "$path" "$LAB_TMP/ipam-${node#"$LAB_PREFIX"}" "${NODE_RANGE_START[$node]}" \
-    "${NODE_RANGE_END[$node]}" "$SECOND_PLUGIN_CONF" <<'EOF'
+    "${NODE_RANGE_END[$node]}" "$SECOND_PLUGIN_CONF" "$LAB_IPV6" "${NODE_RANGE6_START[$node]}" \
+    "${NODE_RANGE6_END[$node]}" <<'EOF'
 import json, sys
-path, data_dir, start, end, second = sys.argv[1:]
+path, data_dir, start, end, second, ipv6, start6, end6 = sys.argv[1:]
 conflist = {
     "cniVersion": "0.3.1",
     "name": "cni0",
@@ -272,6 +330,15 @@ conflist = {
         json.loads(second),
     ],
 }
+if ipv6 == "1":
+    # Dual-stack host-local: one range set per family, an address from each.
+    ipam = conflist["plugins"][0]["ipam"]
+    del ipam["subnet"], ipam["rangeStart"], ipam["rangeEnd"], ipam["gateway"]
+    ipam["ranges"] = [
+        [{"subnet": "10.10.20.0/24", "rangeStart": start, "rangeEnd": end, "gateway": "10.10.20.254"}],
+        [{"subnet": "fd00:10:20::/64", "rangeStart": start6, "rangeEnd": end6, "gateway": "fd00:10:20::fe"}],
+    ]
+    ipam["routes"] = [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]
 with open(path, "w") as f:
     json.dump(conflist, f, indent=2)
     f.write("\n")
@@ -351,7 +418,14 @@ pod_add() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(r["ips"][0]["address"].split("/")[0])' "$prev")
-  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} (container id $id)"
+  if [[ "$LAB_IPV6" == 1 ]]; then
+    # ips are in the order of host-local's ranges: IPv4 first, then IPv6.
+    POD_IP6[$name]=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(next(i["address"].split("/")[0] for i in r["ips"] if ":" in i["address"]))' "$prev")
+  fi
+  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} ${POD_IP6[$name]:+${POD_IP6[$name]} }(container id $id)"
 }
 
 # DEL through the chain in reverse order, as libcni does. For cniVersion < 0.4.0 libcni passes
@@ -382,20 +456,28 @@ server_start() {
   # timeout, and timeout passes our SIGTERM on to python.
   ip netns exec "$ns" timeout "$SERVER_LIFETIME" python3 -c '
 import socket, sys
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("0.0.0.0", int(sys.argv[1])))
+if sys.argv[2] == "1":
+    # One socket for both families; IPv4 peers show up as ::ffff:a.b.c.d and are printed plain.
+    srv = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("::", int(sys.argv[1])))
+else:
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", int(sys.argv[1])))
 srv.listen(64)
 while True:
     conn, peer = srv.accept()
     with conn:
         conn.settimeout(2)
+        host = peer[0][7:] if peer[0].startswith("::ffff:") else peer[0]
         try:
             conn.recv(64)
-            conn.sendall(("%s:%d\n" % peer).encode())
+            conn.sendall(("%s:%d\n" % (host, peer[1])).encode())
         except OSError:
             pass
-' "$port" &
+' "$port" "$LAB_IPV6" &
   LAB_PIDS+=("$!")
   # Wait until it listens, so the first check cannot race the bind.
   for ((i = 0; i < 50; i++)); do
@@ -481,6 +563,14 @@ snapshot() {
       conf.all.arp_ignore conf.all.arp_announce conf.all.route_localnet; do
       printf 'net.ipv4.%s = %s\n' "$key" "$(in_ns "$ns" sysctl -n "net.ipv4.$key")"
     done
+    if [[ "$LAB_IPV6" == 1 ]]; then
+      for dev in all default $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+        for key in forwarding accept_ra accept_dad accept_redirects autoconf; do
+          printf 'net.ipv6.conf.%s.%s = %s\n' "$dev" "$key" \
+            "$(in_ns "$ns" sysctl -n "net.ipv6.conf.$dev.$key")"
+        done
+      done
+    fi
     for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
       for key in forwarding rp_filter proxy_arp send_redirects accept_redirects arp_ignore; do
         printf 'net.ipv4.conf.%s.%s = %s\n' "$dev" "$key" \
@@ -568,4 +658,115 @@ host_veth_of() {
   peer=$(ip -n "$(pod_ns "$name")" -o link show "$veth" | sed -nE 's/^[0-9]+: [^@]+@if([0-9]+):.*/\1/p')
   [[ -n "$peer" ]] || return 1
   ip -n "${POD_NODE[$name]}" -o link show | awk -F': ' -v idx="$peer" '$1 == idx {sub(/@.*/, "", $2); print $2}'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the template library tests (test_sbr.sh, test_route_override.sh,
+# test_underlay_service.sh).
+
+# Point a node's conflist at another second plugin. pod_add/pod_del read the node's conflist when
+# they run, so a test can put pods with different second plugins side by side on one node (same
+# host-local range: their addresses differ but never collide). Args: node second_plugin_conf_json
+conflist_switch() {
+  local node=$1
+  SECOND_PLUGIN_CONF=$2
+  rm -f "$(conflist_path "$node")"
+  conflist_write "$node" >/dev/null
+}
+
+# pod_add in two halves, to look at the pod between the earlier plugins and the last one (the plugin
+# under test): pod_add_but_last NAME NODE runs every plugin but the last; pod_add_last NAME runs the
+# last with the earlier result as prevResult. Both return 1 when a plugin fails. Sets POD_IP.
+pod_add_but_last() {
+  local name=$1 node=$2 pod="${LAB_PREFIX}$1" conflist id out n i prev=""
+  conflist=$(conflist_path "$node")
+  [[ -f "$conflist" ]] || conflist_write "$node" >/dev/null
+  id="${name}-$(printf '%s' "$pod" | sha256sum | cut -c1-16)"
+  ns_create "$pod"
+  in_ns "$pod" sysctl -qw "net.ipv4.conf.all.rp_filter=$LAB_POD_RP_FILTER"
+  in_ns "$pod" sysctl -qw "net.ipv4.conf.default.rp_filter=$LAB_POD_RP_FILTER"
+  POD_NODE[$name]=$node
+  POD_ID[$name]=$id
+  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
+  for ((i = 0; i < n - 1; i++)); do
+    if ! out=$(cni_invoke "$node" ADD "$id" "$pod" "$(plugin_config "$conflist" "$i" "$prev")"); then
+      printf '%s\n' "$out" >&2
+      log "ADD of $name failed in plugin $i ($(plugin_type "$conflist" "$i"))"
+      return 1
+    fi
+    prev="$LAB_TMP/$name.result.$i.json"
+    printf '%s\n' "$out" >"$prev"
+  done
+  cp "$prev" "$LAB_TMP/$name.result.json"
+  POD_IP[$name]=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$prev")
+}
+
+pod_add_last() {
+  local name=$1 node=${POD_NODE[$1]} pod="${LAB_PREFIX}$1" conflist out n prev
+  conflist=$(conflist_path "$node")
+  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
+  prev="$LAB_TMP/$name.result.json"
+  if ! out=$(cni_invoke "$node" ADD "${POD_ID[$name]}" "$pod" "$(plugin_config "$conflist" $((n - 1)) "$prev")"); then
+    printf '%s\n' "$out" >&2
+    log "ADD of $name failed in plugin $((n - 1)) ($(plugin_type "$conflist" $((n - 1))))"
+    return 1
+  fi
+  printf '%s\n' "$out" >"$LAB_TMP/$name.result.$((n - 1)).json"
+  cp "$LAB_TMP/$name.result.$((n - 1)).json" "$LAB_TMP/$name.result.json"
+  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} (container id ${POD_ID[$name]})"
+}
+
+# DEL of the last plugin of the chain only (as libcni would call it first), without prevResult
+# (cniVersion 0.3.1). The earlier plugins' interfaces stay, so a test can see what DEL put back.
+pod_del_last() {
+  local name=$1 node=${POD_NODE[$1]} pod="${LAB_PREFIX}$1" conflist out n
+  conflist=$(conflist_path "$node")
+  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
+  if ! out=$(cni_invoke "$node" DEL "${POD_ID[$name]}" "$pod" "$(plugin_config "$conflist" $((n - 1)))"); then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+}
+
+# A pod's policy routing, normalised so two pods can be compared: its own address becomes POD_IP, the
+# tables its rules point to become TABLE, link-local addresses LLADDR, protocols are dropped (topocni
+# marks its routes and rules with protocol 157), lines are sorted (table dump order follows table ids).
+# Args: pod_short_name
+pod_routing_normalised() {
+  local name=$1 ns ip tables t
+  ns=$(pod_ns "$name")
+  ip=${POD_IP[$name]}
+  tables=$(ip -n "$ns" rule show | sed -nE 's/.* lookup ([0-9]+).*/\1/p' | sort -u)
+  {
+    echo "## rules"
+    ip -n "$ns" -4 rule show
+    ip -n "$ns" -6 rule show | sed 's/^/v6 /'
+    echo "## routes"
+    ip -n "$ns" -4 route show table all | sort
+    ip -n "$ns" -6 route show table all | sed 's/^/v6 /' | sort
+  } | {
+    local expr=(-e "s/ proto [a-z0-9]+//g" -e "s/\b${ip//./\\.}\b/POD_IP/g" -e 's/fe80::[0-9a-f:]+( |$)/LLADDR\1/g')
+    for t in $tables; do expr+=(-e "s/(lookup|table) $t\b/\1 TABLE/g"); done
+    sed -E "${expr[@]}"
+  }
+}
+
+# Connect from a namespace to ip:port with the socket bound to src first (src "" = unbound); prints
+# the peer address the server saw, or "error: ...". Args: ns src ip port
+connect_from() {
+  in_ns "$1" python3 -c '
+import socket, sys
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(float(sys.argv[4]))
+    if sys.argv[1]:
+        s.bind((sys.argv[1], 0))
+    s.connect((sys.argv[2], int(sys.argv[3])))
+    s.sendall(b"hi\n")
+    print(s.recv(64).decode().strip().rsplit(":", 1)[0])
+except OSError as e:
+    print("error: %s" % e)
+' "$2" "$3" "$4" "$CLIENT_TIMEOUT" 2>&1 || true
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,18 @@ class FakeFacts : public HostFacts {
   std::vector<std::string> addresses(const std::string& ifname) override {
     auto it = addrs.find(ifname);
     if (it == addrs.end()) throw ConflictError("host interface " + ifname + " does not exist");
+    return it->second;
+  }
+  std::map<std::string, std::string> sources;  // destination -> source address
+  std::map<Family, std::string> defaults;       // family -> default route interface
+  std::optional<std::string> source_toward(const std::string& ip) override {
+    auto it = sources.find(ip);
+    if (it == sources.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<std::string> default_interface(Family family) override {
+    auto it = defaults.find(family);
+    if (it == defaults.end()) return std::nullopt;
     return it->second;
   }
 };

@@ -220,3 +220,37 @@ TEST_CASE("a route the template says must be absent is deleted whoever owns it, 
   observed.routes.erase(observed.routes.begin());
   CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"+ route"});
 }
+
+TEST_CASE("a key both absent and present is replaced by the present route, and a second plan is empty") {
+  // route-override: flushroutes names the previous plugin's default route, addroutes adds another one.
+  State desired;
+  Route gone = route("container", "0.0.0.0/0", "eth0");
+  gone.absent = true;
+  desired.routes.push_back(gone);
+  desired.routes.push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.2"));
+  State observed;
+  Route theirs = via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.254");
+  theirs.protocol = 3;  // RTPROT_BOOT: the previous plugin's
+  observed.routes.push_back(theirs);
+  Plan p = diff(desired, observed);
+  REQUIRE(summary(p) == std::vector<std::string>{"~ route"});
+  // A takeover: the previous route travels with the change, so it is journaled and put back on DEL.
+  REQUIRE(p.changes[0].previous.has_value());
+  CHECK(std::get<Route>(*p.changes[0].previous).gateway == theirs.gateway);
+  CHECK(std::get<Route>(p.changes[0].object).gateway == desired.routes[1].gateway);
+  // After ADD the key holds our route: nothing to do (it is not deleted and re-created every time).
+  observed.routes[0] = owned(desired.routes[1]);
+  CHECK(diff(desired, observed).empty());
+  // Nothing holds the key: the present route is created, the absent one has nothing to delete.
+  CHECK(summary(diff(desired, {})) == std::vector<std::string>{"+ route"});
+}
+
+TEST_CASE("an absent route deletes a route of ours that holds its key, when nothing present claims it") {
+  State desired;
+  Route gone = route("container", "0.0.0.0/0", "eth0");
+  gone.absent = true;
+  desired.routes.push_back(gone);
+  State observed;
+  observed.routes.push_back(owned(via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.2")));
+  CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"- route"});
+}

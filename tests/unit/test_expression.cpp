@@ -37,6 +37,9 @@ json eval(const std::string& text) {
   json r = roots();
   topo::test::FakeFacts facts;
   facts.addrs["eth0"] = {"192.168.1.10/24", "fe80::1/64", "2001:db8::10/64"};
+  facts.sources["192.168.1.254"] = "192.168.1.10";
+  facts.sources["2001:db8::fe"] = "2001:db8::10";
+  facts.defaults[topo::Family::V4] = "eth0";
   EvalEnv env{r, &facts};
   return evaluate(*parse_expression(text), env);
 }
@@ -192,6 +195,12 @@ TEST_CASE("functions") {
       {"['0.0.0.0/0', '10.1.0.0/16'] | non_default", json::array({"10.1.0.0/16"})},
       {"params.ifname | host_addresses", json::array({"192.168.1.10/24", "fe80::1/64", "2001:db8::10/64"})},
       {"host_addresses('eth0') | ipv4 | first | address", "192.168.1.10"},
+      {"'192.168.1.254' | host_source_toward", "192.168.1.10"},
+      {"'2001:db8::fe/64' | host_source_toward", "2001:db8::10"},
+      {"host_source_toward('203.0.113.1')", nullptr},  // no route there
+      {"host_default_interface(4)", "eth0"},
+      {"host_default_interface(6)", nullptr},
+      {"host_default_interface(4) | host_addresses | ipv4 | address | first", "192.168.1.10"},
       {"'EtH0' | lower", "eth0"},
       {"'eth0' | upper", "ETH0"},
       {"['a', 'B'] | upper", json::array({"A", "B"})},
@@ -229,6 +238,9 @@ TEST_CASE("functions reject wrong argument types") {
         "found 3 "
         "(int)");
   CHECK_THROWS_AS(eval("'eth9' | host_addresses"), topo::ConflictError);
+  CHECK(eval_error("'eth0' | host_source_toward") == "host_source_toward: 'eth0' is not an IP address or CIDR");
+  CHECK(eval_error("host_default_interface('inet')") ==
+        "host_default_interface: expected the family, 4 or 6, found 'inet' (string)");
 }
 
 TEST_CASE("truthiness follows Ansible") {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "template/typo.h"
 #include "template_fakes.h"
 #include "topo/error.h"
 #include "topo/template/template.h"
@@ -48,7 +49,7 @@ TEST_CASE("structure errors at load") {
   check(error_of(""), {"t.yaml", 0, 0, "", "the template is empty"});
   check(error_of("nmae: t\n"), {"t.yaml", 1, 1, "nmae",
                                 "unknown key 'nmae' in a template; expected one of: name, description, "
-                                "parameters, allocate, vars, host, "
+                                "include, parameters, allocate, vars, host, "
                                 "container"});
   check(error_of("name: other\n"),
         {"t.yaml", 1, 7, "name", "the name must be the file's stem 't', found the scalar 'other'"});
@@ -56,7 +57,7 @@ TEST_CASE("structure errors at load") {
       error_of("host:\n  routes:\n    - {dst: 10.0.0.0/8, dev: eth0}\n    - {dst: 10.0.0.0/8, deev: eth0}\n"),
       {"t.yaml", 4, 25, "host.routes[1].deev",
        "unknown key 'deev' in a route; expected one of: dst, via, dev, table, metric, tos, src, scope, type, "
-       "onlink, takeover, loop, when"});
+       "onlink, takeover, state, loop, when"});
   check(error_of("host:\n  routes:\n    - dev: eth0\n"),
         {"t.yaml", 3, 7, "host.routes[0].dst", "a route needs the key 'dst'"});
   check(error_of("host:\n  rules:\n    - {priority: 1, table: 5, table: 6}\n"),
@@ -73,16 +74,15 @@ TEST_CASE("structure errors at load") {
   check(error_of("pod:\n  routes: []\n"),
         {"t.yaml", 1, 1, "pod",
          "unknown key 'pod' in a template; expected one of: name, description, "
-         "parameters, allocate, vars, host, container"});
+         "include, parameters, allocate, vars, host, container"});
 }
 
 TEST_CASE("expression errors at load: syntax and unknown functions") {
   check(error_of("vars:\n  a: \"x${ params.a | nope }\"\n"),
         {"t.yaml", 2, 6, "vars.a",
          "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, default, "
-         "family, first, "
-         "hash, host, host_addresses, ipv4, ipv6, is_default, join, last, length, lower, map, network, "
-         "non_default, prefix_len, upper"});
+         "family, first, hash, host, host_addresses, host_default_interface, host_source_toward, ipv4, ipv6, "
+         "is_default, join, last, length, lower, map, network, non_default, prefix_len, upper"});
   check(
       error_of("host:\n  routes:\n    - {loop: 'a ||', dst: x}\n"),
       {"t.yaml", 3, 14, "host.routes[0].loop", "in \"a ||\": expected a function name after '|', found '|'"});
@@ -153,6 +153,40 @@ parameters:
             yaml,
             {{"dev", "eth0"}, {"cniVersion", "1.0.0"}, {"type", "topocni"}, {"prevResult", {}}, {"typo", 1}})
             .file.empty());
+}
+
+TEST_CASE("config keys within a typo of a parameter are errors; other unknown keys are not") {
+  const char* yaml = R"(
+parameters:
+  hostInterface: {type: ifname, default: eth0}
+  ipMasq: {type: bool, default: false}
+  mtu: {type: int}
+)";
+  check(error_of(yaml, {{"hostInterfce", "eth1"}}),
+        {"<network config>", 0, 0, "config.hostInterfce",
+         "unknown key 'hostInterfce'; did you mean the parameter 'hostInterface'?"});
+  check(error_of(yaml, {{"ipmasq", true}}),  // case only
+        {"<network config>", 0, 0, "config.ipmasq",
+         "unknown key 'ipmasq'; did you mean the parameter 'ipMasq'?"});
+  check(error_of(yaml, {{"ipMsaq", true}}),  // two neighbours swapped: one edit
+        {"<network config>", 0, 0, "config.ipMsaq",
+         "unknown key 'ipMsaq'; did you mean the parameter 'ipMasq'?"});
+  check(error_of(yaml, {{"mtus", 1400}}),
+        {"<network config>", 0, 0, "config.mtus", "unknown key 'mtus'; did you mean the parameter 'mtu'?"});
+  // Short names allow one edit only; CNI's own keys are never typos; far-off keys are runtime keys.
+  CHECK(error_of(yaml, {{"mac", "x"}, {"name", "net"}, {"type", "veth-to-host"}, {"kubernetes", 1},
+                        {"hostInterface", "eth0"}, {"ipMasq", true}, {"mtu", 1400}})
+            .file.empty());
+}
+
+TEST_CASE("typo_distance counts swaps as one edit and ignores case") {
+  CHECK(tmpl::typo_distance("hostInterface", "hostInterface") == 0);
+  CHECK(tmpl::typo_distance("HOSTinterface", "hostInterface") == 0);
+  CHECK(tmpl::typo_distance("ab", "ba") == 1);
+  CHECK(tmpl::typo_distance("", "abc") == 3);
+  CHECK(tmpl::typo_distance("kitten", "sitting") == 3);
+  CHECK(tmpl::likely_typo_of("mtuu", {"mtu", "mtus"}) == "mtu");
+  CHECK_FALSE(tmpl::likely_typo_of("mtu", {"mtus", "mtu"}));
 }
 
 TEST_CASE("reference errors at render") {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "template/builtin.h"
+#include "topo/error.h"
 #include "topo/template/template.h"
 
 using namespace topo;
@@ -80,4 +81,66 @@ TEST_CASE("a search directory shadows the built-in; earlier directories shadow l
 
   // Without the directories the built-in one is found again.
   CHECK(TemplateLibrary({"/nonexistent"}).find("veth-to-host")->builtin);
+}
+
+TEST_CASE("include: a fragment's parameters and objects join the template; its errors point into it") {
+  TempDir dir("frag");
+  fs::create_directories(dir.path / "fragments");
+  dir.write("fragments/forwarding.yaml", R"(description: forwarding on the host end of a veth
+parameters:
+  rpFilter: {type: int, default: 2, min: 0, max: 2}
+host:
+  sysctls:
+    - {name: "net.ipv4.conf.${ vars.dev }.forwarding", value: 1}
+    - {name: "net.ipv4.conf.${ vars.dev }.rp_filter", value: "${ params.rpFilter }"}
+)");
+  dir.write("fragments/broken.yaml", "host:\n  routes:\n    - {dst: \"${ params.nope }\", dev: eth0}\n");
+  dir.write("fragments/dup.yaml", "parameters:\n  dev: {type: string}\n");
+  TemplateLibrary lib({dir.path.string()});
+  REQUIRE(lib.find_fragment("forwarding"));
+  CHECK_FALSE(lib.find_fragment("../forwarding"));
+  CHECK_FALSE(lib.find("forwarding"));  // fragments are not templates
+
+  auto render = [&](const std::string& yaml, nlohmann::json config = nlohmann::json::object()) {
+    Template t = Template::load({"t", "t.yaml", yaml}, &lib);
+    RenderContext ctx;
+    ctx.config = config;
+    return t.render(ctx);
+  };
+  Rendered r = render("include: forwarding\nparameters:\n  dev: {type: string, default: veth1}\n"
+                      "vars:\n  dev: \"${ params.dev }\"\n",
+                      {{"rpFilter", 1}});
+  REQUIRE(r.state.sysctls.size() == 2);
+  CHECK(r.state.sysctls[0].name == "net.ipv4.conf.veth1.forwarding");
+  CHECK(r.state.sysctls[1].value == "1");
+  CHECK(r.params["rpFilter"] == 1);
+
+  auto error = [&](const std::string& yaml) -> SpecError {
+    try {
+      render(yaml);
+    } catch (const SpecError& e) {
+      return e;
+    }
+    FAIL("no error");
+    throw;
+  };
+  SpecError broken = error("include: [broken]\n");
+  CHECK(broken.file == (dir.path / "fragments" / "broken.yaml").string());
+  CHECK(broken.line == 3);
+  CHECK(broken.path == "host.routes[0].dst");
+  SpecError dup = error("parameters:\n  dev: {type: string}\ninclude: [dup]\n");
+  CHECK(dup.file == (dir.path / "fragments" / "dup.yaml").string());
+  CHECK(dup.path == "parameters.dev");
+  SpecError missing = error("include: [forwarding, nope]\nvars: {dev: x}\n");
+  CHECK(missing.file == "t.yaml");
+  CHECK(missing.path == "include[1]");
+  CHECK(missing.message ==
+        "no fragment named 'nope' (looked for fragments/nope.yaml in the template directories)");
+  CHECK(error("include: [forwarding, forwarding]\n").path == "include[1]");
+  try {
+    Template::load({"t", "t.yaml", "include: forwarding\n"});
+    FAIL("no error");
+  } catch (const SpecError& e2) {
+    CHECK(e2.path == "include");
+  }
 }

@@ -384,3 +384,113 @@ TEST_CASE("specs/veth-to-host.yaml renders the lyft unnumbered-ptp topology") {
   CHECK(plain.state.nat.empty());
   CHECK(plain.state.links[0].mtu == 9000u);
 }
+
+TEST_CASE("specs/veth-to-host.yaml for a dual-stack pod: link-local next hops, ip6 rule and NAT") {
+  std::ifstream in(std::string(TOPO_SOURCE_DIR) + "/specs/veth-to-host.yaml");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  Template t = Template::load({"veth-to-host", "specs/veth-to-host.yaml", text.str()});
+  test::FakeFacts facts;
+  facts.addrs["ens3"] = {"192.168.1.10/24", "fd00:1::10/64"};
+  test::FakeAllocator alloc;
+  RenderContext ctx;
+  ctx.config = {{"cniVersion", "1.0.0"}, {"name", "pods"}, {"type", "veth-to-host"},
+                {"hostInterface", "ens3"}, {"ipMasq", true}};
+  ctx.cni = {{"containerId", "c1"}, {"ifname", "eth0"}, {"netns", "/run/netns/c1"},
+             {"network", "pods"},   {"command", "ADD"}, {"attachment", "c1/eth0"}};
+  ctx.prev = {{"interfaces", {{{"name", "eth0"}, {"sandbox", "/run/netns/c1"}}}},
+              {"ips",
+               {{{"address", "10.10.20.50/24"}, {"gateway", "10.10.20.1"}, {"interface", 0}},
+                {{"address", "fd00:1::50/64"}, {"gateway", "fd00:1::fe"}, {"interface", 0}}}},
+              {"routes",
+               {{{"dst", "0.0.0.0/0"}}, {{"dst", "::/0"}}, {{"dst", "fd00:96::/112"}}}}};
+  ctx.facts = &facts;
+  ctx.allocator = &alloc;
+  Rendered r = t.render(ctx);
+  std::string hv = r.state.links.at(0).name;
+
+  std::vector<std::string> got;
+  for (auto& a : r.state.addresses)
+    got.push_back(fmt::format("{} address {} dev {}{}", a.scope, a.local.str(), a.dev, a.nodad ? " nodad" : ""));
+  for (auto& s : r.state.sysctls)
+    if (s.name.find("ipv6") != std::string::npos)
+      got.push_back(fmt::format("{} sysctl {}={}", s.scope, s.name, s.value));
+  for (auto& rt : r.state.routes)
+    if (rt.family() == Family::V6)
+      got.push_back(fmt::format("{} route {} via {} dev {} table {}{}", rt.scope, rt.dst.str(),
+                                rt.gateway ? rt.gateway->str() : "-", rt.dev, rt.table,
+                                rt.takeover ? " takeover" : ""));
+  for (auto& ru : r.state.rules)
+    got.push_back(fmt::format("{} rule {} {} iif {} table {}", ru.scope, family_name(ru.family), ru.priority,
+                              ru.iif, ru.table));
+  for (auto& n : r.state.nat)
+    if (n.family == Family::V6)
+      got.push_back(fmt::format("{} nat {} iif {} oif {} daddr {}{} to {}", n.scope,
+                                static_cast<int>(n.action), n.iif, n.oif, n.daddr_not ? "!=" : "",
+                                n.daddr ? n.daddr->str() : "-", n.to ? n.to->str() : "-"));
+  std::vector<std::string> want = {
+      "host address fe80::1/64 dev " + hv + " nodad",
+      "container address fe80::2/64 dev veth0 nodad",
+      "host sysctl net.ipv6.conf." + hv + ".forwarding=1",
+      "container sysctl net.ipv6.conf.all.forwarding=1",
+      "host route fd00:1::50/128 via fe80::2 dev " + hv + " table 254",
+      "host route fd00:1::/64 via fe80::2 dev " + hv + " table 10007",
+      "host route fd00:96::/112 via fe80::2 dev " + hv + " table 10007",
+      "container route fd00:1::10/128 via fe80::1 dev veth0 table 254",
+      "container route ::/0 via fe80::1 dev veth0 table 254 takeover",
+      "host rule " + std::string(family_name(Family::V4)) + " 1000 iif " + hv + " table 10007",
+      "host rule " + std::string(family_name(Family::V6)) + " 1000 iif " + hv + " table 10007",
+      "host nat 1 iif " + hv + " oif " + hv + " daddr !=fd00:1::50/128 to fd00:1::10",
+      "container nat 0 iif veth0 oif eth0 daddr - to -",
+  };
+  CHECK(got == want);
+  // The IPv4 half is what an IPv4-only pod gets: 6 routes, 3 of them IPv4 host/table routes, 2 in the pod.
+  size_t v4_routes = 0;
+  for (auto& rt : r.state.routes) v4_routes += rt.family() == Family::V4;
+  CHECK(v4_routes == 4);
+
+  // An IPv6-only pod gets no IPv4 routes in the pod and no IPv4 host routes.
+  ctx.prev["ips"].erase(0);
+  Rendered v6 = t.render(ctx);
+  for (auto& rt : v6.state.routes) CHECK(rt.family() == Family::V6);
+}
+
+TEST_CASE("state: absent on a route renders only its key, marked absent") {
+  auto r = render(R"(
+host:
+  routes:
+    - {dst: default, state: absent}
+    - {dst: "::/0", table: 100, metric: 5, state: absent}
+    - {dst: 10.0.0.0/8, dev: eth0, state: present}
+)");
+  REQUIRE(r.state.routes.size() == 3);
+  CHECK(r.state.routes[0].absent);
+  CHECK(r.state.routes[0].dst == P("0.0.0.0/0"));
+  CHECK(r.state.routes[0].table == kTableMain);
+  CHECK(r.state.routes[0].dev.empty());
+  CHECK(r.state.routes[1].absent);
+  CHECK(r.state.routes[1].dst == P("::/0"));
+  CHECK(r.state.routes[1].table == 100);
+  CHECK(r.state.routes[1].metric == 5);
+  CHECK_FALSE(r.state.routes[2].absent);
+}
+
+TEST_CASE("state: absent refuses attributes outside the route's key") {
+  auto fails = [](const std::string& yaml) -> SpecError {
+    try {
+      render(yaml);
+    } catch (const SpecError& e) {
+      return e;
+    }
+    FAIL("no error");
+    throw;
+  };
+  auto e = fails("host:\n  routes:\n    - {dst: default, dev: eth0, state: absent}\n");
+  CHECK(e.path == "host.routes[0].dev");
+  CHECK(e.line == 3);
+  CHECK(e.message.find("state: absent") != std::string::npos);
+  auto s = fails("host:\n  routes:\n    - {dst: default, state: gone}\n");
+  CHECK(s.path == "host.routes[0].state");
+  CHECK(s.message == "expected one of present, absent, found 'gone' (string)");
+}

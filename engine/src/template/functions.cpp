@@ -177,6 +177,22 @@ json fn_host_addresses(const Args& a, HostFacts* facts) {
   return facts->addresses(ifname);  // ConflictError (no such interface) passes through unchanged
 }
 
+// "The node IP toward an address": what the host's kernel would use as source for a packet to it.
+json fn_host_source_toward(const Args& a, HostFacts* facts) {
+  IpPrefix p = prefix_of("host_source_toward", a[0]);
+  if (!facts) throw ExprError("host_source_toward: no host facts are available here");
+  auto src = facts->source_toward(p.addr.str());
+  return src ? json(*src) : json();
+}
+
+json fn_host_default_interface(const Args& a, HostFacts* facts) {
+  if (!a[0].is_number_integer() || (a[0].get<int64_t>() != 4 && a[0].get<int64_t>() != 6))
+    wrong("host_default_interface", "the family, 4 or 6", a[0]);
+  if (!facts) throw ExprError("host_default_interface: no host facts are available here");
+  auto dev = facts->default_interface(a[0].get<int64_t>() == 4 ? Family::V4 : Family::V6);
+  return dev ? json(*dev) : json();
+}
+
 json fn_lower(const Args& a, HostFacts*) {
   return each(a[0], [](const json& v) {
     std::string s = string_arg("lower", v);
@@ -202,6 +218,8 @@ const std::map<std::string_view, Function>& table() {
       {"hash", {2, 2, fn_hash}},
       {"host", {1, 1, fn_host}},
       {"host_addresses", {1, 1, fn_host_addresses}},
+      {"host_default_interface", {1, 1, fn_host_default_interface}},
+      {"host_source_toward", {1, 1, fn_host_source_toward}},
       {"ipv4", {1, 1, fn_ipv4}},
       {"ipv6", {1, 1, fn_ipv6}},
       {"is_default", {1, 1, fn_is_default}},

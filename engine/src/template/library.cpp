@@ -50,6 +50,13 @@ std::optional<TemplateSource> TemplateLibrary::find(const std::string& name) con
   return from_builtin(name, it->second);
 }
 
+std::optional<TemplateSource> TemplateLibrary::find_fragment(const std::string& name) const {
+  if (!valid_name(name)) return std::nullopt;
+  for (const auto& dir : dirs_)
+    if (auto found = from_dir((std::filesystem::path(dir) / "fragments").string(), name)) return found;
+  return std::nullopt;
+}
+
 std::vector<TemplateSource> TemplateLibrary::list() const {
   // name -> every source in search order; the first is the one find() returns.
   std::map<std::string, std::vector<TemplateSource>> by_name;

@@ -63,7 +63,37 @@ void build_address(Fields& f, const std::string& scope, State& out) {
 // ---- routes
 // ------------------------------------------------------------------------------------------------
 
+// `state: absent`: only the route's key (dst, table, metric, tos) says which route must not exist; the diff
+// deletes whatever route holds that key, whatever its next hop. Attributes outside the key would look like a
+// filter that does not exist, so they are refused.
+void build_absent_route(Fields& f, const std::string& scope, State& out) {
+  for (const char* key : {"via", "dev", "src", "scope", "type", "onlink", "takeover"})
+    if (f.has(key))
+      f.fail(key, fmt::format("'{}' has no meaning on a route with state: absent: any route with the same "
+                              "dst, table, metric and tos is removed, whatever its '{}'",
+                              key, key));
+  Route r;
+  r.scope = scope;
+  r.absent = true;
+  const nlohmann::json& dst = f.value("dst");
+  if (dst == "default") {
+    // No gateway says the family here, so "default" is IPv4 as in ip-route(8); "::/0" is IPv6's.
+    r.dst = *IpPrefix::parse("0.0.0.0/0");
+  } else {
+    r.dst = *f.cidr("dst");
+    if (r.dst.network() != r.dst)
+      f.fail("dst", fmt::format("{} has host bits set; no route can have it as destination (network() gives {})",
+                                r.dst.str(), r.dst.network().str()));
+  }
+  r.table = f.table("table").value_or(kTableMain);
+  r.metric = f.uint("metric", 0, 0xFFFFFFFF).value_or(0);
+  r.tos = static_cast<uint8_t>(f.uint("tos", 0, 255).value_or(0));
+  out.routes.push_back(std::move(r));
+}
+
 void build_route(Fields& f, const std::string& scope, State& out) {
+  if (f.choice<bool>("state", {{"present", false}, {"absent", true}}).value_or(false))
+    return build_absent_route(f, scope, out);
   Route r;
   r.scope = scope;
   r.gateway = f.ip("via");
@@ -274,6 +304,7 @@ const KindSpec kKinds[] = {
       {"type", false},
       {"onlink", false},
       {"takeover", false},
+      {"state", false},
       {"loop", false},
       {"when", false}},
      build_route},

@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "template/expression.h"
 #include "template/fields.h"
 #include "template/node.h"
+#include "template/typo.h"
 #include "topo/error.h"
 #include "topo/model/ip.h"
 
@@ -162,7 +164,33 @@ std::vector<ParamDecl> load_parameters(const std::string& file, const YAML::Node
   return out;
 }
 
+namespace {
+
+// Keys the CNI spec and runtimes put in a plugin's config; never reported as typos, even when one happens to
+// be close to a parameter's name.
+constexpr const char* kCniKeys[] = {"cniVersion", "cniVersions", "name",         "type", "prevResult",
+                                    "runtimeConfig", "args",     "capabilities", "ipam", "dns"};
+
+// A config key that is not a parameter is normally a runtime's (CNI configs carry many); one within a typo
+// of a parameter's name is far more likely a misspelt parameter that would otherwise silently take its
+// default.
+void check_typos(const std::vector<ParamDecl>& decls, const json& config) {
+  if (!config.is_object() || decls.empty()) return;
+  std::vector<std::string> names;
+  for (const ParamDecl& p : decls) names.push_back(p.name);
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    const std::string& key = it.key();
+    if (std::find(std::begin(kCniKeys), std::end(kCniKeys), key) != std::end(kCniKeys)) continue;
+    if (auto meant = likely_typo_of(key, names))
+      throw SpecError(kConfigFile, 0, 0, "config." + key,
+                      fmt::format("unknown key '{}'; did you mean the parameter '{}'?", key, *meant));
+  }
+}
+
+}  // namespace
+
 json bind_parameters(const std::vector<ParamDecl>& decls, const json& config) {
+  check_typos(decls, config);
   json out = json::object();
   for (const ParamDecl& p : decls) {
     std::string path = "config." + p.name;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "template/include.h"
 #include "template/node.h"
 #include "template/objects.h"
 #include "template/params.h"
@@ -98,6 +99,7 @@ struct Template::Impl {
   std::vector<Allocation> allocations;
   std::vector<Var> vars;
   YAML::Node sections[2];  // host, container
+  std::vector<Fragment> fragments;  // included, in order; rendered after the template's own sections
 };
 
 Template::Template() : impl_(std::make_unique<Impl>()) {}
@@ -108,7 +110,7 @@ Template& Template::operator=(Template&&) noexcept = default;
 const std::string& Template::name() const { return impl_->name; }
 const std::string& Template::file() const { return impl_->file; }
 
-Template Template::load(const TemplateSource& source) {
+Template Template::load(const TemplateSource& source, const TemplateLibrary* library) {
   Template t;
   Impl& m = *t.impl_;
   m.name = source.name;
@@ -123,6 +125,7 @@ Template Template::load(const TemplateSource& source) {
   check_map(file, m.root, "", "a template",
             {{"name", false},
              {"description", false},
+             {"include", false},
              {"parameters", false},
              {"allocate", false},
              {"vars", false},
@@ -136,6 +139,7 @@ Template Template::load(const TemplateSource& source) {
   if (YAML::Node d = find_key(m.root, "description"); d && !d.IsScalar() && !d.IsNull())
     fail_at(file, d, "description", "expected text, found " + node_kind(d));
   m.params = load_parameters(file, find_key(m.root, "parameters"));
+  m.fragments = load_includes(file, find_key(m.root, "include"), library, m.params);
   m.allocations = load_allocations(file, find_key(m.root, "allocate"));
   m.vars = load_vars(file, find_key(m.root, "vars"));
   const char* scopes[2] = {kHostScope, kContainerScope};
@@ -172,6 +176,12 @@ Rendered Template::render(const RenderContext& ctx) const {
   const char* scopes[2] = {kHostScope, kContainerScope};
   for (int i = 0; i < 2; ++i)
     if (m.sections[i]) render_section(m.sections[i], scopes[i], renderer, roots, out.state);
+  // A fragment's objects see the same roots; only the file its errors point into differs.
+  for (const Fragment& f : m.fragments) {
+    NodeRenderer fragment_renderer(f.file, env);
+    for (int i = 0; i < 2; ++i)
+      if (f.sections[i]) render_section(f.sections[i], scopes[i], fragment_renderer, roots, out.state);
+  }
   return out;
 }
 

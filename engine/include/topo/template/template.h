@@ -25,6 +25,9 @@ class TemplateLibrary {
  public:
   explicit TemplateLibrary(std::vector<std::string> search_dirs);
   std::optional<TemplateSource> find(const std::string& name) const;
+  // A fragment (a piece of template that templates `include:`): DIR/fragments/NAME.yaml in each search
+  // directory in order. There are no compiled-in fragments.
+  std::optional<TemplateSource> find_fragment(const std::string& name) const;
   // All templates, the winning one per name first, shadowed ones after it.
   std::vector<TemplateSource> list() const;
 
@@ -38,6 +41,13 @@ class HostFacts {
   virtual ~HostFacts() = default;
   // "ip/len" of every global-scope address on the host interface; throws ConflictError if it does not exist.
   virtual std::vector<std::string> addresses(const std::string& ifname) = 0;
+  // The source address the host would use toward `ip` (as "ip route get" reports it); nullopt when the host
+  // has no route there or picks no source.
+  virtual std::optional<std::string> source_toward(const std::string& ip);
+  // The interface of the host's default route for IPv4 or IPv6 (the lowest metric in the main table);
+  // nullopt when there is none.
+  virtual std::optional<std::string> default_interface(Family family);
+  // Both default to throwing ConflictError: a provider that cannot answer says so instead of guessing.
 };
 
 // Allocated values (e.g. a policy-routing table id) that no other attachment on the node uses.
@@ -65,7 +75,8 @@ class Template {
  public:
   // Parses and checks the structure (unknown keys, wrong types, bad parameter declarations); throws
   // SpecError with file, line, column and path.
-  static Template load(const TemplateSource& source);
+  // `library` resolves the template's `include:`s; without one, a template that includes is an error.
+  static Template load(const TemplateSource& source, const TemplateLibrary* library = nullptr);
   ~Template();
   Template(Template&&) noexcept;
   Template& operator=(Template&&) noexcept;

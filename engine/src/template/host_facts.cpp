@@ -1,0 +1,19 @@
+// The defaults of the HostFacts lookups added after addresses(): a provider that does not implement one
+// refuses instead of inventing an answer.
+#include <fmt/format.h>
+
+#include "topo/error.h"
+#include "topo/template/template.h"
+
+namespace topo {
+
+std::optional<std::string> HostFacts::source_toward(const std::string& ip) {
+  throw ConflictError(fmt::format("this host facts provider cannot look up the source address toward {}", ip));
+}
+
+std::optional<std::string> HostFacts::default_interface(Family family) {
+  throw ConflictError(
+      fmt::format("this host facts provider cannot look up the {} default route", family_name(family)));
+}
+
+}  // namespace topo

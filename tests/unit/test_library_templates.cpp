@@ -1,0 +1,186 @@
+// The template library (specs/sbr.yaml, specs/route-override.yaml, specs/underlay-service.yaml) rendered
+// with fake facts: what each one asks for, object by object. The end-to-end tests (tests/e2e/test_<name>.sh)
+// prove the same objects work in a kernel.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "template_fakes.h"
+#include "topo/error.h"
+#include "topo/template/template.h"
+
+using nlohmann::json;
+using namespace topo;
+
+namespace {
+
+Template load_spec(const std::string& name) {
+  std::ifstream in(std::string(TOPO_SOURCE_DIR) + "/specs/" + name + ".yaml");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  return Template::load({name, "specs/" + name + ".yaml", text.str()});
+}
+
+// macvlan + host-local's result for one IPv4 address, as the lab's pods get it.
+json macvlan_prev(const char* addr = "10.10.20.50/24", const char* gw = "10.10.20.254") {
+  return {{"interfaces", {{{"name", "eth0"}, {"sandbox", "/run/netns/c1"}}}},
+          {"ips", {{{"address", addr}, {"gateway", gw}, {"interface", 0}}}},
+          {"routes", {{{"dst", "0.0.0.0/0"}}}}};
+}
+
+struct Fixture {
+  test::FakeFacts facts;
+  test::FakeAllocator alloc;
+  RenderContext ctx;
+  explicit Fixture(json config, json prev = macvlan_prev()) {
+    facts.addrs["enp5s0f0"] = {"10.10.20.1/24"};
+    alloc.next = 100;
+    ctx.config = std::move(config);
+    ctx.config["cniVersion"] = "0.3.1";
+    ctx.config["name"] = "cni0";
+    ctx.cni = {{"containerId", "c1"}, {"ifname", "eth0"}, {"netns", "/run/netns/c1"},
+               {"network", "cni0"},   {"command", "ADD"}, {"attachment", "c1/eth0"}};
+    ctx.prev = std::move(prev);
+    ctx.facts = &facts;
+    ctx.allocator = &alloc;
+  }
+};
+
+// One line per route: "absent 0.0.0.0/0 table 254 metric 0" or "10.10.20.0/24 via - dev eth0 table 100 ...".
+std::vector<std::string> routes(const State& s) {
+  std::vector<std::string> out;
+  for (const Route& r : s.routes) {
+    if (r.absent) {
+      out.push_back(fmt::format("{} absent {} table {} metric {}", r.scope, r.dst.str(), r.table, r.metric));
+    } else {
+      out.push_back(fmt::format("{} {} via {} dev {} table {} metric {}{}{}", r.scope, r.dst.str(),
+                                r.gateway ? r.gateway->str() : "-", r.dev, r.table, r.metric,
+                                r.src ? " src " + r.src->str() : "", r.takeover ? " takeover" : ""));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> rules(const State& s) {
+  std::vector<std::string> out;
+  for (const Rule& r : s.rules) {
+    out.push_back(fmt::format("{} {} from {} to {} iif {} lookup {}", r.scope, r.priority,
+                              r.from ? r.from->str() : "all", r.to ? r.to->str() : "all",
+                              r.iif.empty() ? "-" : r.iif, r.table));
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("sbr: a rule for the pod address, its routes moved from main into the table") {
+  Template t = load_spec("sbr");
+  Fixture f(json{{"type", "sbr-topo"}, {"template", "sbr"}});
+  Rendered r = t.render(f.ctx);
+  CHECK(f.alloc.calls == std::vector<std::string>{"table:100-252"});
+  CHECK(rules(r.state) == std::vector<std::string>{"container 32765 from 10.10.20.50/32 to all iif - lookup 100"});
+  CHECK(routes(r.state) == std::vector<std::string>{
+                               "container 0.0.0.0/0 via 10.10.20.254 dev eth0 table 100 metric 0",
+                               "container absent 10.10.20.0/24 table 254 metric 0",
+                               "container 10.10.20.0/24 via - dev eth0 table 100 metric 0 src 10.10.20.50",
+                               "container absent 0.0.0.0/0 table 254 metric 0",
+                               "container 0.0.0.0/0 via 10.10.20.254 dev eth0 table 100 metric 0",
+                               "container absent fe80::/64 table 254 metric 256",
+                               "container fe80::/64 via - dev eth0 table 100 metric 256",
+                           });
+  CHECK(r.state.links.empty());
+  CHECK(r.state.nat.empty());
+  // The connected route keeps the kernel's link scope in its new table.
+  CHECK(r.state.routes[2].route_scope == RouteScope::Link);
+}
+
+TEST_CASE("sbr: only addresses of CNI_IFNAME; no gateway, no default route; IPv6 metrics; opt-out of fe80") {
+  json prev = {{"interfaces", {{{"name", "eth0"}, {"sandbox", "/n"}}, {{"name", "net1"}, {"sandbox", "/n"}}}},
+               {"ips",
+                {{{"address", "10.1.0.5/24"}, {"interface", 0}},
+                 {{"address", "10.2.0.5/24"}, {"gateway", "10.2.0.1"}, {"interface", 1}},
+                 {{"address", "fd00:1::5/64"}, {"gateway", "fd00:1::1"}, {"interface", 0}}}},
+               {"routes", json::array()}};
+  Template t = load_spec("sbr");
+  Fixture f(json{{"type", "sbr"}, {"moveLinkLocal", false}, {"rulePriority", 200}}, prev);
+  Rendered r = t.render(f.ctx);
+  CHECK(rules(r.state) == std::vector<std::string>{"container 200 from 10.1.0.5/32 to all iif - lookup 100",
+                                                   "container 200 from fd00:1::5/128 to all iif - lookup 100"});
+  auto rs = routes(r.state);
+  CHECK_FALSE(has(rs, "container 0.0.0.0/0 via 10.2.0.1 dev eth0 table 100 metric 0"));  // net1's gateway
+  CHECK(has(rs, "container absent 10.1.0.0/24 table 254 metric 0"));
+  CHECK_FALSE(has(rs, "container absent 10.2.0.0/24 table 254 metric 0"));
+  CHECK(has(rs, "container ::/0 via fd00:1::1 dev eth0 table 100 metric 1024"));
+  CHECK(has(rs, "container absent fd00:1::/64 table 254 metric 256"));
+  CHECK(has(rs, "container fd00:1::/64 via - dev eth0 table 100 metric 256"));
+  CHECK(std::none_of(rs.begin(), rs.end(), [](const std::string& s) { return s.find("fe80") != s.npos; }));
+}
+
+TEST_CASE("route-override: flush, delete, add (takeover), flush gateway, in the reference's order") {
+  Template t = load_spec("route-override");
+  SUBCASE("nothing asked, nothing rendered") {
+    Fixture f(json{{"type", "route-override"}});
+    CHECK(t.render(f.ctx).state.empty());
+  }
+  SUBCASE("delroutes + addroutes with and without gw") {
+    Fixture f(json{{"type", "route-override"},
+               {"delroutes", {{{"dst", "0.0.0.0/0"}}, {{"dst", "fd00:9::/64"}}}},
+               {"addroutes", {{{"dst", "192.0.2.0/24"}, {"gw", "10.10.20.2"}}, {{"dst", "198.51.100.0/24"}}}}});
+    CHECK(routes(t.render(f.ctx).state) ==
+          std::vector<std::string>{"container absent 0.0.0.0/0 table 254 metric 0",
+                                   "container absent fd00:9::/64 table 254 metric 1024",
+                                   "container 192.0.2.0/24 via 10.10.20.2 dev eth0 table 254 metric 0 takeover",
+                                   "container 198.51.100.0/24 via 10.10.20.254 dev eth0 table 254 metric 0 takeover"});
+  }
+  SUBCASE("flushroutes names prevResult's routes; flushgateway drops an added default route") {
+    Fixture f(json{{"type", "route-override"},
+               {"flushroutes", true},
+               {"flushgateway", true},
+               {"addroutes", {{{"dst", "0.0.0.0/0"}, {"gw", "10.10.20.2"}}, {{"dst", "198.51.100.0/24"}}}}});
+    CHECK(routes(t.render(f.ctx).state) ==
+          std::vector<std::string>{"container absent 0.0.0.0/0 table 254 metric 0",
+                                   "container 198.51.100.0/24 via 10.10.20.254 dev eth0 table 254 metric 0 takeover",
+                                   "container absent 0.0.0.0/0 table 254 metric 0",
+                                   "container absent ::/0 table 254 metric 1024"});
+  }
+  SUBCASE("a string where the reference's README writes one is a config error naming the key") {
+    Fixture f(json{{"type", "route-override"}, {"flushroutes", "true"}});
+    try {
+      (void)t.render(f.ctx);
+      FAIL("rendered a string as a bool");
+    } catch (const SpecError& e) {
+      CHECK(std::string(e.what()).find("config.flushroutes") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("underlay-service: default route untouched; configured CIDRs and node addresses over the veth") {
+  Template t = load_spec("underlay-service");
+  Fixture f(json{{"type", "underlay-service"},
+                 {"hostInterface", "enp5s0f0"},
+                 {"serviceCIDRs", {"10.96.0.0/16"}},
+                 {"clusterCIDRs", {"10.244.0.0/16"}},
+                 {"extraCIDRs", {"169.254.20.10/32"}}});
+  f.facts.addrs["enp5s0f0"] = {"10.10.20.1/24", "10.10.21.1/24"};
+  Rendered r = t.render(f.ctx);
+  std::vector<std::string> pod;
+  for (const std::string& s : routes(r.state))
+    if (s.rfind("container", 0) == 0) pod.push_back(s);
+  CHECK(pod == std::vector<std::string>{"container 10.10.20.1/32 via - dev veth0 table 254 metric 0",
+                                        "container 10.10.21.1/32 via - dev veth0 table 254 metric 0",
+                                        "container 10.96.0.0/16 via 10.10.20.1 dev veth0 table 254 metric 0",
+                                        "container 10.244.0.0/16 via 10.10.20.1 dev veth0 table 254 metric 0",
+                                        "container 169.254.20.10/32 via 10.10.20.1 dev veth0 table 254 metric 0"});
+  CHECK(std::none_of(r.state.routes.begin(), r.state.routes.end(),
+                     [](const Route& x) { return x.takeover || x.absent || x.dst.is_default(); }));
+  CHECK(rules(r.state).size() == 1);
+  CHECK(r.state.nat.size() == 2);  // ipMasq defaults to true: node snat + pod masquerade
+}
