@@ -41,6 +41,12 @@ NetnsGuard::~NetnsGuard() {
   close(original_fd_);
 }
 
+ScopeMap cni_scopes(const std::string& container_netns) {
+  ScopeMap scopes{{"host", ""}};
+  if (!container_netns.empty() && netns_path_exists(container_netns)) scopes["container"] = container_netns;
+  return scopes;
+}
+
 bool netns_path_exists(const std::string& path) {
   if (path.empty()) return true;
   struct stat st {};

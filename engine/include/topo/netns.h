@@ -25,4 +25,8 @@ using ScopeMap = std::map<std::string, std::string>;
 
 bool netns_path_exists(const std::string& path);
 
+// The plugin's two scopes: "host" is where the process runs; "container" is CNI_NETNS when it is set and
+// still exists (DEL may come after the pod's namespace is gone).
+ScopeMap cni_scopes(const std::string& container_netns);
+
 }  // namespace topo

@@ -1,5 +1,7 @@
 #include "topo/model/state.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace topo {
@@ -81,6 +83,16 @@ std::string link_text(const Link& l) {
 }
 
 }  // namespace
+
+State merge(State a, const State& b) {
+  add_missing(a.links, b.links);
+  add_missing(a.sysctls, b.sysctls);
+  add_missing(a.addresses, b.addresses);
+  add_missing(a.routes, b.routes);
+  add_missing(a.rules, b.rules);
+  add_missing(a.nat, b.nat);
+  return a;
+}
 
 const std::string& scope_of(const Object& o) {
   return std::visit([](const auto& v) -> const std::string& { return v.scope; }, o);

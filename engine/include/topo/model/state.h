@@ -2,6 +2,7 @@
 // template), the observed state (read from the kernel) and the journal.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,6 +32,17 @@ struct State {
     return links.size() + addresses.size() + routes.size() + rules.size() + nat.size() + sysctls.size();
   }
 };
+
+// Appends the objects of `from` whose key is not in `into` yet.
+template <class T>
+void add_missing(std::vector<T>& into, const std::vector<T>& from) {
+  for (const T& x : from) {
+    if (std::none_of(into.begin(), into.end(), [&](const T& y) { return y.key() == x.key(); })) into.push_back(x);
+  }
+}
+
+// Union by key: `a` wins where both have an object with the same key.
+State merge(State a, const State& b);
 
 // One object of any kind. The order of alternatives is the order creates run in (deletes run in reverse).
 using Object = std::variant<Link, Sysctl, Address, Route, Rule, NatEntry>;
