@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "topo/error.h"
+#include "topo/hash.h"
 #include "topo/model/scope.h"
 
 namespace topo::cli {
@@ -57,15 +58,6 @@ std::vector<std::string> PreviewFacts::addresses(const std::string& ifname) {
   for (const IpPrefix& p : kernel_->addresses_of(kHostScope, ifname)) out.push_back(p.str());
   return out;
 }
-
-namespace {
-// FNV-1a 64, as the plugin's allocator hashes the attachment id to pick where its search starts.
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-}  // namespace
 
 PreviewAllocator::PreviewAllocator(json fixed, Attachment attachment, bool offline)
     : fixed_(std::move(fixed)), attachment_(std::move(attachment)), offline_(offline) {}

@@ -85,6 +85,8 @@ int main() {
     // Errors in config values point at config keys; errors in templates at template lines.
     int code = e.file == "<network config>" ? cni::kInvalidConfig : cni::kTemplateError;
     return fail(version_text, code, e.what(), "");
+  } catch (const topo::BusyError& e) {
+    return fail(version_text, cni::kTryAgainLater, e.what(), "another topocni holds the journal lock");
   } catch (const topo::ConflictError& e) {
     return fail(version_text, cni::kConflict, e.what(), "");
   } catch (const topo::NetlinkError& e) {

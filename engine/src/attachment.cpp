@@ -13,6 +13,7 @@
 #include "topo/apply.h"
 #include "topo/diff.h"
 #include "topo/error.h"
+#include "topo/hash.h"
 #include "topo/kernel.h"
 #include "topo/model/json.h"
 #include "topo/model/scope.h"
@@ -51,12 +52,6 @@ class KernelFacts : public HostFacts {
   Kernel& kernel_;
 };
 
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
 // Policy tables: reuse the journaled value; else the first table from a hash-chosen start that no journal
 // holds and that the kernel shows unused (no route in it, no rule pointing to it).
 class TableAllocator : public Allocator {
@@ -90,8 +85,9 @@ class TableAllocator : public Allocator {
   json previous_;
 };
 
-// The NAT owner (the rule comment) must fit nft's 128-byte comment limit; long ids are hashed.
-std::string nat_owner(const Attachment& a) {
+// The attachment as written into ownership marks (link alias, NAT rule comment). It must fit nft's 128-byte
+// comment limit (and IFALIASZ): container ids may be 255 characters long, so long ids are hashed.
+std::string owner_mark(const Attachment& a) {
   std::string id = a.id();
   if (id.size() <= 100) return id;
   return fmt::format("{}/{:016x}/{}", a.network.substr(0, 40), fnv1a(a.container_id), a.ifname);
@@ -99,10 +95,10 @@ std::string nat_owner(const Attachment& a) {
 
 void mark_owned(State& s, const Attachment& a) {
   for (Link& l : s.links) {
-    if (l.kind == LinkKind::Veth) l.alias = kAliasPrefix + a.id();
+    if (l.kind == LinkKind::Veth) l.alias = kAliasPrefix + owner_mark(a);
   }
   for (NatEntry& n : s.nat) {
-    n.owner = nat_owner(a);
+    n.owner = owner_mark(a);
     // nftables stores prefixes with the host bits cleared; ask for what it will report.
     if (n.saddr) n.saddr = n.saddr->network();
     if (n.daddr) n.daddr = n.daddr->network();
@@ -158,7 +154,7 @@ State marks_of(const Journal& journal, const Request& req) {
     if (r.attachment.id() == a.id()) continue;
     claimed.insert(claimed.end(), r.state.rules.begin(), r.state.rules.end());
   }
-  return find_by_marks(cni_scopes(req.netns), kAliasPrefix + a.id(), [&](const Rule& rule) {
+  return find_by_marks(cni_scopes(req.netns), kAliasPrefix + owner_mark(a), [&](const Rule& rule) {
     return std::any_of(claimed.begin(), claimed.end(), [&](const Rule& c) { return c.key() == rule.key(); });
   });
 }
@@ -176,7 +172,7 @@ State interest_for_del(const JournalRecord& record) {
   for (const char* scope : {kHostScope, kContainerScope}) {
     NatEntry owner;
     owner.scope = scope;
-    owner.owner = nat_owner(record.attachment);
+    owner.owner = owner_mark(record.attachment);
     interest.nat.push_back(owner);
   }
   for (const Route& r : record.taken_over.routes) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "topo/error.h"
+#include "topo/hash.h"
 #include "topo/model/json.h"
 
 namespace topo {
@@ -71,8 +73,12 @@ void Journal::ensure_dir() const {
 }
 
 std::string Journal::path_of(const Attachment& a) const {
-  // Names were validated (no '/'), so they are safe as path components.
-  return fmt::format("{}/{}/{}-{}.json", dir_, a.network, a.container_id, a.ifname);
+  // Names were validated (no '/'), so they are safe as path components. A file name may not exceed 255
+  // bytes and container ids may be that long themselves: long ones are shortened with a hash (the record
+  // inside keeps the full id).
+  std::string id = a.container_id;
+  if (id.size() > 128) id = fmt::format("{}~{:016x}", id.substr(0, 100), fnv1a(id));
+  return fmt::format("{}/{}/{}-{}.json", dir_, a.network, id, a.ifname);
 }
 
 std::optional<JournalRecord> Journal::load(const Attachment& a) const {
@@ -141,12 +147,22 @@ std::vector<JournalRecord> Journal::all() const {
 Journal::Lock::Lock(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw SystemError(errno, "open lock " + path);
-  while (::flock(fd_, LOCK_EX) != 0) {
-    if (errno != EINTR) {
+  // Holders keep it for milliseconds; one still held after 30 s (TOPOCNI_LOCK_TIMEOUT_MS) is stuck, and the
+  // runtime's own timeout is near: answer "try again later" rather than block past its patience.
+  const char* timeout_env = std::getenv("TOPOCNI_LOCK_TIMEOUT_MS");
+  const long timeout_ms = timeout_env && *timeout_env ? std::max(0L, std::atol(timeout_env)) : 30'000L;
+  const long kAttempts = timeout_ms / 10;  // one try every 10 ms
+  for (int i = 0; ::flock(fd_, LOCK_EX | LOCK_NB) != 0; ++i) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
       int err = errno;
       ::close(fd_);
       throw SystemError(err, "lock " + path);
     }
+    if (i == kAttempts) {
+      ::close(fd_);
+      throw BusyError(fmt::format("the journal lock {} stayed busy for {} ms", path, timeout_ms));
+    }
+    ::usleep(10'000);
   }
 }
 

@@ -100,6 +100,18 @@ out=$(printf '%s' "$config" | in_ns "$NS_NODE1" env -i CNI_COMMAND=ADD CNI_CONTA
 out=$(printf '%s' "$config" | in_ns "$NS_NODE1" env -i "$TOPOCNI" 2>"$LAB_TMP/stderr") || true
 [[ $(json_get "$out" 'j["code"]') == 4 && -s "$LAB_TMP/stderr" ]]; expect_ok "missing CNI_COMMAND: code 4 on stdout, the log on stderr" [ $? = 0 ]
 
+echo "== a journal lock held too long is code 11 (try again later), and nothing changes"
+mkdir -p "$STATE_DIR"
+snapshot "$NS_NODE1" >"$LAB_TMP/node.locked.before"
+flock "$STATE_DIR/.lock" sleep 3 &
+locker=$!
+sleep 0.3
+expect_error "ADD while the lock is held past TOPOCNI_LOCK_TIMEOUT_MS" 11 "journal lock" \
+  topo_call p1 ADD "$config" TOPOCNI_LOCK_TIMEOUT_MS=200
+wait "$locker"
+snapshot "$NS_NODE1" >"$LAB_TMP/node.locked.after"
+expect_same "node unchanged by the refused ADD" "$LAB_TMP/node.locked.before" "$LAB_TMP/node.locked.after"
+
 echo "== STATUS and GC (1.1.0)"
 c11=$(config_in 1.1.0)
 expect_ok "STATUS: ready" topo_call p1 STATUS "$c11"

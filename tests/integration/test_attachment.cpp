@@ -148,3 +148,19 @@ TEST_CASE("a host interface that does not exist is named") {
   NetnsGuard in_node(lab.node.path());
   CHECK_THROWS_WITH_AS(lab.attachments().add(req), "host interface 'enp9s9' does not exist", ConflictError);
 }
+
+TEST_CASE("a 250-character container id still fits the ownership marks (alias, NAT comment)") {
+  NodeAndPod lab;
+  std::string node_before = lab.snapshot(lab.node);
+  Request add = lab.request("ADD");
+  add.container_id = std::string(250, 'a');
+  Request del = add;
+  del.command = "DEL";
+  NetnsGuard in_node(lab.node.path());
+  lab.attachments().add(add);
+  CHECK(lab.attachments().plan(add).plan.empty());
+  std::string alias = must("ip -d link show | grep -o 'alias topocni:[^ ]*'");
+  CHECK(alias.size() < 128);
+  lab.attachments().del(del);
+  CHECK(lab.snapshot(lab.node) == node_before);
+}

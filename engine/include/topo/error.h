@@ -35,6 +35,12 @@ class NetlinkError : public Error {
   const std::string operation, object, ext_ack;
 };
 
+// A shared resource (the journal lock) stayed busy past its deadline: the runtime should try again later.
+class BusyError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Anything else from the system (open, setns, nftables, /proc/sys).
 class SystemError : public Error {
  public:

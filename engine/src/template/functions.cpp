@@ -11,6 +11,7 @@
 #include "template/expression.h"
 #include "topo/model/ip.h"
 #include "topo/template/template.h"
+#include "topo/hash.h"
 
 namespace topo::tmpl {
 
@@ -140,19 +141,13 @@ json fn_map(const Args& a, HostFacts*) {
   return out;
 }
 
-// FNV-1a, 64 bit: stable across builds and platforms (std::hash is not), so names derived from it survive
-// upgrades of the plugin.
+// FNV-1a (topo/hash.h): names derived from it survive upgrades of the plugin.
 json fn_hash(const Args& a, HostFacts*) {
   std::string s = string_arg("hash", a[0]);
   if (!a[1].is_number_integer()) wrong("hash (length)", "an int from 1 to 16", a[1]);
   int64_t n = a[1].get<int64_t>();
   if (n < 1 || n > 16) wrong("hash (length)", "an int from 1 to 16", a[1]);
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return fmt::format("{:016x}", h).substr(0, static_cast<size_t>(n));
+  return fmt::format("{:016x}", fnv1a(s)).substr(0, static_cast<size_t>(n));
 }
 
 json fn_default(const Args& a, HostFacts*) { return a[0].is_null() ? a[1] : a[0]; }
