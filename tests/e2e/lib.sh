@@ -481,7 +481,7 @@ while True:
   LAB_PIDS+=("$!")
   # Wait until it listens, so the first check cannot race the bind.
   for ((i = 0; i < 50; i++)); do
-    if in_ns "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN; then return 0; fi
+    if in_ns "$ns" ss -Hltn "sport = :$port" | grep LISTEN >/dev/null; then return 0; fi
     sleep 0.1
   done
   die "server in $ns did not start"

@@ -61,20 +61,20 @@ check_outcomes6() {
 pod_has_v6_design() {
   local ns
   ns=$(pod_ns p1)
-  ip -n "$ns" -6 addr show dev veth0 | grep -q 'inet6 fe80::2/64' &&
-    ip -n "$ns" -6 route show default | grep -q 'via fe80::1 dev veth0' &&
-    ip -n "$ns" -6 route show "$NODE1_IP6" | grep -q 'via fe80::1 dev veth0' &&
+  ip -n "$ns" -6 addr show dev veth0 | grep 'inet6 fe80::2/64' >/dev/null &&
+    ip -n "$ns" -6 route show default | grep 'via fe80::1 dev veth0' >/dev/null &&
+    ip -n "$ns" -6 route show "$NODE1_IP6" | grep 'via fe80::1 dev veth0' >/dev/null &&
     [[ "$(in_ns "$ns" sysctl -n net.ipv6.conf.all.forwarding)" == 1 ]] &&
-    in_ns "$ns" nft list ruleset | grep -qE 'iifname "veth0" oifname "eth0" .*masquerade'
+    in_ns "$ns" nft list ruleset | grep -E 'iifname "veth0" oifname "eth0" .*masquerade' >/dev/null
 }
 
 node_has_v6_design() {
   local hv
   hv=$(host_veth_of p1) || return 1
-  ip -n "$NS_NODE1" -6 addr show dev "$hv" | grep -q 'inet6 fe80::1/64' &&
-    ip -n "$NS_NODE1" -6 route show "${POD_IP6[p1]}" | grep -q "via fe80::2 dev $hv" &&
-    ip -n "$NS_NODE1" -6 rule show | grep -q "iif $hv lookup" &&
-    in_ns "$NS_NODE1" nft list ruleset | grep -qE "snat (ip6 )?to $NODE1_IP6"
+  ip -n "$NS_NODE1" -6 addr show dev "$hv" | grep 'inet6 fe80::1/64' >/dev/null &&
+    ip -n "$NS_NODE1" -6 route show "${POD_IP6[p1]}" | grep "via fe80::2 dev $hv" >/dev/null &&
+    ip -n "$NS_NODE1" -6 rule show | grep "iif $hv lookup" >/dev/null &&
+    in_ns "$NS_NODE1" nft list ruleset | grep -E "snat (ip6 )?to $NODE1_IP6" >/dev/null
 }
 
 plan_is_empty() {
@@ -94,7 +94,7 @@ ipam_released() {
 
 no_leftover_on_node() {
   local node=$1
-  ! ip -n "$node" -o link show | grep -qE '^[0-9]+: veth' &&
+  ! ip -n "$node" -o link show | grep -E '^[0-9]+: veth' >/dev/null &&
     [[ "$(ip -n "$node" rule show | wc -l)" -eq 3 ]] &&
     [[ "$(ip -n "$node" -6 rule show | wc -l)" -eq 2 ]] &&
     [[ -z "$(in_ns "$node" nft list tables | grep -vxE 'table ip6? kubeproxy')" ]]

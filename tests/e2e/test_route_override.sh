@@ -78,7 +78,7 @@ reach_outside() {
 no_reach_outside() { ! reach_outside "$1" 2>/dev/null; }
 
 route_get_via() {
-  ip -n "$(pod_ns "$1")" route get "$2" 2>&1 | grep -q " via $3 "
+  ip -n "$(pod_ns "$1")" route get "$2" 2>&1 | grep " via $3 " >/dev/null
 }
 
 main() {
@@ -128,7 +128,7 @@ main() {
     record 0 "ADD with flushroutes \"true\" (a string) should fail with an error naming the key"
   fi
   expect_ok "bad: the failed ADD left the pod untouched" bash -c \
-    "ip -n '$(pod_ns bad)' route show table main | grep -q '^default via $GW_IP'"
+    "ip -n '$(pod_ns bad)' route show table main | grep '^default via $GW_IP' >/dev/null"
   pod_del bad >/dev/null 2>&1 || true
 
   echo "== DEL of route-override alone puts the previous plugin's routes back"

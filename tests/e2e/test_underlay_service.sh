@@ -103,7 +103,7 @@ main() {
 
   echo "== the pod's routes: default on the underlay, configured CIDRs and the node over the veth"
   expect_ok "p1: default route unchanged (via $GW_IP dev eth0)" \
-    bash -c "ip -n '$(pod_ns p1)' route show default | grep -q '^default via $GW_IP dev eth0'"
+    bash -c "ip -n '$(pod_ns p1)' route show default | grep '^default via $GW_IP dev eth0' >/dev/null"
   expect_ok "p1: $OUTSIDE_IP routed via eth0" route_dev_is p1 "$OUTSIDE_IP" eth0
   expect_ok "p1: Service 10.96.0.10 routed via veth0" route_dev_is p1 "$SVC_A" veth0
   expect_ok "p1: cluster CIDR 10.244.1.1 routed via veth0" route_dev_is p1 10.244.1.1 veth0
