@@ -16,7 +16,7 @@ DOC=$ROOT/docs/performance.md
 
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root" >&2; exit 2; }
 
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=ON >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=ON -DTOPO_BUILD_BENCH=ON >/dev/null
 cmake --build "$BUILD" -j2 --target topocni cni_bench engine_scale >/dev/null
 
 # Second line of defence behind the programs' own cleanup: namespaces of a run that was killed hard.

@@ -11,7 +11,7 @@ failed=()
 ctest --test-dir build --output-on-failure --timeout 600 || failed+=("tests")
 
 echo "== unit and kernel tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOPO_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTOPO_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" --target topo_unit_tests topo_kernel_tests
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -R '^(unit|kernel)$' || failed+=("sanitizers")
