@@ -5,21 +5,10 @@
 
 #include <cstring>
 
+#include "netlink/ip_attr.h"
 #include "topo/model/scope.h"
 
 namespace topo::netlink {
-
-namespace {
-
-std::optional<IpAddress> address_of(const nlattr* attr, Family family) {
-  IpAddress a;
-  a.family = family;
-  if (mnl_attr_get_payload_len(attr) != a.size()) return std::nullopt;
-  std::memcpy(a.bytes.data(), mnl_attr_get_payload(attr), a.size());
-  return a;
-}
-
-}  // namespace
 
 std::optional<AddressMsg> decode_address(const nlmsghdr& nlh) {
   if (nlh.nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(&nlh) < sizeof(ifaddrmsg))

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "netlink/ip_attr.h"
 #include "topo/model/scope.h"
 
 namespace topo::netlink {
@@ -11,14 +12,6 @@ namespace topo::netlink {
 namespace {
 
 constexpr uint32_t kIpv6DefaultMetric = 1024;  // IP6_RT_PRIO_USER
-
-std::optional<IpAddress> address_of(const nlattr* attr, Family family) {
-  IpAddress a;
-  a.family = family;
-  if (mnl_attr_get_payload_len(attr) != a.size()) return std::nullopt;
-  std::memcpy(a.bytes.data(), mnl_attr_get_payload(attr), a.size());
-  return a;
-}
 
 void put_address(Builder& b, uint16_t type, const IpAddress& a) { b.put(type, a.bytes.data(), a.size()); }
 

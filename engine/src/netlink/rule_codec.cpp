@@ -5,19 +5,12 @@
 
 #include <cstring>
 
+#include "netlink/ip_attr.h"
 #include "topo/model/scope.h"
 
 namespace topo::netlink {
 
 namespace {
-
-std::optional<IpAddress> address_of(const nlattr* attr, Family family) {
-  IpAddress a;
-  a.family = family;
-  if (mnl_attr_get_payload_len(attr) != a.size()) return std::nullopt;
-  std::memcpy(a.bytes.data(), mnl_attr_get_payload(attr), a.size());
-  return a;
-}
 
 std::string nul_string(const nlattr* attr) {
   auto* p = static_cast<const char*>(mnl_attr_get_payload(attr));
