@@ -390,22 +390,29 @@ cni_invoke() {
     CNI_IFNAME=eth0 CNI_PATH="$LAB_CNI_PATH" "$bin"
 }
 
-# Create a pod namespace on a node and run ADD through the chain. Sets POD_IP[pod]. Returns 1
-# (after printing the plugin's error) when a plugin fails; the namespace is still torn down.
-# Args: pod_short_name node
-pod_add() {
-  local name=$1 node=$2 pod="${LAB_PREFIX}$1" conflist id out n i prev=""
-  conflist=$(conflist_path "$node")
-  [[ -f "$conflist" ]] || conflist_write "$node" >/dev/null
-  id="${name}-$(printf '%s' "$pod" | sha256sum | cut -c1-16)"
+# Number of plugins in a conflist.
+plugin_count() { python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$1"; }
+
+# Creates pod <name>'s namespace on <node> and its container id (POD_NODE, POD_ID).
+pod_start() {
+  local name=$1 node=$2 pod="${LAB_PREFIX}$1"
+  [[ -f "$(conflist_path "$node")" ]] || conflist_write "$node" >/dev/null
   ns_create "$pod"
   in_ns "$pod" sysctl -qw "net.ipv4.conf.all.rp_filter=$LAB_POD_RP_FILTER"
   in_ns "$pod" sysctl -qw "net.ipv4.conf.default.rp_filter=$LAB_POD_RP_FILTER"
   POD_NODE[$name]=$node
-  POD_ID[$name]=$id
-  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
-  for ((i = 0; i < n; i++)); do
-    if ! out=$(cni_invoke "$node" ADD "$id" "$pod" "$(plugin_config "$conflist" "$i" "$prev")"); then
+  POD_ID[$name]="${name}-$(printf '%s' "$pod" | sha256sum | cut -c1-16)"
+}
+
+# ADD through plugins <from>..<to> of the node's conflist, each with the previous result as prevResult
+# (for from > 0: the result the earlier plugins left in $LAB_TMP/<name>.result.json). Returns 1 (after
+# printing the plugin's error) when a plugin fails.
+pod_chain() {
+  local name=$1 from=$2 to=$3 node=${POD_NODE[$1]} pod="${LAB_PREFIX}$1" conflist out i prev=""
+  conflist=$(conflist_path "$node")
+  ((from == 0)) || prev="$LAB_TMP/$name.result.json"
+  for ((i = from; i <= to; i++)); do
+    if ! out=$(cni_invoke "$node" ADD "${POD_ID[$name]}" "$pod" "$(plugin_config "$conflist" "$i" "$prev")"); then
       printf '%s\n' "$out" >&2
       log "ADD of $name failed in plugin $i ($(plugin_type "$conflist" "$i"))"
       return 1
@@ -414,18 +421,33 @@ pod_add() {
     printf '%s\n' "$out" >"$prev"
   done
   cp "$prev" "$LAB_TMP/$name.result.json"
+}
+
+# Sets POD_IP (and POD_IP6 with LAB_IPV6=1) from the pod's latest result.
+pod_record_ips() {
+  local name=$1 result="$LAB_TMP/$1.result.json"
   POD_IP[$name]=$(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(r["ips"][0]["address"].split("/")[0])' "$prev")
+print(r["ips"][0]["address"].split("/")[0])' "$result")
   if [[ "$LAB_IPV6" == 1 ]]; then
     # ips are in the order of host-local's ranges: IPv4 first, then IPv6.
     POD_IP6[$name]=$(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(next(i["address"].split("/")[0] for i in r["ips"] if ":" in i["address"]))' "$prev")
+print(next(i["address"].split("/")[0] for i in r["ips"] if ":" in i["address"]))' "$result")
   fi
-  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} ${POD_IP6[$name]:+${POD_IP6[$name]} }(container id $id)"
+}
+
+# Create a pod namespace on a node and run ADD through the chain. Sets POD_IP[pod]. Returns 1
+# (after printing the plugin's error) when a plugin fails; the namespace is still torn down.
+# Args: pod_short_name node
+pod_add() {
+  local name=$1 node=$2
+  pod_start "$name" "$node"
+  pod_chain "$name" 0 $(($(plugin_count "$(conflist_path "$node")") - 1)) || return 1
+  pod_record_ips "$name"
+  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} ${POD_IP6[$name]:+${POD_IP6[$name]} }(container id ${POD_ID[$name]})"
 }
 
 # DEL through the chain in reverse order, as libcni does. For cniVersion < 0.4.0 libcni passes
@@ -678,44 +700,17 @@ conflist_switch() {
 # under test): pod_add_but_last NAME NODE runs every plugin but the last; pod_add_last NAME runs the
 # last with the earlier result as prevResult. Both return 1 when a plugin fails. Sets POD_IP.
 pod_add_but_last() {
-  local name=$1 node=$2 pod="${LAB_PREFIX}$1" conflist id out n i prev=""
-  conflist=$(conflist_path "$node")
-  [[ -f "$conflist" ]] || conflist_write "$node" >/dev/null
-  id="${name}-$(printf '%s' "$pod" | sha256sum | cut -c1-16)"
-  ns_create "$pod"
-  in_ns "$pod" sysctl -qw "net.ipv4.conf.all.rp_filter=$LAB_POD_RP_FILTER"
-  in_ns "$pod" sysctl -qw "net.ipv4.conf.default.rp_filter=$LAB_POD_RP_FILTER"
-  POD_NODE[$name]=$node
-  POD_ID[$name]=$id
-  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
-  for ((i = 0; i < n - 1; i++)); do
-    if ! out=$(cni_invoke "$node" ADD "$id" "$pod" "$(plugin_config "$conflist" "$i" "$prev")"); then
-      printf '%s\n' "$out" >&2
-      log "ADD of $name failed in plugin $i ($(plugin_type "$conflist" "$i"))"
-      return 1
-    fi
-    prev="$LAB_TMP/$name.result.$i.json"
-    printf '%s\n' "$out" >"$prev"
-  done
-  cp "$prev" "$LAB_TMP/$name.result.json"
-  POD_IP[$name]=$(python3 -c '
-import json, sys
-print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$prev")
+  local name=$1 node=$2
+  pod_start "$name" "$node"
+  pod_chain "$name" 0 $(($(plugin_count "$(conflist_path "$node")") - 2)) || return 1
+  pod_record_ips "$name"
 }
 
 pod_add_last() {
-  local name=$1 node=${POD_NODE[$1]} pod="${LAB_PREFIX}$1" conflist out n prev
-  conflist=$(conflist_path "$node")
-  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["plugins"]))' "$conflist")
-  prev="$LAB_TMP/$name.result.json"
-  if ! out=$(cni_invoke "$node" ADD "${POD_ID[$name]}" "$pod" "$(plugin_config "$conflist" $((n - 1)) "$prev")"); then
-    printf '%s\n' "$out" >&2
-    log "ADD of $name failed in plugin $((n - 1)) ($(plugin_type "$conflist" $((n - 1))))"
-    return 1
-  fi
-  printf '%s\n' "$out" >"$LAB_TMP/$name.result.$((n - 1)).json"
-  cp "$LAB_TMP/$name.result.$((n - 1)).json" "$LAB_TMP/$name.result.json"
-  log "pod $name on ${node#"$LAB_PREFIX"}: ${POD_IP[$name]} (container id ${POD_ID[$name]})"
+  local name=$1 last
+  last=$(($(plugin_count "$(conflist_path "${POD_NODE[$name]}")") - 1))
+  pod_chain "$name" "$last" "$last" || return 1
+  log "pod $name on ${POD_NODE[$name]#"$LAB_PREFIX"}: ${POD_IP[$name]} (container id ${POD_ID[$name]})"
 }
 
 # DEL of the last plugin of the chain only (as libcni would call it first), without prevResult
