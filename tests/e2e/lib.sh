@@ -633,6 +633,23 @@ SVC_C=10.96.0.12 # -> pod p3 on node2
 SVC_D=10.96.0.13 # -> pod p2 on node1
 SVC_PORT=80
 
+# The scenario's pods through the node's chain: p1 and p2 on node1, p3 on node2, one PASS/FAIL line each.
+# Nothing else can be checked without the pods: a failed ADD ends the test (the EXIT trap tears down).
+scenario_add_pods() {
+  echo "== ADD"
+  local name node
+  for name in p1 p2 p3; do
+    node=$NS_NODE1
+    [[ $name == p3 ]] && node=$NS_NODE2
+    if pod_add "$name" "$node"; then
+      record 1 "ADD $name on ${node#"$LAB_PREFIX"} (${POD_IP[$name]})"
+    else
+      record 0 "ADD $name on ${node#"$LAB_PREFIX"}"
+      summary || exit 1
+    fi
+  done
+}
+
 scenario_services_and_servers() {
   service_add "$SVC_A" "$SVC_PORT" "$NODE1_IP" "$SERVER_PORT"
   service_add "$SVC_B" "$SVC_PORT" "$NODE2_IP" "$SERVER_PORT"

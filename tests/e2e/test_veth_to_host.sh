@@ -107,19 +107,7 @@ main() {
   snapshot "$NS_NODE1" >"$LAB_TMP/node1.before"
   snapshot "$NS_NODE2" >"$LAB_TMP/node2.before"
 
-  echo "== ADD"
-  local name node
-  for name in p1 p2 p3; do
-    node=$NS_NODE1
-    [[ $name == p3 ]] && node=$NS_NODE2
-    if pod_add "$name" "$node"; then
-      record 1 "ADD $name on ${node#"$LAB_PREFIX"} (${POD_IP[$name]})"
-    else
-      # Nothing else can be checked without the pods; the EXIT trap still tears down the lab.
-      record 0 "ADD $name on ${node#"$LAB_PREFIX"}"
-      summary || exit 1
-    fi
-  done
+  scenario_add_pods
 
   scenario_services_and_servers
   check_plans
