@@ -99,7 +99,7 @@ Command add_render(CLI::App& app) {
             for (const Input& in : inputs(*args, config_file)) {
               Template t = Template::load(in.source);
               PreviewFacts facts(parse_facts(args->facts, in.config), args->offline);
-              PreviewAllocator allocator(fixed, in.attachment, args->offline);
+              PreviewAllocator allocator(fixed, in.attachment, args->netns, args->offline);
               RenderContext ctx;
               ctx.config = in.config;
               ctx.cni = {{"containerId", in.attachment.container_id}, {"ifname", in.attachment.ifname},

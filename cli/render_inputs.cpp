@@ -9,6 +9,7 @@
 #include "topo/error.h"
 #include "topo/hash.h"
 #include "topo/model/scope.h"
+#include "topo/table_allocator.h"
 
 namespace topo::cli {
 
@@ -59,40 +60,40 @@ std::vector<std::string> PreviewFacts::addresses(const std::string& ifname) {
   return out;
 }
 
-PreviewAllocator::PreviewAllocator(json fixed, Attachment attachment, bool offline)
-    : fixed_(std::move(fixed)), attachment_(std::move(attachment)), offline_(offline) {}
+PreviewAllocator::PreviewAllocator(json fixed, Attachment attachment, std::string netns, bool offline)
+    : fixed_(std::move(fixed)), attachment_(std::move(attachment)), netns_(std::move(netns)), offline_(offline) {}
 PreviewAllocator::~PreviewAllocator() = default;
 
-uint32_t PreviewAllocator::table(const std::string& name, uint32_t low, uint32_t high) {
-  if (fixed_.contains(name)) {
-    const json& v = fixed_[name];
-    if (!v.is_number_unsigned()) throw Error(fmt::format("--set-alloc {}: expected a table number", name));
-    return v.get<uint32_t>();
+std::vector<uint32_t> PreviewAllocator::tables(const TableRequest& request, size_t count) {
+  if (fixed_.contains(request.name)) {
+    const json& v = fixed_[request.name];
+    std::vector<uint32_t> out = tables_in(v);
+    if (out.size() != count || out.size() != (v.is_array() ? v.size() : 1))
+      throw Error(fmt::format("--set-alloc {}: expected {}", request.name,
+                              count == 1 ? "a table number" : fmt::format("a list of {} table numbers, e.g. [100,101]", count)));
+    return out;
   }
-  Journal journal;
-  std::set<uint32_t> used;
-  for (const JournalRecord& r : journal.all()) {
-    if (r.attachment.id() == attachment_.id()) {
-      if (r.allocations.contains(name)) return r.allocations[name].get<uint32_t>();
-      continue;
+  if (!plugin_choice_) {
+    if (!offline_) {
+      ScopeMap scopes{{kHostScope, ""}};
+      if (!netns_.empty()) scopes[kContainerScope] = netns_;
+      kernel_ = std::make_unique<Kernel>(scopes);
     }
-    for (const auto& [key, value] : r.allocations.items()) {
-      if (value.is_number_unsigned()) used.insert(value.get<uint32_t>());
-    }
+    auto journaled = journal_.load(attachment_);
+    plugin_choice_ = std::make_unique<TableAllocator>(journal_, kernel_.get(), attachment_,
+                                                      journaled ? journaled->allocations : json(),
+                                                      TableAllocator::Mode::Preview);
   }
-  if (!offline_ && !kernel_) kernel_ = std::make_unique<Kernel>(ScopeMap{{kHostScope, ""}});
-  uint64_t size = uint64_t{high} - low + 1;
-  uint64_t start = fnv1a(attachment_.id()) % size;
-  for (uint64_t i = 0; i < size; ++i) {
-    auto t = static_cast<uint32_t>(low + (start + i) % size);
-    if (!used.contains(t) && (offline_ || kernel_->table_is_free(kHostScope, t))) return t;
-  }
-  throw Error(fmt::format("allocation '{}': every table in {}..{} is in use", name, low, high));
+  return plugin_choice_->tables(request, count);
 }
 
 std::vector<std::string> SampleFacts::addresses(const std::string&) { return {"10.10.20.1/24", "fd00:10:20::1/64"}; }
 
-uint32_t SampleAllocator::table(const std::string&, uint32_t low, uint32_t) { return low; }
+std::vector<uint32_t> SampleAllocator::tables(const TableRequest& request, size_t count) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < count; ++i) out.push_back(request.low + static_cast<uint32_t>(i));
+  return out;
+}
 
 json sample_prev_result() {
   return json::parse(R"({

@@ -35,19 +35,22 @@ class PreviewFacts : public HostFacts {
 };
 
 // Allocations as ADD would make them, reserving nothing: a `--set-alloc` value; else the attachment's
-// journaled one; else the first table from the attachment's hash-chosen start that no journal holds and (unless
-// `offline`) the host shows unused — the same choice as the plugin's allocator.
+// journaled one; else the plugin's own choice (TableAllocator in preview mode), with the kernel checks in the
+// host and, when `netns` is given, the pod namespace — none when `offline`.
 class PreviewAllocator : public Allocator {
  public:
-  PreviewAllocator(nlohmann::json fixed, Attachment attachment, bool offline);
+  PreviewAllocator(nlohmann::json fixed, Attachment attachment, std::string netns, bool offline);
   ~PreviewAllocator() override;
-  uint32_t table(const std::string& name, uint32_t low, uint32_t high) override;
+  std::vector<uint32_t> tables(const TableRequest& request, size_t count) override;
 
  private:
   nlohmann::json fixed_;
   Attachment attachment_;
+  std::string netns_;
   bool offline_;
-  std::unique_ptr<Kernel> kernel_;
+  Journal journal_;
+  std::unique_ptr<Kernel> kernel_;           // opened on first use: a template without allocations needs none
+  std::unique_ptr<Allocator> plugin_choice_;
 };
 
 // validate: every interface has one IPv4 and one IPv6 address; every table is the low end of its range.
@@ -57,7 +60,7 @@ class SampleFacts : public HostFacts {
 };
 class SampleAllocator : public Allocator {
  public:
-  uint32_t table(const std::string& name, uint32_t low, uint32_t high) override;
+  std::vector<uint32_t> tables(const TableRequest& request, size_t count) override;
 };
 
 // A prevResult with one IPv4 and one IPv6 address on eth0, their gateways and default routes.

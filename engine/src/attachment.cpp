@@ -17,6 +17,7 @@
 #include "topo/kernel.h"
 #include "topo/model/json.h"
 #include "topo/model/scope.h"
+#include "topo/table_allocator.h"
 #include "topo/template/template.h"
 
 namespace topo {
@@ -52,38 +53,13 @@ class KernelFacts : public HostFacts {
   Kernel& kernel_;
 };
 
-// Policy tables: reuse the journaled value; else the first table from a hash-chosen start that no journal
-// holds and that the kernel shows unused (no route in it, no rule pointing to it).
-class TableAllocator : public Allocator {
- public:
-  TableAllocator(const Journal& journal, Kernel& kernel, const Attachment& attachment, const json& previous)
-      : journal_(journal), kernel_(kernel), attachment_(attachment), previous_(previous) {}
-
-  uint32_t table(const std::string& name, uint32_t low, uint32_t high) override {
-    if (previous_.is_object() && previous_.contains(name)) return previous_[name].get<uint32_t>();
-    if (low == 0 || high < low) throw Error(fmt::format("allocation '{}': empty range", name));
-    std::set<uint32_t> used;
-    for (const JournalRecord& r : journal_.all()) {
-      if (r.attachment.id() == attachment_.id()) continue;
-      for (const auto& [key, value] : r.allocations.items()) {
-        if (value.is_number_unsigned()) used.insert(value.get<uint32_t>());
-      }
-    }
-    uint64_t size = uint64_t{high} - low + 1;
-    uint64_t start = fnv1a(attachment_.id()) % size;
-    for (uint64_t i = 0; i < size; ++i) {
-      auto t = static_cast<uint32_t>(low + (start + i) % size);
-      if (!used.contains(t) && kernel_.table_is_free(kHostScope, t)) return t;
-    }
-    throw Error(fmt::format("allocation '{}': every table in {}..{} is in use", name, low, high));
-  }
-
- private:
-  const Journal& journal_;
-  Kernel& kernel_;
-  Attachment attachment_;
-  json previous_;
-};
+// Drops the attachment's reservations of the tables in `dropped` that `kept` does not hold as well.
+void release_tables(const Journal& journal, const Attachment& a, const json& dropped, const json& kept) {
+  std::vector<uint32_t> still = tables_of(kept), gone;
+  for (uint32_t t : tables_of(dropped))
+    if (std::find(still.begin(), still.end(), t) == still.end()) gone.push_back(t);
+  if (!gone.empty()) TableReservations(journal).release(a, gone);
+}
 
 // The attachment as written into ownership marks (link alias, NAT rule comment). It must fit nft's 128-byte
 // comment limit (and IFALIASZ): container ids may be 255 characters long, so long ids are hashed.
@@ -278,7 +254,8 @@ Planned Attachments::plan(const Request& req) {
       out.record = {a, "", req.netns, json::object(), prev_result_of(req), {}, {}};
       out.source = "marks";
       try {
-        TableAllocator allocator(journal, kernel, a, json());
+        // Preview: a re-rendering for DEL must not reserve tables.
+        TableAllocator allocator(journal, &kernel, a, json(), TableAllocator::Mode::Preview);
         auto r = render(options_, req, kernel, allocator);
         out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
         out.source = "template";
@@ -294,7 +271,8 @@ Planned Attachments::plan(const Request& req) {
     out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
     return out;
   }
-  TableAllocator allocator(journal, kernel, a, previous ? previous->allocations : json());
+  TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(),
+                           TableAllocator::Mode::Preview);
   auto r = render(options_, req, kernel, allocator);
   State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
   out.plan = diff(r.rendered.state, observed);
@@ -322,16 +300,22 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
     // table; the slow kernel work below runs without it.
     auto lock = journal.lock();
     previous = journal.load(a);
-    TableAllocator allocator(journal, kernel, a, previous ? previous->allocations : json());
-    auto r = render(options_, req, kernel, allocator);
-    State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
-    plan = diff(r.rendered.state, observed);
-    record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
-    record_originals(plan, record, previous);
-    // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
-    JournalRecord intent = record;
-    if (previous) intent.state = merge(record.state, previous->state);
-    journal.store(intent);
+    const json kept = previous ? previous->allocations : json();
+    TableAllocator allocator(journal, &kernel, a, kept);
+    try {
+      auto r = render(options_, req, kernel, allocator);
+      State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
+      plan = diff(r.rendered.state, observed);
+      record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+      record_originals(plan, record, previous);
+      // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
+      JournalRecord intent = record;
+      if (previous) intent.state = merge(record.state, previous->state);
+      journal.store(intent);
+    } catch (...) {
+      TableReservations(journal).release(a, allocator.reserved());
+      throw;
+    }
   }
   try {
     apply(plan, kernel);
@@ -340,12 +324,15 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
     // undo itself failed): then the intent stays, for DEL.
     if (previous) {
       journal.store(*previous);
+      release_tables(journal, a, record.allocations, previous->allocations);
     } else if (remove_leftovers(kernel, journal, a)) {
       journal.remove(a);
+      release_tables(journal, a, record.allocations, json());
     }
     throw;
   }
   journal.store(record);
+  if (previous) release_tables(journal, a, previous->allocations, record.allocations);
   return created_interfaces(record.state, kernel, req.netns);
 }
 
@@ -381,6 +368,7 @@ void Attachments::del(const Request& req) {
                      fmt::format("{}", fmt::join(failures, "; ")));
   }
   journal.remove(req.attachment());
+  release_tables(journal, req.attachment(), planned.record.allocations, json());
 }
 
 void Attachments::check(const Request& req) {

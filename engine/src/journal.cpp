@@ -95,6 +95,11 @@ std::optional<JournalRecord> Journal::load(const Attachment& a) const {
   }
 }
 
+bool Journal::exists(const Attachment& a) const {
+  struct stat st{};
+  return ::stat(path_of(a).c_str(), &st) == 0;
+}
+
 void Journal::store(const JournalRecord& r) const {
   ensure_dir();
   std::string path = path_of(r.attachment);

@@ -94,7 +94,7 @@ main() {
   expect_ok "the main table holds no route of eth0 any more (moved)" \
     bash -c "! ip -n '$(pod_ns topo)' route show table main | grep ."
 
- >/dev/null  echo "== side by side: traffic"
+  echo "== side by side: traffic"
   local ns
   for ns in "$NS_OUT" "$NS_NODE2"; do server_start "$ns"; done
   traffic_checks ref

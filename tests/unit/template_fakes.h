@@ -36,10 +36,16 @@ class FakeFacts : public HostFacts {
 class FakeAllocator : public Allocator {
  public:
   uint32_t next{10007};
-  std::vector<std::string> calls;  // "name:low-high"
-  uint32_t table(const std::string& name, uint32_t low, uint32_t high) override {
-    calls.push_back(name + ":" + std::to_string(low) + "-" + std::to_string(high));
-    return next;
+  std::vector<std::string> calls;  // "name:low-high", then ":container" / ":lowest" / "xN" when not the default
+  std::vector<uint32_t> tables(const TableRequest& r, size_t count) override {
+    std::string call = r.name + ":" + std::to_string(r.low) + "-" + std::to_string(r.high);
+    if (r.scope == AllocScope::Container) call += ":container";
+    if ((r.pick == AllocPick::Lowest) != (r.scope == AllocScope::Container)) call += r.pick == AllocPick::Lowest ? ":lowest" : ":spread";
+    if (count != 1) call += "x" + std::to_string(count);
+    calls.push_back(call);
+    std::vector<uint32_t> out;
+    for (size_t i = 0; i < count; ++i) out.push_back(next++);
+    return out;
   }
 };
 

@@ -297,6 +297,15 @@ TEST_CASE("allocation errors") {
          "expected kind: table (the only kind so far), found the scalar 'mark'"});
   check(error_of("allocate:\n  t: {kind: table, range: [5]}\n"),
         {"t.yaml", 2, 27, "allocate.t.range", "expected [low, high] (two ints), found a list"});
+  check(error_of("allocate:\n  t: {kind: table, range: [1, 2], scope: pod}\n"),
+        {"t.yaml", 2, 42, "allocate.t.scope", "expected node or container, found 'pod'"});
+  check(error_of("allocate:\n  t: {kind: table, range: [1, 2], pick: [lowest]}\n"),
+        {"t.yaml", 2, 41, "allocate.t.pick", "expected spread or lowest, found a list"});
+  check(error_of("allocate:\n  t: {kind: table, range: [1, 2], for: 'prev.ips |'}\n"),
+        {"t.yaml", 2, 40, "allocate.t.for",
+         "in \"prev.ips |\": expected a function name after '|', found the end of the expression"});
+  check(error_of("allocate:\n  t: {kind: table, range: [1, 2], for: params}\n"),
+        {"t.yaml", 2, 40, "allocate.t.for", "expected a list (one table per item), found an object"});
   Template t = Template::load({"t", "t.yaml", "allocate:\n  t: {kind: table, range: [1000, 2000]}\n"});
   CHECK_THROWS_WITH_AS(t.render({}),
                        "t.yaml:2:3: allocate.t: this template allocates a table but no allocator was given",

@@ -494,3 +494,32 @@ TEST_CASE("state: absent refuses attributes outside the route's key") {
   CHECK(s.path == "host.routes[0].state");
   CHECK(s.message == "expected one of present, absent, found 'gone' (string)");
 }
+
+TEST_CASE("allocations: scope and pick reach the allocator; `for:` gives one table per item, indexed by index") {
+  test::FakeAllocator alloc;
+  alloc.next = 100;
+  RenderContext ctx;
+  ctx.cni = {{"ifname", "eth0"}, {"attachment", "a"}};
+  ctx.prev = {{"cniVersion", "1.0.0"},
+              {"ips", {{{"address", "10.10.20.50/24"}}, {{"address", "fd00::50/64"}}}}};
+  ctx.allocator = &alloc;
+  auto r = render(R"(
+allocate:
+  node: {kind: table, range: [1000, 2000]}
+  low: {kind: table, range: [1000, 2000], pick: lowest}
+  perAddress: {kind: table, range: [100, 252], scope: container, for: prev.ips}
+  none: {kind: table, range: [100, 252], scope: container, for: "[]"}
+container:
+  rules:
+    - loop: prev.ips
+      priority: 1000
+      from: "${ item | host }"
+      table: "${ alloc.perAddress[index] }"
+)",
+                  ctx);
+  CHECK(alloc.calls == std::vector<std::string>{"node:1000-2000", "low:1000-2000:lowest", "perAddress:100-252:containerx2"});
+  CHECK(r.allocations == json{{"node", 100}, {"low", 101}, {"perAddress", {102, 103}}, {"none", json::array()}});
+  REQUIRE(r.state.rules.size() == 2);
+  CHECK(r.state.rules[0].table == 102);
+  CHECK(r.state.rules[1].table == 103);
+}

@@ -37,6 +37,7 @@ class Journal {
 
   const std::string& dir() const { return dir_; }
   std::optional<JournalRecord> load(const Attachment& a) const;
+  bool exists(const Attachment& a) const;  // one stat(): no parsing
   // Atomic: write a temp file (mode 0600), fsync, rename over the old one.
   void store(const JournalRecord& r) const;
   void remove(const Attachment& a) const;

@@ -10,12 +10,6 @@ namespace topo::tmpl {
 
 namespace {
 
-YAML::Node find_key(const YAML::Node& map, const char* key) {
-  for (auto it = map.begin(); it != map.end(); ++it)
-    if (it->first.Scalar() == key) return it->second;
-  return YAML::Node(YAML::NodeType::Undefined);
-}
-
 Fragment load_fragment(const TemplateSource& source, std::vector<ParamDecl>& params) {
   Fragment f{source.name, source.file, {}, {}};
   try {

@@ -23,6 +23,12 @@ YAML::Mark mark_of(const YAML::Node& value, const YAML::Node& key) {
   return value.IsNull() ? key.Mark() : value.Mark();
 }
 
+YAML::Node find_key(const YAML::Node& map, const char* key) {
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first.Scalar() == key) return it->second;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
 std::string node_kind(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map:

@@ -24,7 +24,10 @@ namespace topo::tmpl {
 // key's is used.
 YAML::Mark mark_of(const YAML::Node& value, const YAML::Node& key);
 
-std::string node_kind(const YAML::Node& n);  // "a map", "a list", "a scalar", "nothing"
+std::string node_kind(const YAML::Node& n);
+
+// The value of `key` in a map; an undefined node (false in a condition) when it is absent.
+YAML::Node find_key(const YAML::Node& map, const char* key);  // "a map", "a list", "a scalar", "nothing"
 
 struct KeySpec {
   const char* name;

@@ -339,12 +339,6 @@ const KindSpec kKinds[] = {
      build_sysctl},
 };
 
-const YAML::Node find_key(const YAML::Node& map, const char* key) {
-  for (auto it = map.begin(); it != map.end(); ++it)
-    if (it->first.Scalar() == key) return it->second;
-  return YAML::Node(YAML::NodeType::Undefined);
-}
-
 void check_item(const std::string& file, const KindSpec& kind, const YAML::Node& item,
                 const std::string& path) {
   check_map(file, item, path, kind.what, kind.keys);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "template/allocations.h"
 #include "template/include.h"
 #include "template/node.h"
 #include "template/objects.h"
@@ -18,60 +19,11 @@ using namespace tmpl;
 
 namespace {
 
-struct Allocation {
-  std::string name;
-  uint32_t low{0}, high{0};
-  YAML::Mark mark;
-};
-
 struct Var {
   std::string name;
   YAML::Node value;
   YAML::Mark mark;
 };
-
-YAML::Node find_key(const YAML::Node& map, const char* key) {
-  for (auto it = map.begin(); it != map.end(); ++it)
-    if (it->first.Scalar() == key) return it->second;
-  return YAML::Node(YAML::NodeType::Undefined);
-}
-
-std::vector<Allocation> load_allocations(const std::string& file, const YAML::Node& node) {
-  std::vector<Allocation> out;
-  if (!node || node.IsNull()) return out;
-  if (!node.IsMap())
-    fail_at(file, node, "allocate", "expected a map of allocations, found " + node_kind(node));
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    Allocation a;
-    a.name = it->first.Scalar();
-    a.mark = it->first.Mark();
-    std::string path = "allocate." + a.name;
-    if (!is_identifier(a.name))
-      fail_at(file, it->first, path, "an allocation name must be letters, digits and '_'");
-    check_map(file, it->second, path, "an allocation", {{"kind", true}, {"range", true}});
-    YAML::Node kind = find_key(it->second, "kind");
-    if (!kind.IsScalar() || kind.Scalar() != "table")
-      fail_at(file, kind, path + ".kind",
-              "expected kind: table (the only kind so far), found " + node_kind(kind));
-    YAML::Node range = find_key(it->second, "range");
-    std::string rp = path + ".range";
-    json lo = range.IsSequence() && range.size() == 2 ? plain_scalar(range[0]) : json();
-    json hi = range.IsSequence() && range.size() == 2 ? plain_scalar(range[1]) : json();
-    if (!lo.is_number_integer() || !hi.is_number_integer())
-      fail_at(file, range, rp, "expected [low, high] (two ints), found " + node_kind(range));
-    if (lo.get<int64_t>() < 1 || hi.get<int64_t>() > 0xFFFFFFFFLL || lo.get<int64_t>() > hi.get<int64_t>())
-      fail_at(file, range, rp, "expected 1 <= low <= high <= 4294967295");
-    // 253..255 are the kernel's default, main and local tables: handing one out would mix an attachment's
-    // routes with everyone else's.
-    if (lo.get<int64_t>() <= 255 && hi.get<int64_t>() >= 253)
-      fail_at(file, range, rp,
-              "the range must not contain the reserved tables 253 (default), 254 (main), 255 (local)");
-    a.low = static_cast<uint32_t>(lo.get<int64_t>());
-    a.high = static_cast<uint32_t>(hi.get<int64_t>());
-    out.push_back(std::move(a));
-  }
-  return out;
-}
 
 std::vector<Var> load_vars(const std::string& file, const YAML::Node& node) {
   std::vector<Var> out;
@@ -159,14 +111,9 @@ Rendered Template::render(const RenderContext& ctx) const {
                 {"prev", normalize_prev(ctx.prev)},
                 {"vars", json::object()},
                 {"alloc", json::object()}};
-  for (const Allocation& a : m.allocations) {
-    if (!ctx.allocator)
-      fail_at(m.file, a.mark, "allocate." + a.name,
-              "this template allocates a table but no allocator was given");
-    roots["alloc"][a.name] = ctx.allocator->table(a.name, a.low, a.high);
-  }
-  out.allocations = roots["alloc"];
   EvalEnv env{roots, ctx.facts};
+  roots["alloc"] = allocate(m.file, m.allocations, ctx.allocator, env);
+  out.allocations = roots["alloc"];
   NodeRenderer renderer(m.file, env);
   // In order, each into `vars` before the next renders: later variables may use earlier ones.
   for (const Var& v : m.vars) {

@@ -50,11 +50,31 @@ class HostFacts {
   // Both default to throwing ConflictError: a provider that cannot answer says so instead of guessing.
 };
 
-// Allocated values (e.g. a policy-routing table id) that no other attachment on the node uses.
+// Where an allocated table must be free (docs/templates.md#allocate).
+enum class AllocScope {
+  Node,       // no other attachment on the node holds it, and the node's kernel shows it unused
+  Container,  // the pod's kernel shows it unused (no rule points to it, no route is in it)
+};
+// Which free table is taken.
+enum class AllocPick {
+  Spread,  // the first free one from a start chosen by hashing the attachment: usually the first probe
+  Lowest,  // the lowest free one (what tools that scan from the bottom, like the sbr plugin, pick)
+};
+
+struct TableRequest {
+  std::string name;  // the allocation's name in the template
+  uint32_t low{0}, high{0};
+  AllocScope scope{AllocScope::Node};
+  AllocPick pick{AllocPick::Spread};
+};
+
+// Allocated values (policy-routing table ids) for one render of one attachment.
 class Allocator {
  public:
   virtual ~Allocator() = default;
-  virtual uint32_t table(const std::string& name, uint32_t low, uint32_t high) = 0;
+  // `count` distinct tables for the allocation `request.name` (1 for a single table, one per item for an
+  // allocation with `for:`). An allocator also keeps the tables of one render apart from each other.
+  virtual std::vector<uint32_t> tables(const TableRequest& request, size_t count) = 0;
 };
 
 struct RenderContext {

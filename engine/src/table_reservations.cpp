@@ -1,0 +1,120 @@
+#include "topo/table_reservations.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "topo/error.h"
+
+namespace topo {
+
+using nlohmann::json;
+
+namespace {
+
+// The file holds the attachment's id, "network/container id/ifname": none of the three contains '/'.
+std::optional<Attachment> read_owner(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[512];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  std::string_view id(buf, static_cast<size_t>(n));
+  size_t a = id.find('/');
+  size_t b = a == std::string_view::npos ? a : id.find('/', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  return Attachment{std::string(id.substr(0, a)), std::string(id.substr(a + 1, b - a - 1)),
+                    std::string(id.substr(b + 1))};
+}
+
+// Creates `path` naming `owner`; false if it exists. `replace`: overwrite whatever is there.
+bool write_owner(const std::string& path, const Attachment& owner, bool replace) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return false;
+    throw SystemError(errno, "create " + path);
+  }
+  std::string id = owner.id();
+  bool ok = ::write(fd, id.data(), id.size()) == static_cast<ssize_t>(id.size());
+  int err = errno;
+  ::close(fd);
+  if (!ok) throw SystemError(err, "write " + path);
+  return true;
+}
+
+bool same(const Attachment& a, const Attachment& b) { return a.id() == b.id(); }
+
+}  // namespace
+
+std::vector<uint32_t> tables_in(const json& value) {
+  std::vector<uint32_t> out;
+  auto add = [&](const json& v) {
+    if (v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 0xFFFFFFFFLL)
+      out.push_back(static_cast<uint32_t>(v.get<int64_t>()));
+  };
+  if (value.is_array()) {
+    for (const json& v : value) add(v);
+  } else {
+    add(value);
+  }
+  return out;
+}
+
+std::vector<uint32_t> tables_of(const json& allocations) {
+  std::vector<uint32_t> out;
+  if (!allocations.is_object()) return out;
+  for (const auto& [name, value] : allocations.items()) {
+    std::vector<uint32_t> some = tables_in(value);
+    out.insert(out.end(), some.begin(), some.end());
+  }
+  return out;
+}
+
+TableReservations::TableReservations(const Journal& journal) : journal_(journal), dir_(journal.dir() + "/.tables") {}
+
+std::string TableReservations::path_of(uint32_t table) const { return fmt::format("{}/{}", dir_, table); }
+
+void TableReservations::create_dir_and_adopt_journals() {
+  if (::mkdir(dir_.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return;
+    throw SystemError(errno, "create " + dir_);
+  }
+  for (const JournalRecord& r : journal_.all())
+    for (uint32_t t : tables_of(r.allocations)) write_owner(path_of(t), r.attachment, false);
+}
+
+bool TableReservations::reserve(uint32_t table, const Attachment& owner) {
+  create_dir_and_adopt_journals();
+  std::string path = path_of(table);
+  if (write_owner(path, owner, false)) return true;
+  auto holder = read_owner(path);
+  if (holder && same(*holder, owner)) return true;
+  // Unreadable, or its attachment is gone: nothing will ever release it otherwise.
+  if (holder && journal_.exists(*holder)) return false;
+  write_owner(path, owner, true);
+  return true;
+}
+
+bool TableReservations::available(uint32_t table, const Attachment& owner) const {
+  auto holder = read_owner(path_of(table));
+  if (!holder) return true;
+  return same(*holder, owner) || !journal_.exists(*holder);
+}
+
+void TableReservations::release(const Attachment& owner, const std::vector<uint32_t>& tables) {
+  for (uint32_t t : tables) {
+    std::string path = path_of(t);
+    auto holder = read_owner(path);
+    if (holder && same(*holder, owner) && ::unlink(path.c_str()) != 0 && errno != ENOENT)
+      throw SystemError(errno, "remove " + path);
+  }
+}
+
+}  // namespace topo
