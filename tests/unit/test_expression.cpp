@@ -238,6 +238,9 @@ TEST_CASE("syntax errors name what was expected and what was found") {
       {"a => b", "unexpected character '='"},
       {"a ! b", "unexpected character '!'"},
       {"1 - 1 2", "expected an operator or the end of the expression, found '2'"},
+      {"x | where", "where takes 2 to 3 argument(s) (the piped value counts as the first), found 1"},
+      {"x | where('a', 1, 2)",
+       "where takes 2 to 3 argument(s) (the piped value counts as the first), found 4"},
       {"and", "expected a value, found 'and'"},
       {"nope(1)", "unknown function 'nope'; the functions are: address, default, family"},
       {"x | hash", "hash takes 2 argument(s) (the piped value counts as the first), found 1"},
@@ -322,6 +325,15 @@ TEST_CASE("functions") {
       {"'EtH0' | lower", "eth0"},
       {"'eth0' | upper", "ETH0"},
       {"['a', 'B'] | upper", json::array({"A", "B"})},
+      {"prev.ips | where('family', 6) | address", json::array({"fd00::5"})},
+      {"where(prev.ips, 'family', 4) | length", 1},
+      {"prev.ips | where('family', '4')", json::array()},  // as ==: the string is not the int
+      {"prev.routes | where('gw', null) | map('dst')", json::array({"10.96.0.0/12", "::/0"})},
+      {"prev.routes | where('gw') | map('dst')", json::array({"0.0.0.0/0"})},  // the field is not null
+      {"prev.ips | where('gw')", json::array()},                               // a missing field is null
+      {"prev.ips | where('gw', null) | length", 2},
+      {"[] | where('x', 1)", json::array()},
+      {"prev.ips | where('family', params.n + 1) | first | address", "10.10.20.50"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.expr);
@@ -348,6 +360,9 @@ TEST_CASE("functions reject wrong argument types") {
   CHECK(eval_error("3 | length") == "length: expected a list, object or string, found 3 (int)");
   CHECK(eval_error("[null] | join(',')") == "join: expected a list of strings or ints, found null");
   CHECK(eval_error("prev.ips | map('nope')") == "map: an element has no field 'nope'");
+  CHECK(eval_error("params.ifname | where('a', 1)") == "where: expected a list, found 'eth0' (string)");
+  CHECK(eval_error("[1] | where('a', 1)") == "where: expected a list of objects, found 1 (int)");
+  CHECK(eval_error("prev.ips | where(4, 1)") == "where (field name): expected a string, found 4 (int)");
   CHECK(eval_error("'a' | hash(17)") == "hash (length): expected an int from 1 to 16, found 17 (int)");
   CHECK(eval_error("3 | hash(4)") == "hash: expected a string, found 3 (int)");
   CHECK(eval_error("3 | lower") == "lower: expected a string, found 3 (int)");
