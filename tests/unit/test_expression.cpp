@@ -1,6 +1,7 @@
 // The expression language: parsing, evaluation and every function, table-driven.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,112 @@ TEST_CASE("expressions evaluate") {
   }
 }
 
+TEST_CASE("arithmetic and ordering comparisons") {
+  struct Case {
+    const char* expr;
+    json want;
+  };
+  const std::vector<Case> cases = {
+      // ints
+      {"1 + 2", 3},
+      {"params.n - 1", 2},
+      {"params.n * 4", 12},
+      {"10 - 2 - 3", 5},  // left-associative
+      {"1 + 2 * 3", 7},   // * binds tighter than + and -
+      {"(1 + 2) * 3", 9},
+      {"2 * 3 - 4 * 5", -14},
+      {"alloc.table - 10000", 7},
+      {"9223372036854775807 - 1", 9223372036854775806},
+      {"-9223372036854775807 - 1", INT64_MIN},
+      // a '-' after an operand is subtraction; at the start of an operand, before a digit, a sign
+      {"params.n-1", 2},
+      {"params.n -1", 2},
+      {"(params.n)-1", 2},
+      {"params.list[2-1]", "b"},
+      {"params.n - -1", 4},
+      {"params.n*-1", -3},
+      {"-1", -1},
+      {"[1, -2]", json::array({1, -2})},
+      {"params.n == -3", false},
+      {"-3 + params.n", 0},
+      {"not -1", false},
+      {"[-1] | first", -1},
+      // strings and lists
+      {"'veth' + params.ifname", "vetheth0"},
+      {"'a' + 'b' + 'c'", "abc"},
+      {"params.list + ['d']", json::array({"a", "b", "c", "d"})},
+      {"[] + []", json::array()},
+      {"((prev.ips | ipv6) + (prev.ips | ipv4)) | address", json::array({"fd00::5", "10.10.20.50"})},
+      // pipes bind tighter than arithmetic, arithmetic tighter than comparison
+      {"params.list | length + 1", 4},
+      {"params.list | length * 2 == 6", true},
+      {"params.n + 1 == 4", true},
+      {"params.n + 1 != 4", false},
+      {"1 + 1 == 2 and 2 * 2 == 4", true},
+      {"params.none | default(1) + 1", 2},
+      {"join(['a', 'b'] + ['c'], '')", "abc"},
+      // ordering: ints by value, strings byte by byte
+      {"1 < 2", true},
+      {"2 < 2", false},
+      {"2 <= 2", true},
+      {"3 > 2", true},
+      {"2 > 3", false},
+      {"2 >= 3", false},
+      {"3 >= 3", true},
+      {"-1 < 0", true},
+      {"params.n > 2 and params.n < 4", true},
+      {"not params.n < 4", false},  // not binds looser than <
+      {"params.n + 1 > params.n", true},
+      {"'a' < 'b'", true},
+      {"'10' < '9'", true},  // strings compare as strings
+      {"'eth0' >= 'eth0'", true},
+      {"'' < 'a'", true},
+      {"prev.ips | length >= 2", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.expr);
+    CHECK(eval(c.expr) == c.want);
+  }
+}
+
+TEST_CASE("arithmetic on ints from a config: unsigned JSON ints take part as ints") {
+  json r = {{"params", {{"u", json::parse("4000000000")}, {"big", json::parse("18446744073709551615")}}}};
+  EvalEnv env{r, nullptr};
+  CHECK(evaluate(*parse_expression("params.u + 1"), env) == 4000000001);
+  CHECK(evaluate(*parse_expression("params.u - 1 == 3999999999"), env) == true);
+  CHECK(evaluate(*parse_expression("params.u > 3"), env) == true);
+  CHECK_THROWS_WITH_AS(evaluate(*parse_expression("params.big + 1"), env),
+                       "18446744073709551615 is too large for '+' (ints are 64-bit signed)", ExprError);
+  CHECK_THROWS_WITH_AS(evaluate(*parse_expression("params.big > 1"), env),
+                       "18446744073709551615 is too large for '>' (ints are 64-bit signed)", ExprError);
+}
+
+TEST_CASE("arithmetic and ordering errors name both operands") {
+  const char* add = "'+' needs two ints, two strings or two lists, found ";
+  CHECK(eval_error("params.ifname + 1") == std::string(add) + "'eth0' (string) and 1 (int)");
+  CHECK(eval_error("params.list + 'd'") == std::string(add) + "a list of 3 and 'd' (string)");
+  CHECK(eval_error("params.none + 1") == std::string(add) + "null and 1 (int)");
+  CHECK(eval_error("params.on + 1") == std::string(add) + "true (bool) and 1 (int)");
+  CHECK(eval_error("'a' - 'b'") == "'-' needs two ints, found 'a' (string) and 'b' (string)");
+  CHECK(eval_error("params.list * 2") == "'*' needs two ints, found a list of 3 and 2 (int)");
+  const char* range = " is out of range (ints are 64-bit signed)";
+  CHECK(eval_error("9223372036854775807 + 1") == "9223372036854775807 + 1" + std::string(range));
+  CHECK(eval_error("-9223372036854775807 - 2") == "-9223372036854775807 - 2" + std::string(range));
+  CHECK(eval_error("4294967296 * 4294967296") == "4294967296 * 4294967296" + std::string(range));
+  const char* cmp = " compares two ints or two strings, found ";
+  CHECK(eval_error("params.n < '4'") == "'<'" + std::string(cmp) + "3 (int) and '4' (string)");
+  CHECK(eval_error("params.none >= 0") == "'>='" + std::string(cmp) + "null and 0 (int)");
+  CHECK(eval_error("params.list > []") == "'>'" + std::string(cmp) + "a list of 3 and a list of 0");
+  CHECK(eval_error("true <= false") == "'<='" + std::string(cmp) + "true (bool) and false (bool)");
+  // The error is the operator's, not a function's, and points at the start of the operation.
+  try {
+    eval("params.n + (params.ifname - 1)");
+    FAIL("no error");
+  } catch (const ExprError& e) {
+    CHECK(e.offset == 12);
+  }
+}
+
 TEST_CASE("syntax errors name what was expected and what was found") {
   struct Case {
     const char* expr;
@@ -120,6 +227,20 @@ TEST_CASE("syntax errors name what was expected and what was found") {
       {"1 == 1 == 1", "expected no second comparison (use 'and'), found '=='"},
       {"x | 3", "expected a function name after '|', found '3'"},
       {"x ; y", "unexpected character ';'"},
+      {"1 < 2 < 3", "expected no second comparison (use 'and'), found '<'"},
+      {"a == b >= c", "expected no second comparison (use 'and'), found '>='"},
+      {"a <= b != c", "expected no second comparison (use 'and'), found '!='"},
+      {"a +", "expected a value (a name, string, integer, list or '('), found the end of the expression"},
+      {"a * * b", "expected a value (a name, string, integer, list or '('), found '*'"},
+      {"- params.n", "expected a value (a name, string, integer, list or '('), found '-'"},
+      {"-params.n", "expected a value (a name, string, integer, list or '('), found '-'"},
+      {"a =< b", "unexpected character '='"},
+      {"a => b", "unexpected character '='"},
+      {"a ! b", "unexpected character '!'"},
+      {"1 - 1 2", "expected an operator or the end of the expression, found '2'"},
+      {"x | where", "where takes 2 to 3 argument(s) (the piped value counts as the first), found 1"},
+      {"x | where('a', 1, 2)",
+       "where takes 2 to 3 argument(s) (the piped value counts as the first), found 4"},
       {"and", "expected a value, found 'and'"},
       {"nope(1)", "unknown function 'nope'; the functions are: address, default, family"},
       {"x | hash", "hash takes 2 argument(s) (the piped value counts as the first), found 1"},
@@ -204,6 +325,15 @@ TEST_CASE("functions") {
       {"'EtH0' | lower", "eth0"},
       {"'eth0' | upper", "ETH0"},
       {"['a', 'B'] | upper", json::array({"A", "B"})},
+      {"prev.ips | where('family', 6) | address", json::array({"fd00::5"})},
+      {"where(prev.ips, 'family', 4) | length", 1},
+      {"prev.ips | where('family', '4')", json::array()},  // as ==: the string is not the int
+      {"prev.routes | where('gw', null) | map('dst')", json::array({"10.96.0.0/12", "::/0"})},
+      {"prev.routes | where('gw') | map('dst')", json::array({"0.0.0.0/0"})},  // the field is not null
+      {"prev.ips | where('gw')", json::array()},                               // a missing field is null
+      {"prev.ips | where('gw', null) | length", 2},
+      {"[] | where('x', 1)", json::array()},
+      {"prev.ips | where('family', params.n + 1) | first | address", "10.10.20.50"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.expr);
@@ -230,6 +360,9 @@ TEST_CASE("functions reject wrong argument types") {
   CHECK(eval_error("3 | length") == "length: expected a list, object or string, found 3 (int)");
   CHECK(eval_error("[null] | join(',')") == "join: expected a list of strings or ints, found null");
   CHECK(eval_error("prev.ips | map('nope')") == "map: an element has no field 'nope'");
+  CHECK(eval_error("params.ifname | where('a', 1)") == "where: expected a list, found 'eth0' (string)");
+  CHECK(eval_error("[1] | where('a', 1)") == "where: expected a list of objects, found 1 (int)");
+  CHECK(eval_error("prev.ips | where(4, 1)") == "where (field name): expected a string, found 4 (int)");
   CHECK(eval_error("'a' | hash(17)") == "hash (length): expected an int from 1 to 16, found 17 (int)");
   CHECK(eval_error("3 | hash(4)") == "hash: expected a string, found 3 (int)");
   CHECK(eval_error("3 | lower") == "lower: expected a string, found 3 (int)");

@@ -82,10 +82,21 @@ TEST_CASE("expression errors at load: syntax and unknown functions") {
         {"t.yaml", 2, 6, "vars.a",
          "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, default, "
          "family, first, hash, host, host_addresses, host_default_interface, host_source_toward, ipv4, ipv6, "
-         "is_default, join, last, length, lower, map, network, non_default, prefix_len, upper"});
+         "is_default, join, last, length, lower, map, network, non_default, prefix_len, upper, where"});
   check(
       error_of("host:\n  routes:\n    - {loop: 'a ||', dst: x}\n"),
       {"t.yaml", 3, 14, "host.routes[0].loop", "in \"a ||\": expected a function name after '|', found '|'"});
+  check(error_of("host:\n  rules:\n    - {when: '1 < params.a < 3', priority: 1, table: 5}\n"),
+        {"t.yaml", 3, 14, "host.rules[0].when",
+         "in \"1 < params.a < 3\": expected no second comparison (use 'and'), found '<'"});
+  check(error_of("host:\n  rules:\n    - {priority: \"${ params.a - }\", table: 5}\n"),
+        {"t.yaml", 3, 18, "host.rules[0].priority",
+         "in \"${ params.a - }\": expected a value (a name, string, integer, list or '('), found the end of "
+         "the expression"});
+  check(error_of("vars:\n  a: \"${ prev.ips | where }\"\n"),
+        {"t.yaml", 2, 6, "vars.a",
+         "in \"${ prev.ips | where }\": where takes 2 to 3 argument(s) (the piped value counts as the "
+         "first), found 1"});
   check(error_of("host:\n  sysctls:\n    - {name: \"${ 'x' \", value: 1}\n"),
         {"t.yaml", 3, 14, "host.sysctls[0].name", "in \"${ 'x' \": '${' without a closing '}'"});
 }
@@ -207,6 +218,21 @@ TEST_CASE("reference errors at render") {
          "in \"${ 3 | address }\": address: expected an IP address or CIDR string (or an object with an "
          "address or "
          "dst field), found 3 (int)"});
+  check(error_of("vars:\n  a: ${ cni.ifname + 1 }\n"),
+        {"t.yaml", 2, 6, "vars.a",
+         "in \"${ cni.ifname + 1 }\": '+' needs two ints, two strings or two lists, found 'eth0' (string) "
+         "and 1 (int)"});
+  check(error_of("host:\n  rules:\n    - {priority: \"${ 4611686018427387904 * (index * 2) }\", table: 5, "
+                 "loop: [a, b]}\n"),
+        {"t.yaml", 3, 18, "host.rules[0].priority",
+         "in \"${ 4611686018427387904 * (index * 2) }\": 4611686018427387904 * 2 is out of range (ints are "
+         "64-bit signed) (loop index 1, item \"b\")"});
+  check(error_of("host:\n  routes:\n    - {when: \"cni.ifname > 3\", dst: 10.0.0.0/8, dev: eth0}\n"),
+        {"t.yaml", 3, 14, "host.routes[0].when",
+         "in \"cni.ifname > 3\": '>' compares two ints or two strings, found 'eth0' (string) and 3 (int)"});
+  check(error_of("host:\n  routes:\n    - {loop: \"cni | where('x', 1)\", dst: x}\n"),
+        {"t.yaml", 3, 14, "host.routes[0].loop",
+         "in \"cni | where('x', 1)\": where: expected a list, found an object"});
   check(error_of("host:\n  routes:\n    - {loop: \"${ 3 }\", dst: x}\n"),
         {"t.yaml", 3, 14, "host.routes[0].loop", "expected a list to loop over, found 3 (int)"});
 }

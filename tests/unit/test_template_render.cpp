@@ -269,6 +269,48 @@ container:
   CHECK(r.state.size() == 2 + 1 + 7 + 2 + 2 + 1);
 }
 
+TEST_CASE("arithmetic and where in typed fields: a rule per address of this interface") {
+  test::FakeAllocator alloc;
+  RenderContext ctx;
+  ctx.config = {{"rulePriority", 1000}};
+  ctx.cni = {{"containerId", "c1"}, {"ifname", "eth1"}, {"attachment", "c1/eth1"}};
+  ctx.prev = {{"cniVersion", "1.0.0"},
+              {"interfaces", {{{"name", "eth1"}}, {{"name", "eth2"}}}},
+              {"ips",
+               {{{"address", "10.10.20.50/24"}, {"gateway", "10.10.20.1"}, {"interface", 0}},
+                {{"address", "10.30.0.5/24"}, {"interface", 1}},
+                {{"address", "fd00::50/64"}, {"interface", 0}},
+                {{"address", "10.10.21.50/24"}, {"interface", 0}},
+                {{"address", "fd00::51/64"}, {"interface", 0}}}}};  // index 3 and IPv6: skipped by when
+  ctx.allocator = &alloc;
+  auto r = render(R"(
+parameters:
+  rulePriority: {type: int, default: 100, min: 2, max: 32765}
+allocate:
+  tbl: {kind: table, range: [10000, 59999]}
+host:
+  rules:
+    - loop: prev.ips | where('interface', cni.ifname)
+      when: index < 2 or item | family == 4
+      priority: "${ params.rulePriority - index }"
+      from: "${ item.address | host }"
+      table: "${ alloc.tbl + index * 10 }"
+  sysctls:
+    - {name: "${ 'net.ipv4.conf.' + cni.ifname + '.forwarding' }", value: 1}
+    - {name: net.count, value: "${ (prev.ips | where('gateway') | length) + 1 }"}
+)",
+                  ctx);
+  std::vector<std::string> got;
+  for (auto& rule : r.state.rules)
+    got.push_back(fmt::format("{} from {} table {}", rule.priority, rule.from->str(), rule.table));
+  CHECK(got == std::vector<std::string>{"1000 from 10.10.20.50/32 table 10007",
+                                        "999 from fd00::50/128 table 10017",
+                                        "998 from 10.10.21.50/32 table 10027"});
+  REQUIRE(r.state.sysctls.size() == 2);
+  CHECK(r.state.sysctls[0].name == "net.ipv4.conf.eth1.forwarding");
+  CHECK(r.state.sysctls[1].value == "2");
+}
+
 TEST_CASE("prev is normalised from a CNI prevResult") {
   json prev = {{"cniVersion", "1.0.0"},
                {"interfaces", {{{"name", "eth1"}}, {{"name", "lo"}}}},

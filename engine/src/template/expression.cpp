@@ -4,7 +4,9 @@
 
 #include <cctype>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "template/functions.h"
 
@@ -21,6 +23,25 @@ struct Token {
   int64_t number{0};
   size_t offset{0};
 };
+
+// Whether a token can end an operand, so that a '-' after it is the binary operator (`index - 1`, `x-1`,
+// `(a)-1`) and not the sign of a literal (`-1`, `== -1`, `[1, -2]`, `not -1`).
+bool ends_operand(const std::vector<Token>& out) {
+  if (out.empty()) return false;
+  const Token& t = out.back();
+  switch (t.kind) {
+    case Token::Kind::Ident:
+      return t.text != "and" && t.text != "or" && t.text != "not";
+    case Token::Kind::String:
+    case Token::Kind::Int:
+      return true;
+    case Token::Kind::Punct:
+      return t.text == ")" || t.text == "]";
+    case Token::Kind::End:
+      return false;
+  }
+  return false;
+}
 
 std::vector<Token> lex(std::string_view s) {
   std::vector<Token> out;
@@ -41,7 +62,8 @@ std::vector<Token> lex(std::string_view s) {
       t.text = s.substr(i, j - i);
       i = j;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
+                !ends_operand(out))) {
       size_t j = i + 1;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
       t.kind = Token::Kind::Int;
@@ -65,11 +87,11 @@ std::vector<Token> lex(std::string_view s) {
       t.kind = Token::Kind::String;
       t.text = std::move(text);
       i = j + 1;
-    } else if ((c == '=' || c == '!') && i + 1 < s.size() && s[i + 1] == '=') {
+    } else if ((c == '=' || c == '!' || c == '<' || c == '>') && i + 1 < s.size() && s[i + 1] == '=') {
       t.kind = Token::Kind::Punct;
       t.text = s.substr(i, 2);
       i += 2;
-    } else if (std::string_view("|()[],.").find(c) != std::string_view::npos) {
+    } else if (std::string_view("|()[],.<>+-*").find(c) != std::string_view::npos) {
       t.kind = Token::Kind::Punct;
       t.text = std::string(1, c);
       ++i;
@@ -155,13 +177,39 @@ class Parser {
     return parse_cmp();
   }
 
+  // The comparison operator at the current token, if any.
+  std::optional<Expr::Kind> comparison() const {
+    static const std::pair<const char*, Expr::Kind> ops[] = {{"==", Expr::Kind::Eq}, {"!=", Expr::Kind::Ne},
+                                                             {"<", Expr::Kind::Lt},  {"<=", Expr::Kind::Le},
+                                                             {">", Expr::Kind::Gt},  {">=", Expr::Kind::Ge}};
+    for (auto& [p, kind] : ops)
+      if (is_punct(p)) return kind;
+    return std::nullopt;
+  }
+
+  // Comparisons do not chain: `a < b < c` would compare a bool with c.
   ExprPtr parse_cmp() {
-    auto e = parse_pipe();
-    if (is_punct("==") || is_punct("!=")) {
-      auto kind = next().text == "==" ? Expr::Kind::Eq : Expr::Kind::Ne;
-      e = binary(kind, std::move(e), parse_pipe());
-      if (is_punct("==") || is_punct("!=")) fail_expected("no second comparison (use 'and')");
+    auto e = parse_sum();
+    if (auto kind = comparison()) {
+      next();
+      e = binary(*kind, std::move(e), parse_sum());
+      if (comparison()) fail_expected("no second comparison (use 'and')");
     }
+    return e;
+  }
+
+  ExprPtr parse_sum() {
+    auto e = parse_product();
+    while (is_punct("+") || is_punct("-")) {
+      auto kind = next().text == "+" ? Expr::Kind::Add : Expr::Kind::Sub;
+      e = binary(kind, std::move(e), parse_product());
+    }
+    return e;
+  }
+
+  ExprPtr parse_product() {
+    auto e = parse_pipe();
+    while (accept("*")) e = binary(Expr::Kind::Mul, std::move(e), parse_pipe());
     return e;
   }
 
@@ -336,6 +384,94 @@ json eval_path(const Expr& e, const EvalEnv& env) {
   return *cur;
 }
 
+// An int operand of an arithmetic or ordering operator. JSON keeps positive ints from a config as unsigned;
+// beyond int64 they cannot take part in int64 arithmetic.
+std::optional<int64_t> int_operand(const json& v, const char* op, size_t offset) {
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      throw ExprError(fmt::format("{} is too large for '{}' (ints are 64-bit signed)", v.dump(), op), offset);
+    return static_cast<int64_t>(v.get<uint64_t>());
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return std::nullopt;
+}
+
+const char* op_text(Expr::Kind kind) {
+  switch (kind) {
+    case Expr::Kind::Add:
+      return "+";
+    case Expr::Kind::Sub:
+      return "-";
+    case Expr::Kind::Mul:
+      return "*";
+    case Expr::Kind::Lt:
+      return "<";
+    case Expr::Kind::Le:
+      return "<=";
+    case Expr::Kind::Gt:
+      return ">";
+    case Expr::Kind::Ge:
+      return ">=";
+    default:
+      return "?";
+  }
+}
+
+// `+` also joins two strings or two lists; `-` and `*` are for ints only. Overflow is an error, never a
+// wrapped value: a priority or table computed from a wrapped value would silently point elsewhere.
+json eval_arithmetic(const Expr& e, const EvalEnv& env) {
+  json a = evaluate(*e.args[0], env), b = evaluate(*e.args[1], env);
+  const char* op = op_text(e.kind);
+  if (e.kind == Expr::Kind::Add) {
+    if (a.is_string() && b.is_string())
+      return a.get_ref<const std::string&>() + b.get_ref<const std::string&>();
+    if (a.is_array() && b.is_array()) {
+      a.insert(a.end(), b.begin(), b.end());
+      return a;
+    }
+  }
+  auto x = int_operand(a, op, e.offset), y = int_operand(b, op, e.offset);
+  if (!x || !y)
+    throw ExprError(fmt::format("'{}' needs {}, found {} and {}", op,
+                                e.kind == Expr::Kind::Add ? "two ints, two strings or two lists" : "two ints",
+                                describe_value(a), describe_value(b)),
+                    e.offset);
+  int64_t r = 0;
+  bool overflow = e.kind == Expr::Kind::Add   ? __builtin_add_overflow(*x, *y, &r)
+                  : e.kind == Expr::Kind::Sub ? __builtin_sub_overflow(*x, *y, &r)
+                                              : __builtin_mul_overflow(*x, *y, &r);
+  if (overflow)
+    throw ExprError(fmt::format("{} {} {} is out of range (ints are 64-bit signed)", *x, op, *y), e.offset);
+  return r;
+}
+
+// Ints by value, strings byte by byte (so "10" < "9"); anything else is a mistake, not false.
+json eval_ordering(const Expr& e, const EvalEnv& env) {
+  json a = evaluate(*e.args[0], env), b = evaluate(*e.args[1], env);
+  const char* op = op_text(e.kind);
+  int c = 0;
+  if (a.is_string() && b.is_string()) {
+    c = a.get_ref<const std::string&>().compare(b.get_ref<const std::string&>());
+  } else {
+    auto x = int_operand(a, op, e.offset), y = int_operand(b, op, e.offset);
+    if (!x || !y)
+      throw ExprError(fmt::format("'{}' compares two ints or two strings, found {} and {}", op,
+                                  describe_value(a), describe_value(b)),
+                      e.offset);
+    c = *x < *y ? -1 : *x > *y ? 1 : 0;
+  }
+  switch (e.kind) {
+    case Expr::Kind::Lt:
+      return c < 0;
+    case Expr::Kind::Le:
+      return c <= 0;
+    case Expr::Kind::Gt:
+      return c > 0;
+    default:
+      return c >= 0;
+  }
+}
+
 }  // namespace
 
 ExprPtr parse_expression(std::string_view text) { return Parser(text).parse(); }
@@ -404,6 +540,15 @@ json evaluate(const Expr& e, const EvalEnv& env) {
       return evaluate(*e.args[0], env) == evaluate(*e.args[1], env);
     case Expr::Kind::Ne:
       return evaluate(*e.args[0], env) != evaluate(*e.args[1], env);
+    case Expr::Kind::Lt:
+    case Expr::Kind::Le:
+    case Expr::Kind::Gt:
+    case Expr::Kind::Ge:
+      return eval_ordering(e, env);
+    case Expr::Kind::Add:
+    case Expr::Kind::Sub:
+    case Expr::Kind::Mul:
+      return eval_arithmetic(e, env);
     case Expr::Kind::Call: {
       std::vector<json> args;
       args.reserve(e.args.size());

@@ -38,7 +38,7 @@ struct PathStep {
 };
 
 struct Expr {
-  enum class Kind { Literal, Path, Call, List, Not, And, Or, Eq, Ne };
+  enum class Kind { Literal, Path, Call, List, Not, And, Or, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul };
   Kind kind{Kind::Literal};
   json literal;                 // Literal
   std::string name;             // Path: the root; Call: the function

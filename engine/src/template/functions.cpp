@@ -141,6 +141,21 @@ json fn_map(const Args& a, HostFacts*) {
   return out;
 }
 
+// where(list, field, value): the objects whose field equals value (as ==: the int 4 is not the string "4"; a
+// missing field counts as null). where(list, field): the objects whose field is there and not null.
+json fn_where(const Args& a, HostFacts*) {
+  static const json null;
+  std::string field = string_arg("where (field name)", a[1]);
+  json out = json::array();
+  for (auto& v : list_arg("where", a[0])) {
+    if (!v.is_object()) wrong("where", "a list of objects", v);
+    auto it = v.find(field);
+    const json& got = it == v.end() ? null : *it;
+    if (a.size() == 3 ? got == a[2] : !got.is_null()) out.push_back(v);
+  }
+  return out;
+}
+
 // FNV-1a (topo/hash.h): names derived from it survive upgrades of the plugin.
 json fn_hash(const Args& a, HostFacts*) {
   std::string s = string_arg("hash", a[0]);
@@ -227,6 +242,7 @@ const std::map<std::string_view, Function>& table() {
       {"non_default", {1, 1, fn_non_default}},
       {"prefix_len", {1, 1, fn_prefix_len}},
       {"upper", {1, 1, fn_upper}},
+      {"where", {2, 3, fn_where}},
   };
   return t;
 }
