@@ -742,15 +742,16 @@ pod_del_last() {
   fi
 }
 
-# A pod's policy routing, normalised so two pods can be compared: its own address becomes POD_IP, the
-# tables its rules point to become TABLE, link-local addresses LLADDR, protocols are dropped (topocni
-# marks its routes and rules with protocol 157), lines are sorted (table dump order follows table ids).
+# A pod's policy routing, normalised so two pods can be compared: its own addresses become POD_IP /
+# POD_IP6, link-local addresses LLADDR, protocols are dropped (topocni marks its routes and rules with
+# protocol 157 where the kernel and other plugins use theirs), lines are sorted (table dump order follows
+# table ids). Table numbers and priorities stay: they must match.
 # Args: pod_short_name
 pod_routing_normalised() {
-  local name=$1 ns ip tables t
+  local name=$1 ns ip ip6
   ns=$(pod_ns "$name")
   ip=${POD_IP[$name]}
-  tables=$(ip -n "$ns" rule show | sed -nE 's/.* lookup ([0-9]+).*/\1/p' | sort -u)
+  ip6=${POD_IP6[$name]:-}
   {
     echo "## rules"
     ip -n "$ns" -4 rule show
@@ -760,7 +761,7 @@ pod_routing_normalised() {
     ip -n "$ns" -6 route show table all | sed 's/^/v6 /' | sort
   } | {
     local expr=(-e "s/ proto [a-z0-9]+//g" -e "s/\b${ip//./\\.}\b/POD_IP/g" -e 's/fe80::[0-9a-f:]+( |$)/LLADDR\1/g')
-    for t in $tables; do expr+=(-e "s/(lookup|table) $t\b/\1 TABLE/g"); done
+    [[ -z "$ip6" ]] || expr+=(-e "s/(^| )${ip6}( |\/|$)/\1POD_IP6\2/g")
     sed -E "${expr[@]}"
   }
 }

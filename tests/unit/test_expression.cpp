@@ -24,7 +24,9 @@ json roots() {
         {"none", nullptr},
         {"list", {"a", "b", "c"}}}},
       {"prev",
-       {{"ips", {{{"address", "10.10.20.50/24"}, {"family", 4}}, {{"address", "fd00::5/64"}, {"family", 6}}}},
+       {{"ips",
+         {{{"address", "10.10.20.50/24"}, {"family", 4}},
+          {{"address", "fd00::5/64"}, {"family", 6}, {"interface", "eth0"}}}},
         {"routes",
          {{{"dst", "0.0.0.0/0"}, {"gw", "10.10.20.1"}},
           {{"dst", "10.96.0.0/12"}, {"gw", nullptr}},
@@ -333,6 +335,9 @@ TEST_CASE("functions") {
       {"prev.ips | where('gw')", json::array()},                               // a missing field is null
       {"prev.ips | where('gw', null) | length", 2},
       {"[] | where('x', 1)", json::array()},
+      // An address that names no interface belongs to every one.
+      {"prev.ips | on_interface('eth0') | address", json::array({"10.10.20.50", "fd00::5"})},
+      {"prev.ips | on_interface('net1') | address", json::array({"10.10.20.50"})},
       {"prev.ips | where('family', params.n + 1) | first | address", "10.10.20.50"},
   };
   for (const auto& c : cases) {

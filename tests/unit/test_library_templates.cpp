@@ -85,7 +85,8 @@ TEST_CASE("sbr: a rule for the pod address, its routes moved from main into the 
   Template t = load_spec("sbr");
   Fixture f(json{{"type", "sbr-topo"}, {"template", "sbr"}});
   Rendered r = t.render(f.ctx);
-  CHECK(f.alloc.calls == std::vector<std::string>{"table:100-252"});
+  // A table per address, the lowest free in the pod; no IPv6 address, so no IPv6 table is asked for.
+  CHECK(f.alloc.calls == std::vector<std::string>{"tables4:100-252:container"});
   CHECK(rules(r.state) == std::vector<std::string>{"container 32765 from 10.10.20.50/32 to all iif - lookup 100"});
   CHECK(routes(r.state) == std::vector<std::string>{
                                "container 0.0.0.0/0 via 10.10.20.254 dev eth0 table 100 metric 0",
@@ -93,8 +94,8 @@ TEST_CASE("sbr: a rule for the pod address, its routes moved from main into the 
                                "container 10.10.20.0/24 via - dev eth0 table 100 metric 0 src 10.10.20.50",
                                "container absent 0.0.0.0/0 table 254 metric 0",
                                "container 0.0.0.0/0 via 10.10.20.254 dev eth0 table 100 metric 0",
-                               "container absent fe80::/64 table 254 metric 256",
                                "container fe80::/64 via - dev eth0 table 100 metric 256",
+                               "container absent fe80::/64 table 254 metric 256",
                            });
   CHECK(r.state.links.empty());
   CHECK(r.state.nat.empty());
@@ -113,15 +114,39 @@ TEST_CASE("sbr: only addresses of CNI_IFNAME; no gateway, no default route; IPv6
   Fixture f(json{{"type", "sbr"}, {"moveLinkLocal", false}, {"rulePriority", 200}}, prev);
   Rendered r = t.render(f.ctx);
   CHECK(rules(r.state) == std::vector<std::string>{"container 200 from 10.1.0.5/32 to all iif - lookup 100",
-                                                   "container 200 from fd00:1::5/128 to all iif - lookup 100"});
+                                                   "container 200 from fd00:1::5/128 to all iif - lookup 101"});
   auto rs = routes(r.state);
   CHECK_FALSE(has(rs, "container 0.0.0.0/0 via 10.2.0.1 dev eth0 table 100 metric 0"));  // net1's gateway
   CHECK(has(rs, "container absent 10.1.0.0/24 table 254 metric 0"));
   CHECK_FALSE(has(rs, "container absent 10.2.0.0/24 table 254 metric 0"));
-  CHECK(has(rs, "container ::/0 via fd00:1::1 dev eth0 table 100 metric 1024"));
+  CHECK(has(rs, "container ::/0 via fd00:1::1 dev eth0 table 101 metric 1024"));
   CHECK(has(rs, "container absent fd00:1::/64 table 254 metric 256"));
+  CHECK(has(rs, "container fd00:1::/64 via - dev eth0 table 101 metric 256"));
+  // The IPv6 connected route has no source and no gateway: the reference copies it into the IPv4 table too.
   CHECK(has(rs, "container fd00:1::/64 via - dev eth0 table 100 metric 256"));
   CHECK(std::none_of(rs.begin(), rs.end(), [](const std::string& s) { return s.find("fe80") != s.npos; }));
+}
+
+TEST_CASE("sbr: a table per address and the kernel's automatic priorities, per family") {
+  json prev = {{"interfaces", {{{"name", "eth0"}, {"sandbox", "/n"}}}},
+               {"ips",
+                {{{"address", "10.1.0.5/24"}, {"gateway", "10.1.0.1"}, {"interface", 0}},
+                 {{"address", "10.3.0.5/24"}, {"gateway", "10.3.0.1"}},  // no interface: CNI_IFNAME's
+                 {{"address", "fd00:1::5/64"}, {"interface", 0}}}},
+               {"routes", json::array()}};
+  Template t = load_spec("sbr");
+  Fixture f(json{{"type", "sbr"}}, prev);
+  Rendered r = t.render(f.ctx);
+  CHECK(f.alloc.calls == std::vector<std::string>{"tables4:100-252:containerx2", "tables6:100-252:container"});
+  CHECK(rules(r.state) == std::vector<std::string>{"container 32765 from 10.1.0.5/32 to all iif - lookup 100",
+                                                   "container 32764 from 10.3.0.5/32 to all iif - lookup 101",
+                                                   "container 32765 from fd00:1::5/128 to all iif - lookup 102"});
+  auto rs = routes(r.state);
+  CHECK(has(rs, "container 0.0.0.0/0 via 10.1.0.1 dev eth0 table 100 metric 0"));
+  CHECK(has(rs, "container 0.0.0.0/0 via 10.3.0.1 dev eth0 table 101 metric 0"));
+  CHECK(has(rs, "container 10.3.0.0/24 via - dev eth0 table 101 metric 0 src 10.3.0.5"));
+  for (const char* table : {"100", "101", "102"})
+    CHECK(has(rs, fmt::format("container fe80::/64 via - dev eth0 table {} metric 256", table)));
 }
 
 TEST_CASE("route-override: flush, delete, add (takeover), flush gateway, in the reference's order") {

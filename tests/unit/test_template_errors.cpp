@@ -82,7 +82,7 @@ TEST_CASE("expression errors at load: syntax and unknown functions") {
         {"t.yaml", 2, 6, "vars.a",
          "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, default, "
          "family, first, hash, host, host_addresses, host_default_interface, host_source_toward, ipv4, ipv6, "
-         "is_default, join, last, length, lower, map, network, non_default, prefix_len, upper, where"});
+         "is_default, join, last, length, lower, map, network, non_default, on_interface, prefix_len, upper, where"});
   check(
       error_of("host:\n  routes:\n    - {loop: 'a ||', dst: x}\n"),
       {"t.yaml", 3, 14, "host.routes[0].loop", "in \"a ||\": expected a function name after '|', found '|'"});

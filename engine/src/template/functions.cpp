@@ -156,6 +156,19 @@ json fn_where(const Args& a, HostFacts*) {
   return out;
 }
 
+// prevResult's addresses (or routes) that belong to one interface. CNI lets an address name no interface; it
+// then belongs to the one being configured (the sbr and ptp plugins read it so), hence null matches too.
+json fn_on_interface(const Args& a, HostFacts*) {
+  std::string ifname = string_arg("on_interface (interface name)", a[1]);
+  json out = json::array();
+  for (auto& v : list_arg("on_interface", a[0])) {
+    if (!v.is_object()) wrong("on_interface", "a list of objects", v);
+    auto it = v.find("interface");
+    if (it == v.end() || it->is_null() || *it == ifname) out.push_back(v);
+  }
+  return out;
+}
+
 // FNV-1a (topo/hash.h): names derived from it survive upgrades of the plugin.
 json fn_hash(const Args& a, HostFacts*) {
   std::string s = string_arg("hash", a[0]);
@@ -242,6 +255,7 @@ const std::map<std::string_view, Function>& table() {
       {"non_default", {1, 1, fn_non_default}},
       {"prefix_len", {1, 1, fn_prefix_len}},
       {"upper", {1, 1, fn_upper}},
+      {"on_interface", {2, 2, fn_on_interface}},
       {"where", {2, 3, fn_where}},
   };
   return t;
