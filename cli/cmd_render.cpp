@@ -83,7 +83,9 @@ Command add_render(CLI::App& app) {
   cmd->add_option("--netns", args->netns, "CNI_NETNS, as the template sees it in cni.netns");
   cmd->add_option("--prev-result", args->prev_result_file, "prevResult JSON, when the config has none")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--fact", args->facts, "a host fact, IFNAME.addresses=CIDR[,CIDR...] (repeatable)");
+  cmd->add_option("--fact", args->facts,
+                  "a host fact: IFNAME.addresses=CIDR[,CIDR...], default.ipv4=IFNAME, default.ipv6=IFNAME or "
+                  "toward.DST=SRC (repeatable)");
   cmd->add_option("--set-alloc", args->allocs, "a fixed allocation, name=value (e.g. table=100; repeatable)");
   cmd->add_flag("--offline", args->offline, "never read the host: facts only from --fact");
   cmd->add_flag("--json", args->json_output, "print JSON instead of YAML");
