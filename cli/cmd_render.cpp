@@ -14,6 +14,7 @@
 #include "topo/attachment.h"
 #include "topo/error.h"
 #include "topo/model/json.h"
+#include "topo/plan_format.h"
 #include "topo/template/template.h"
 #include "topo/topology_run.h"
 
@@ -124,10 +125,13 @@ Command add_render(CLI::App& app) {
                 all.push_back(j);
               } else {
                 if (!yaml.empty()) yaml += "---\n";
-                yaml += state_to_yaml(r.state, {fmt::format("template: {} ({})", in.source.name, in.source.file),
-                                                fmt::format("attachment: {}", in.attachment.id()),
-                                                fmt::format("params: {}", r.params.dump()),
-                                                fmt::format("allocations: {}", r.allocations.dump())});
+                std::vector<std::string> comment;
+                if (r.state.empty()) comment.push_back(kRendersNothing);  // first: what an author must see
+                comment.insert(comment.end(), {fmt::format("template: {} ({})", in.source.name, in.source.file),
+                                               fmt::format("attachment: {}", in.attachment.id()),
+                                               fmt::format("params: {}", r.params.dump()),
+                                               fmt::format("allocations: {}", r.allocations.dump())});
+                yaml += state_to_yaml(r.state, comment);
               }
             }
             if (args->json_output) {
