@@ -54,7 +54,9 @@ void plan_config(const PlanArgs& args, Output& out) {
     } catch (const SpecError& e) {
       throw config.locate(e);  // values from the config file: point at its line and key
     }
-    emit(args, planned.plan, {req.attachment().id(), entry.template_name, args.command}, out);
+    bool renders_nothing = args.command == "ADD" && planned.record.state.empty();
+    emit(args, planned.plan, {req.attachment().id(), entry.template_name, args.command, renders_nothing},
+         out);
   }
 }
 
@@ -75,7 +77,9 @@ void plan_topology(const PlanArgs& args, Output& out) {
       throw locate_set(e);
     }
   }
-  emit(args, planned.plan, {topology_attachment(args.name).id(), planned.record.template_name, command}, out);
+  bool renders_nothing = command == "apply" && planned.record.state.empty();
+  emit(args, planned.plan,
+       {topology_attachment(args.name).id(), planned.record.template_name, command, renders_nothing}, out);
 }
 
 }  // namespace

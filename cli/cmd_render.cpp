@@ -14,6 +14,7 @@
 #include "topo/attachment.h"
 #include "topo/error.h"
 #include "topo/model/json.h"
+#include "topo/plan_format.h"
 #include "topo/template/template.h"
 #include "topo/topology_run.h"
 
@@ -83,7 +84,9 @@ Command add_render(CLI::App& app) {
   cmd->add_option("--netns", args->netns, "CNI_NETNS, as the template sees it in cni.netns");
   cmd->add_option("--prev-result", args->prev_result_file, "prevResult JSON, when the config has none")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--fact", args->facts, "a host fact, IFNAME.addresses=CIDR[,CIDR...] (repeatable)");
+  cmd->add_option("--fact", args->facts,
+                  "a host fact: IFNAME.addresses=CIDR[,CIDR...], default.ipv4=IFNAME, default.ipv6=IFNAME or "
+                  "toward.DST=SRC (repeatable)");
   cmd->add_option("--set-alloc", args->allocs, "a fixed allocation, name=value (e.g. table=100; repeatable)");
   cmd->add_flag("--offline", args->offline, "never read the host: facts only from --fact");
   cmd->add_flag("--json", args->json_output, "print JSON instead of YAML");
@@ -122,10 +125,13 @@ Command add_render(CLI::App& app) {
                 all.push_back(j);
               } else {
                 if (!yaml.empty()) yaml += "---\n";
-                yaml += state_to_yaml(r.state, {fmt::format("template: {} ({})", in.source.name, in.source.file),
-                                                fmt::format("attachment: {}", in.attachment.id()),
-                                                fmt::format("params: {}", r.params.dump()),
-                                                fmt::format("allocations: {}", r.allocations.dump())});
+                std::vector<std::string> comment;
+                if (r.state.empty()) comment.push_back(kRendersNothing);  // first: what an author must see
+                comment.insert(comment.end(), {fmt::format("template: {} ({})", in.source.name, in.source.file),
+                                               fmt::format("attachment: {}", in.attachment.id()),
+                                               fmt::format("params: {}", r.params.dump()),
+                                               fmt::format("allocations: {}", r.allocations.dump())});
+                yaml += state_to_yaml(r.state, comment);
               }
             }
             if (args->json_output) {

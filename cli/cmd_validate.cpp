@@ -47,9 +47,11 @@ std::optional<Finding> check(const std::string& file) {
   try {
     std::string text = read_text_file(file);
     Template t = Template::load({std::filesystem::path(file).stem().string(), file, text, false});
-    // Once with the defaults, once with every flag on: an item behind `when: params.x` renders in one of them.
-    render_with(t, sample_config(text, false));
-    render_with(t, sample_config(text, true));
+    // With the defaults, then every flag on, then every flag off: an item behind `when: params.x` renders in
+    // the second, one behind `when: not params.x` in the third, whatever the defaults are.
+    render_with(t, sample_config(text, SampleBools::Defaults));
+    render_with(t, sample_config(text, SampleBools::AllTrue));
+    render_with(t, sample_config(text, SampleBools::AllFalse));
     return std::nullopt;
   } catch (const SpecError& e) {
     return Finding{e.what(), {{"line", e.line}, {"column", e.column}, {"path", e.path}, {"message", e.message}}};

@@ -8,6 +8,7 @@
 
 #include "topo/error.h"
 #include "topo/hash.h"
+#include "topo/model/ip.h"
 #include "topo/model/scope.h"
 #include "topo/table_allocator.h"
 
@@ -15,49 +16,124 @@ namespace topo::cli {
 
 using nlohmann::json;
 
-std::map<std::string, std::vector<std::string>> parse_facts(const std::vector<std::string>& facts,
-                                                            const json& config) {
-  std::map<std::string, std::vector<std::string>> out;
+namespace {
+
+constexpr const char* kFactForms =
+    "IFNAME.addresses=CIDR[,CIDR...], default.ipv4=IFNAME, default.ipv6=IFNAME or toward.DST=SRC";
+
+[[noreturn]] void bad_fact(const std::string& fact, const std::string& why) {
+  throw Error(fmt::format("--fact '{}': {}", fact, why));
+}
+
+// "" is "none" (the function returns null); anything else must be an address.
+std::optional<std::string> source_value(const std::string& fact, const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  auto a = IpAddress::parse(value);
+  if (!a) bad_fact(fact, fmt::format("'{}' is not an IP address (toward.DST=SRC)", value));
+  return a->str();
+}
+
+}  // namespace
+
+GivenFacts parse_facts(const std::vector<std::string>& facts, const json& config) {
+  GivenFacts out;
   for (const std::string& fact : facts) {
+    // Split at the first '=': neither an interface name nor an address contains one. A keyword ends at the
+    // key's first '.', so what follows it may be an address, which contains '.' and ':' itself.
     size_t eq = fact.find('=');
-    std::string key = fact.substr(0, eq);
+    if (eq == std::string::npos) bad_fact(fact, fmt::format("expected {}", kFactForms));
+    std::string key = fact.substr(0, eq), value = fact.substr(eq + 1);
+    // First, so interfaces named "default" or "toward" keep working: no address ends in ".addresses".
     const std::string suffix = ".addresses";
-    if (eq == std::string::npos || key.size() <= suffix.size() || !key.ends_with(suffix)) {
-      throw Error(fmt::format("--fact '{}': expected IFNAME.addresses=CIDR[,CIDR...]", fact));
+    if (key.size() > suffix.size() && key.ends_with(suffix)) {
+      std::string name = key.substr(0, key.size() - suffix.size());
+      if (config.is_object() && config.contains(name) && config[name].is_string())
+        name = config[name].get<std::string>();
+      std::vector<std::string>& list = out.addresses[name];
+      std::stringstream ss(value);
+      for (std::string cidr; std::getline(ss, cidr, ',');) {
+        if (cidr.empty()) continue;
+        if (!IpPrefix::parse(cidr)) bad_fact(fact, fmt::format("'{}' is not an address/prefix", cidr));
+        list.push_back(cidr);
+      }
+      continue;
     }
-    std::string name = key.substr(0, key.size() - suffix.size());
-    if (config.is_object() && config.contains(name) && config[name].is_string()) name = config[name].get<std::string>();
-    std::vector<std::string>& list = out[name];
-    std::stringstream ss(fact.substr(eq + 1));
-    for (std::string cidr; std::getline(ss, cidr, ',');) {
-      if (cidr.empty()) continue;
-      if (!IpPrefix::parse(cidr)) throw Error(fmt::format("--fact '{}': '{}' is not an address/prefix", fact, cidr));
-      list.push_back(cidr);
+    if (key == "default.ipv4" || key == "default.ipv6") {
+      if (value.find_first_of("/ ,") != std::string::npos)
+        bad_fact(fact, fmt::format("'{}' is not an interface name ({}=IFNAME)", value, key));
+      out.default_interface[key == "default.ipv4" ? Family::V4 : Family::V6] =
+          value.empty() ? std::nullopt : std::optional<std::string>(value);
+      continue;
     }
+    if (key.starts_with("toward.")) {
+      std::string dst = key.substr(7);
+      auto prefix = IpPrefix::parse(dst);
+      if (!prefix) bad_fact(fact, fmt::format("'{}' is not an IP address or CIDR (toward.DST=SRC)", dst));
+      std::optional<std::string> src = source_value(fact, value);
+      if (src && IpAddress::parse(*src)->family != prefix->family())
+        bad_fact(fact, fmt::format("{} and {} are not of the same family", dst, *src));
+      out.source_toward.emplace_back(*prefix, src);
+      continue;
+    }
+    bad_fact(fact, fmt::format("expected {}", kFactForms));
   }
   return out;
 }
 
-PreviewFacts::PreviewFacts(std::map<std::string, std::vector<std::string>> given, bool offline)
-    : given_(std::move(given)), offline_(offline) {}
+PreviewFacts::PreviewFacts(GivenFacts given, bool offline) : given_(std::move(given)), offline_(offline) {}
 PreviewFacts::~PreviewFacts() = default;
 
+Kernel& PreviewFacts::kernel() {
+  if (!kernel_) kernel_ = std::make_unique<Kernel>(ScopeMap{{kHostScope, ""}});
+  return *kernel_;
+}
+
 std::vector<std::string> PreviewFacts::addresses(const std::string& ifname) {
-  if (auto it = given_.find(ifname); it != given_.end()) return it->second;
+  if (auto it = given_.addresses.find(ifname); it != given_.addresses.end()) return it->second;
   if (offline_) {
     throw ConflictError(fmt::format("no addresses known for host interface '{}' (--offline): give them with "
                                     "--fact {}.addresses=CIDR[,CIDR...]",
                                     ifname, ifname));
   }
-  if (!kernel_) kernel_ = std::make_unique<Kernel>(ScopeMap{{kHostScope, ""}});
-  if (!kernel_->link_info(kHostScope, ifname)) {
+  if (!kernel().link_info(kHostScope, ifname)) {
     throw ConflictError(fmt::format("host interface '{}' does not exist here: give its addresses with "
                                     "--fact {}.addresses=CIDR[,CIDR...]",
                                     ifname, ifname));
   }
   std::vector<std::string> out;
-  for (const IpPrefix& p : kernel_->addresses_of(kHostScope, ifname)) out.push_back(p.str());
+  for (const IpPrefix& p : kernel().addresses_of(kHostScope, ifname)) out.push_back(p.str());
   return out;
+}
+
+std::optional<std::string> PreviewFacts::source_toward(const std::string& ip) {
+  auto dst = IpAddress::parse(ip);
+  // As a routing lookup: the most specific given prefix that contains the address answers.
+  const std::pair<IpPrefix, std::optional<std::string>>* best = nullptr;
+  for (const auto& given : given_.source_toward)
+    if (dst && given.first.contains(*dst) && (!best || given.first.len > best->first.len)) best = &given;
+  if (best) return best->second;
+  if (offline_) {
+    throw ConflictError(
+        fmt::format("no source address known toward {} (--offline): give it with "
+                    "--fact toward.{}=SRC",
+                    ip, ip));
+  }
+  if (!dst) return std::nullopt;
+  auto route = kernel().route_toward(kHostScope, *dst);
+  if (!route || !route->source) return std::nullopt;
+  return route->source->str();
+}
+
+std::optional<std::string> PreviewFacts::default_interface(Family family) {
+  if (auto it = given_.default_interface.find(family); it != given_.default_interface.end())
+    return it->second;
+  if (offline_) {
+    throw ConflictError(
+        fmt::format("no {} default route known (--offline): give its interface with "
+                    "--fact default.{}=IFNAME",
+                    family_name(family), family_name(family)));
+  }
+  return kernel().default_route_dev(kHostScope, family);
 }
 
 PreviewAllocator::PreviewAllocator(json fixed, Attachment attachment, std::string netns, bool offline)
@@ -89,6 +165,14 @@ std::vector<uint32_t> PreviewAllocator::tables(const TableRequest& request, size
 
 std::vector<std::string> SampleFacts::addresses(const std::string&) { return {"10.10.20.1/24", "fd00:10:20::1/64"}; }
 
+// The interfaces' own addresses, as if every destination were reached through one of them.
+std::optional<std::string> SampleFacts::source_toward(const std::string& ip) {
+  auto dst = IpAddress::parse(ip);
+  return dst && dst->family == Family::V6 ? "fd00:10:20::1" : "10.10.20.1";
+}
+
+std::optional<std::string> SampleFacts::default_interface(Family) { return "eth0"; }
+
 std::vector<uint32_t> SampleAllocator::tables(const TableRequest& request, size_t count) {
   std::vector<uint32_t> out;
   for (size_t i = 0; i < count; ++i) out.push_back(request.low + static_cast<uint32_t>(i));
@@ -106,7 +190,7 @@ json sample_prev_result() {
   })");
 }
 
-json sample_config(const std::string& text, bool bools_on) {
+json sample_config(const std::string& text, SampleBools bools) {
   static const std::map<std::string, json> kSamples = {
       {"string", "sample"},  {"bool", true},          {"int", 1},
       {"ip", "10.10.20.1"},  {"cidr", "10.10.30.0/24"}, {"ifname", "eth0"},
@@ -118,8 +202,8 @@ json sample_config(const std::string& text, bool bools_on) {
     YAML::Node decl = it->second;
     if (!decl.IsMap()) continue;
     std::string type = decl["type"] ? decl["type"].as<std::string>() : "string";
-    if (bools_on && type == "bool") {
-      config[it->first.as<std::string>()] = true;
+    if (bools != SampleBools::Defaults && type == "bool") {
+      config[it->first.as<std::string>()] = bools == SampleBools::AllTrue;
       continue;
     }
     if (!decl["required"] || decl["required"].as<std::string>() != "true") continue;

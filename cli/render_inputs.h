@@ -6,30 +6,47 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "topo/journal.h"
 #include "topo/kernel.h"
+#include "topo/model/ip.h"
 #include "topo/template/template.h"
 
 namespace topo::cli {
 
-// `--fact NAME.addresses=CIDR[,CIDR...]`. NAME is an interface, or a key of `config` whose value is one (so
-// `--fact hostInterface.addresses=...` works with the parameter's name).
-std::map<std::string, std::vector<std::string>> parse_facts(const std::vector<std::string>& facts,
-                                                            const nlohmann::json& config);
+// The host facts given with --fact (docs/topoctl.md#render):
+//   NAME.addresses=CIDR[,CIDR...]  host_addresses(NAME); NAME is an interface, or a key of `config` whose
+//   value
+//                                  is one (so `--fact hostInterface.addresses=...` works with the parameter's
+//                                  name)
+//   default.ipv4=IFNAME            host_default_interface(4); empty: the host has no default route
+//   default.ipv6=IFNAME            host_default_interface(6)
+//   toward.DST=SRC                 host_source_toward(an address in DST); DST an address or CIDR (the longest
+//                                  one containing the address answers), SRC an address; empty: no route
+struct GivenFacts {
+  std::map<std::string, std::vector<std::string>> addresses;
+  std::map<Family, std::optional<std::string>> default_interface;
+  std::vector<std::pair<IpPrefix, std::optional<std::string>>> source_toward;
+};
+GivenFacts parse_facts(const std::vector<std::string>& facts, const nlohmann::json& config);
 
-// The addresses given with --fact; other interfaces from the live host unless `offline`.
+// The facts given with --fact; the others from the live host unless `offline`.
 class PreviewFacts : public HostFacts {
  public:
-  PreviewFacts(std::map<std::string, std::vector<std::string>> given, bool offline);
+  PreviewFacts(GivenFacts given, bool offline);
   ~PreviewFacts() override;
   std::vector<std::string> addresses(const std::string& ifname) override;
+  std::optional<std::string> source_toward(const std::string& ip) override;
+  std::optional<std::string> default_interface(Family family) override;
 
  private:
-  std::map<std::string, std::vector<std::string>> given_;
+  Kernel& kernel();
+
+  GivenFacts given_;
   bool offline_;
   std::unique_ptr<Kernel> kernel_;  // opened on first use: a render with every fact given needs no kernel
 };
@@ -53,10 +70,14 @@ class PreviewAllocator : public Allocator {
   std::unique_ptr<Allocator> plugin_choice_;
 };
 
-// validate: every interface has one IPv4 and one IPv6 address; every table is the low end of its range.
+// validate: every interface has one IPv4 and one IPv6 address (10.10.20.1/24, fd00:10:20::1/64), eth0 holds
+// both default routes, and those addresses are the source toward anywhere; every table is the low end of its
+// range.
 class SampleFacts : public HostFacts {
  public:
   std::vector<std::string> addresses(const std::string& ifname) override;
+  std::optional<std::string> source_toward(const std::string& ip) override;
+  std::optional<std::string> default_interface(Family family) override;
 };
 class SampleAllocator : public Allocator {
  public:
@@ -66,9 +87,13 @@ class SampleAllocator : public Allocator {
 // A prevResult with one IPv4 and one IPv6 address on eth0, their gateways and default routes.
 nlohmann::json sample_prev_result();
 
+// How sample_config sets the bool parameters: as the template's defaults, or every one true or false, so
+// validate renders the items behind `when: params.x` and the ones behind `when: not params.x`.
+enum class SampleBools { Defaults, AllTrue, AllFalse };
+
 // A network config giving each required parameter of the template `text` a sample of its type (optional ones
-// take their defaults); with `bools_on`, every bool parameter is true, so items behind `when:` flags render
-// too. The template must have loaded (Template::load) already.
-nlohmann::json sample_config(const std::string& text, bool bools_on);
+// take their defaults), bool parameters as `bools` says. The template must have loaded (Template::load)
+// already.
+nlohmann::json sample_config(const std::string& text, SampleBools bools);
 
 }  // namespace topo::cli

@@ -81,6 +81,9 @@ int main() {
     return run(env, stdin_text, version_text);
   } catch (const cni::Error& e) {
     return fail(version_text, e.code, e.msg, e.details);
+  } catch (const topo::HostFactError& e) {
+    // Positioned at the template's scalar, but the host is what is missing: a conflict, as before.
+    return fail(version_text, cni::kConflict, e.what(), "");
   } catch (const topo::SpecError& e) {
     // Errors in config values point at config keys; errors in templates at template lines.
     int code = e.file == "<network config>" ? cni::kInvalidConfig : cni::kTemplateError;

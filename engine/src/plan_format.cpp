@@ -53,7 +53,9 @@ std::string format_plan(const Plan& plan, const PlanHeader& header, bool color) 
     out += fmt::format("\n{}:\n", scope);
     for (const Change* c : groups[scope]) out += "  " + line_for(*c, color) + "\n";
   }
-  out += "\n" + plan_summary(plan) + "\n";
+  out += "\n";
+  if (header.renders_nothing) out += std::string(kRendersNothing) + "\n";
+  out += plan_summary(plan) + "\n";
   return out;
 }
 

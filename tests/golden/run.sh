@@ -70,6 +70,12 @@ run_case render_config_error "$TOPOCTL" render --config inputs/lab.conflist --co
   --prev-result inputs/prev-result.json "${FACTS[@]}"
 run_case render_set_error "$TOPOCTL" render "${LAB[@]}" "${FACTS[@]}" --set rulePriority=0
 run_case render_missing_fact "$TOPOCTL" render "${LAB[@]}" --offline
+# The route-lookup facts given by hand; off by default, the template renders nothing and says so.
+GATE=(-t templates/egress-gate.yaml --offline --fact default.ipv4=up0 --fact toward.10.200.0.0/16=10.10.20.1)
+run_case render_nothing.yaml "$TOPOCTL" render "${GATE[@]}"
+run_case render_route_facts.yaml "$TOPOCTL" render "${GATE[@]}" --set enabled=true
+run_case render_missing_route_fact "$TOPOCTL" render -t templates/egress-gate.yaml --offline
+run_case render_bad_fact "$TOPOCTL" render "${GATE[@]}" --fact toward.10.200.0.1=fd00::1
 
 # The rendered YAML is itself a (static) template: it must load and validate.
 "$TOPOCTL" render "${LAB[@]}" "${FACTS[@]}" --set-alloc table=20042 >"$TMP/lab-rendered.yaml"
@@ -105,6 +111,7 @@ else
     --set uplink=up0 --set gateway=10.10.20.254
   run_case plan_container_without_netns in_host "$TOPOCTL" plan -f templates/lab-pair.yaml --name golden \
     --set uplink=up0
+  run_case plan_nothing.txt in_host "$TOPOCTL" plan -f templates/egress-gate.yaml --name golden
 fi
 
 if [[ "${UPDATE_GOLDEN:-0}" == 1 ]]; then exit 0; fi

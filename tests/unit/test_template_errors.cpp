@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "template/typo.h"
@@ -346,4 +348,65 @@ TEST_CASE("a SpecError's what() is file:line:column: path: message") {
     CHECK(std::string(e.what()).rfind("dir/t.yaml:3:8: host.routes[0].dts: unknown key 'dts' in a route",
                                       0) == 0);
   }
+}
+
+namespace {
+// A provider that implements only addresses(): the other lookups keep HostFacts' refusing defaults, as a
+// provider that cannot read routes does.
+class AddressesOnlyFacts : public HostFacts {
+ public:
+  std::vector<std::string> addresses(const std::string& ifname) override {
+    throw ConflictError("host interface '" + ifname + "' does not exist");
+  }
+};
+
+// Renders with `facts`; returns the error's type and where it was.
+std::pair<std::string, Where> fact_error_of(const std::string& yaml, HostFacts& facts) {
+  test::FakeAllocator alloc;
+  try {
+    Template::load({"t", "t.yaml", yaml}).render({json::object(), {{"ifname", "eth0"}}, nullptr, &facts, &alloc});
+  } catch (const HostFactError& e) {
+    return {"HostFactError", {e.file, e.line, e.column, e.path, e.message}};
+  } catch (const SpecError& e) {
+    return {"SpecError", {e.file, e.line, e.column, e.path, e.message}};
+  } catch (const ConflictError& e) {
+    return {"ConflictError", {"", 0, 0, "", e.what()}};
+  }
+  return {"none", {}};
+}
+}  // namespace
+
+TEST_CASE("a host fact lookup that fails is a HostFactError at the scalar that asked") {
+  AddressesOnlyFacts facts;
+  auto [type, where] = fact_error_of("vars:\n  dev: \"${ host_default_interface(4) }\"\n", facts);
+  CHECK(type == "HostFactError");
+  check(where, {"t.yaml", 2, 8, "vars.dev",
+                "in \"${ host_default_interface(4) }\": this host facts provider cannot look up the ipv4 default "
+                "route"});
+
+  std::tie(type, where) =
+      fact_error_of("host:\n  routes:\n    - {when: \"host_source_toward('fd00::1') != null\", dst: x}\n", facts);
+  CHECK(type == "HostFactError");
+  check(where, {"t.yaml", 3, 14, "host.routes[0].when",
+                "in \"host_source_toward('fd00::1') != null\": this host facts provider cannot look up the source "
+                "address toward fd00::1"});
+
+  // In a loop the item is added to the message and the type is kept: the plugin maps it to CNI code 101.
+  std::tie(type, where) = fact_error_of(
+      "host:\n  sysctls:\n    - {loop: [up9], name: \"net.x.${ item | host_addresses | first }\", value: 1}\n",
+      facts);
+  CHECK(type == "HostFactError");
+  check(where, {"t.yaml", 3, 27, "host.sysctls[0].name",
+                "in \"net.x.${ item | host_addresses | first }\": host interface 'up9' does not exist (loop index "
+                "0, item \"up9\")"});
+}
+
+TEST_CASE("a HostFactError's what() is file:line:column: path: message, and it is a SpecError") {
+  AddressesOnlyFacts facts;
+  test::FakeAllocator alloc;
+  Template t = Template::load({"t", "dir/t.yaml", "vars:\n  a: ${ 'up0' | host_addresses }\n"});
+  CHECK_THROWS_WITH_AS(t.render({json::object(), json::object(), nullptr, &facts, &alloc}),
+                       "dir/t.yaml:2:6: vars.a: in \"${ 'up0' | host_addresses }\": host interface 'up0' does not "
+                       "exist",
+                       SpecError);
 }

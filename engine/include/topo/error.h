@@ -20,6 +20,15 @@ class SpecError : public Error {
   const int line, column;  // 1-based; 0 when unknown
 };
 
+// A `${ }` expression asked the host for a fact it could not give: host_addresses() of an interface that does
+// not exist, or a facts provider that cannot look a route up. Positioned at the scalar like any SpecError,
+// but the cause is the host rather than the template, so the plugin reports it as a conflict (CNI code 101),
+// as it did the ConflictError it wraps.
+class HostFactError : public SpecError {
+ public:
+  using SpecError::SpecError;
+};
+
 // What the caller asked for cannot be done without touching a foreign object, or a referenced object is
 // missing (e.g. the host interface).
 class ConflictError : public Error {

@@ -197,7 +197,7 @@ json fn_non_default(const Args& a, HostFacts*) {
 json fn_host_addresses(const Args& a, HostFacts* facts) {
   std::string ifname = string_arg("host_addresses", a[0]);
   if (!facts) throw ExprError("host_addresses: no host facts are available here");
-  return facts->addresses(ifname);  // ConflictError (no such interface) passes through unchanged
+  return facts->addresses(ifname);  // ConflictError (no such interface): node.cpp positions it
 }
 
 // "The node IP toward an address": what the host's kernel would use as source for a packet to it.

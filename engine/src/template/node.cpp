@@ -92,6 +92,15 @@ namespace {
                             const std::string& text, const ExprError& e) {
   fail_at(file, mark, path, fmt::format("in \"{}\": {}", text, e.what()));
 }
+
+// HostFacts refuse with ConflictError (no such interface, a lookup the provider cannot do); the scalar that
+// asked is what the author needs to see, so it is positioned here like an expression error.
+[[noreturn]] void fact_fail(const std::string& file, const YAML::Mark& mark, const std::string& path,
+                            const std::string& text, const ConflictError& e) {
+  bool known = mark.line >= 0 && mark.column >= 0;
+  throw HostFactError(file, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, path,
+                      fmt::format("in \"{}\": {}", text, e.what()));
+}
 }  // namespace
 
 void check_condition(const std::string& file, const YAML::Node& node, const std::string& path) {
@@ -143,6 +152,8 @@ nlohmann::json NodeRenderer::render(const YAML::Node& node, const YAML::Mark& ma
     return render_interpolation(parse_interpolation(node.Scalar()), env_);
   } catch (const ExprError& e) {
     expr_fail(file_, mark, path, node.Scalar(), e);
+  } catch (const ConflictError& e) {
+    fact_fail(file_, mark, path, node.Scalar(), e);
   }
 }
 
@@ -154,6 +165,8 @@ nlohmann::json NodeRenderer::condition(const YAML::Node& node, const std::string
     return evaluate(*parse_expression(node.Scalar()), env_);
   } catch (const ExprError& e) {
     expr_fail(file_, node.Mark(), path, node.Scalar(), e);
+  } catch (const ConflictError& e) {
+    fact_fail(file_, node.Mark(), path, node.Scalar(), e);
   }
 }
 

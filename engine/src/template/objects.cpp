@@ -370,8 +370,10 @@ void check_item(const std::string& file, const KindSpec& kind, const YAML::Node&
 [[noreturn]] void rethrow_in_loop(const SpecError& e, size_t index, const json& item) {
   std::string shown = item.dump();
   if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
-  throw SpecError(e.file, e.line, e.column, e.path,
-                  fmt::format("{} (loop index {}, item {})", e.message, index, shown));
+  std::string message = fmt::format("{} (loop index {}, item {})", e.message, index, shown);
+  // Keep the type: the plugin reports a host fact's failure with another CNI code than a template's.
+  if (dynamic_cast<const HostFactError*>(&e)) throw HostFactError(e.file, e.line, e.column, e.path, message);
+  throw SpecError(e.file, e.line, e.column, e.path, message);
 }
 
 }  // namespace

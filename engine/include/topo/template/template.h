@@ -48,6 +48,7 @@ class HostFacts {
   // nullopt when there is none.
   virtual std::optional<std::string> default_interface(Family family);
   // Both default to throwing ConflictError: a provider that cannot answer says so instead of guessing.
+  // Rendering reports any ConflictError from a lookup as a HostFactError at the scalar that asked.
 };
 
 // Where an allocated table must be free (docs/templates.md#allocate).
