@@ -50,10 +50,14 @@ TemplateSource find_template(const std::string& arg) {
 std::vector<Input> inputs(const RenderArgs& args, std::unique_ptr<ConfigFile>& config_file) {
   std::vector<Input> out;
   if (!args.template_arg.empty()) {
-    // As `topoctl apply -f` runs it: network "topoctl", interface "-", unless told otherwise.
+    // As `topoctl apply -f` runs it: network "topoctl", interface "-", unless told otherwise. A prevResult
+    // means a CNI attachment is being previewed, and runtimes name the pod's interface eth0: templates
+    // that pick prevResult's addresses by cni.ifname would otherwise find none and render silently less.
     json config = parse_assignments(args.sets, "--set");
     if (!args.prev_result_file.empty()) config["prevResult"] = read_json_file(args.prev_result_file);
-    std::string ifname = args.ifname.empty() ? kTopologyIfname : args.ifname;
+    std::string ifname = !args.ifname.empty()              ? args.ifname
+                         : config.contains("prevResult") ? std::string("eth0")
+                                                         : std::string(kTopologyIfname);
     out.push_back({find_template(args.template_arg), {kTopologyNetwork, args.container_id, ifname}, config});
     return out;
   }
@@ -80,7 +84,7 @@ Command add_render(CLI::App& app) {
   cmd->add_option("--set", args->sets, "a parameter value, key=value (with --template; repeatable)");
   cmd->add_option("--container-id,--name", args->container_id, "CNI_CONTAINERID, or the topology's name")
       ->capture_default_str();
-  cmd->add_option("--ifname", args->ifname, "CNI_IFNAME (default: eth0 with --config, - with --template)");
+  cmd->add_option("--ifname", args->ifname, "CNI_IFNAME (default: eth0; - with --template and no prevResult)");
   cmd->add_option("--netns", args->netns, "CNI_NETNS, as the template sees it in cni.netns");
   cmd->add_option("--prev-result", args->prev_result_file, "prevResult JSON, when the config has none")
       ->check(CLI::ExistingFile);

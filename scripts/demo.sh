@@ -49,7 +49,7 @@ p1ns=$(pod_ns p1)
 ns_create "$p1ns"
 p1id="p1-demo"
 cni_invoke "$NS_NODE1" ADD "$p1id" "$p1ns" "$(plugin_config "$conflist" 0)" >"$LAB_TMP/p1.prev.json"
-in_ns "$NS_NODE1" "$TOPOCTL" plan --config "$conflist" --netns "/var/run/netns/$p1ns" \
+in_ns "$NS_NODE1" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan --config "$conflist" --netns "/var/run/netns/$p1ns" \
   --container-id "$p1id" --ifname eth0 --prev-result "$LAB_TMP/p1.prev.json" | sed 's/^/  /'
 # Undo the lone macvlan ADD, so p1 is then created exactly as a runtime would.
 cni_invoke "$NS_NODE1" DEL "$p1id" "$p1ns" "$(plugin_config "$conflist" 0)" >/dev/null

@@ -161,6 +161,9 @@ EOF2
 lab_up() {
   require_root_and_tools
   LAB_TMP=$(mktemp -d "/tmp/${LAB_PREFIX}XXXXXX")
+  # The lab's journals stay in the lab, never in the machine's own /run/topocni (scripts may add a later
+  # TOPOCNI_STATE_DIR=..., which env(1) lets win).
+  LAB_PLUGIN_ENV+=("TOPOCNI_STATE_DIR=$LAB_TMP/state")
   trap lab_down EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM

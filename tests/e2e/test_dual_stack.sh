@@ -79,7 +79,7 @@ node_has_v6_design() {
 
 plan_is_empty() {
   local out
-  out=$(ip netns exec "${POD_NODE[$1]}" "$TOPOCTL" plan --config "$(conflist_path "${POD_NODE[$1]}")" \
+  out=$(ip netns exec "${POD_NODE[$1]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan --config "$(conflist_path "${POD_NODE[$1]}")" \
     --netns "/var/run/netns/$(pod_ns "$1")" --container-id "${POD_ID[$1]}" --ifname eth0 2>&1) || true
   if grep -qx 'No changes\.' <<<"$out"; then return 0; fi
   printf '%s\n' "$out" | sed 's/^/    | /' >&2

@@ -29,7 +29,7 @@ fi
 # Colour codes are stripped in case topoctl colours its output.
 plan_for() {
   local name=$1
-  ip netns exec "${POD_NODE[$name]}" "$TOPOCTL" plan --config "$(conflist_path "${POD_NODE[$name]}")" \
+  ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan --config "$(conflist_path "${POD_NODE[$name]}")" \
     --netns "/var/run/netns/$(pod_ns "$name")" --container-id "${POD_ID[$name]}" --ifname eth0 2>&1 |
     sed -E 's/\x1b\[[0-9;]*m//g'
 }
