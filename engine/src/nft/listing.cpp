@@ -7,6 +7,10 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <endian.h>
+#include <libmnl/libmnl.h>
 
 #include <array>
 #include <cerrno>
@@ -69,9 +73,31 @@ bool chain_exists(Context& ctx, std::string_view chain) {
   return true;
 }
 
+// A rule's chain, handle and owner from its top-level attributes, without libnftnl's full parse (which
+// allocates an object per expression).
+ListedRule scan_rule(const nlmsghdr& reply) {
+  std::array<const nlattr*, NFTA_RULE_MAX + 1> attrs{};
+  auto keep = [](const nlattr* attr, void* data) {
+    auto* out = static_cast<std::array<const nlattr*, NFTA_RULE_MAX + 1>*>(data);
+    const uint16_t type = mnl_attr_get_type(attr);
+    if (type <= NFTA_RULE_MAX) (*out)[type] = attr;
+    return MNL_CB_OK;
+  };
+  if (mnl_attr_parse(&reply, sizeof(nfgenmsg), keep, &attrs) < 0)
+    throw SystemError(EBADMSG, fmt::format("parse a rule of table inet {}", kTable));
+  ListedRule lr;
+  if (const nlattr* chain = attrs[NFTA_RULE_CHAIN]; chain && mnl_attr_validate(chain, MNL_TYPE_NUL_STRING) >= 0)
+    lr.chain = mnl_attr_get_str(chain);
+  if (const nlattr* handle = attrs[NFTA_RULE_HANDLE]; handle && mnl_attr_validate(handle, MNL_TYPE_U64) >= 0)
+    lr.handle = be64toh(mnl_attr_get_u64(handle));
+  if (const nlattr* udata = attrs[NFTA_RULE_USERDATA])
+    lr.owner = owner_of_userdata(mnl_attr_get_payload(udata), mnl_attr_get_payload_len(udata));
+  return lr;
+}
+
 }  // namespace
 
-Listing list_table(Context& ctx) {
+Listing list_table(Context& ctx, const std::set<std::string>& decode) {
   Listing listing;
   const std::optional<uint32_t> use = table_use(ctx);
   if (!use) return listing;
@@ -96,17 +122,15 @@ Listing list_table(Context& ctx) {
   Answer a = ctx.get(
       nlh,
       [&](const nlmsghdr& reply) {
-        RulePtr r(nftnl_rule_alloc());
-        if (!r) throw SystemError(ENOMEM, "nftnl_rule_alloc");
-        if (nftnl_rule_nlmsg_parse(&reply, r.get()) < 0)
-          throw SystemError(errno ? errno : EBADMSG, fmt::format("parse a rule of table inet {}", kTable));
-        ListedRule lr;
-        const char* chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
-        lr.chain = chain ? chain : "";
-        lr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
-        lr.owner = rule_owner(*r);
-        // Only our rules need decoding; a foreign rule in our table only counts towards its chain.
-        if (lr.owner) lr.entry = decode_rule(*r, "", *lr.owner);
+        ListedRule lr = scan_rule(reply);
+        // Only the asked-for owners' rules need decoding; any other rule only counts towards its chain.
+        if (lr.owner && decode.contains(*lr.owner)) {
+          RulePtr r(nftnl_rule_alloc());
+          if (!r) throw SystemError(ENOMEM, "nftnl_rule_alloc");
+          if (nftnl_rule_nlmsg_parse(&reply, r.get()) < 0)
+            throw SystemError(errno ? errno : EBADMSG, fmt::format("parse a rule of table inet {}", kTable));
+          lr.entry = decode_rule(*r, "", *lr.owner);
+        }
         ++listing.chains[lr.chain];  // a foreign chain with rules shows up here too
         listing.rules.push_back(std::move(lr));
       },

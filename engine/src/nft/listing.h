@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,8 @@ struct ListedRule {
   std::string chain;
   uint64_t handle{0};
   std::optional<std::string> owner;  // from the "topocni:<owner>" comment; nullopt for a rule not ours
-  NatEntry entry;                     // decode_rule() with an empty scope (set by the caller)
+  NatEntry entry;                     // decode_rule() with an empty scope (set by the caller); only for the
+                                      // owners list_table() was asked to decode
 };
 
 struct Listing {
@@ -33,6 +35,9 @@ struct Listing {
 // dump cannot be filtered by table; the table's use count tells whether it holds anything else), and one
 // NFT_MSG_GETRULE dump filtered by table (NFTA_RULE_TABLE), so the cost does not grow with other tables'
 // rules. A missing table (ENOENT) is an empty Listing, not an error.
-Listing list_table(Context& ctx);
+// Only the rules of `decode` (owners) are parsed and decoded: a node with hundreds of pods has hundreds of
+// rules here, and an ADD or DEL needs its own; the others are only counted per chain, from their raw
+// attributes (chain, handle, comment), which costs a fraction of a full parse.
+Listing list_table(Context& ctx, const std::set<std::string>& decode);
 
 }  // namespace topo::nft

@@ -25,7 +25,7 @@ void apply(const std::vector<Change>& changes) {
 
 std::vector<NatEntry> observe(Context& ctx, const std::string& scope, const std::set<std::string>& owners) {
   std::vector<NatEntry> out;
-  for (ListedRule& r : list_table(ctx).rules) {
+  for (ListedRule& r : list_table(ctx, owners).rules) {
     if (!r.owner || !owners.contains(*r.owner)) continue;
     r.entry.scope = scope;
     out.push_back(std::move(r.entry));
@@ -66,7 +66,9 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
   }
 
   TableLock lock;  // the listing below must stay true until the commit
-  const Listing listing = list_table(ctx);
+  std::set<std::string> deleted_owners;
+  for (const NatEntry* d : deletes) deleted_owners.insert(d->owner);
+  const Listing listing = list_table(ctx, deleted_owners);
   std::map<std::string, size_t> remaining = listing.chains;  // rules per chain after the commit
   Transaction tx;
 

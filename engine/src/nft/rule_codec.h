@@ -32,6 +32,8 @@ RulePtr encode_rule(const NatEntry& e);
 // The owner in a rule's "topocni:<owner>" comment (NFTNL_UDATA_RULE_COMMENT); nullopt when the rule has no
 // such comment, i.e. is not ours.
 std::optional<std::string> rule_owner(const nftnl_rule& r);
+// The same from a rule's raw NFTA_RULE_USERDATA (listing reads it without parsing the whole rule).
+std::optional<std::string> owner_of_userdata(const void* data, uint32_t len);
 
 // The exact inverse of encode_rule() for the rule's expressions. Anything encode_rule() cannot have produced
 // (other expressions, another order, ports, flags, sets, ranges, a family-less masquerade, mixed families) is

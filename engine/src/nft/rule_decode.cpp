@@ -268,14 +268,18 @@ int comment_cb(const nftnl_udata* attr, void* data) {
 
 }  // namespace
 
-std::optional<std::string> rule_owner(const nftnl_rule& r) {
-  if (!nftnl_rule_is_set(&r, NFTNL_RULE_USERDATA)) return std::nullopt;
-  uint32_t len = 0;
-  const void* data = nftnl_rule_get_data(&r, NFTNL_RULE_USERDATA, &len);
+std::optional<std::string> owner_of_userdata(const void* data, uint32_t len) {
   std::string comment;
   if (!data || nftnl_udata_parse(data, len, comment_cb, &comment) < 0) return std::nullopt;
   if (!comment.starts_with(kCommentPrefix)) return std::nullopt;
   return comment.substr(kCommentPrefix.size());
+}
+
+std::optional<std::string> rule_owner(const nftnl_rule& r) {
+  if (!nftnl_rule_is_set(&r, NFTNL_RULE_USERDATA)) return std::nullopt;
+  uint32_t len = 0;
+  const void* data = nftnl_rule_get_data(&r, NFTNL_RULE_USERDATA, &len);
+  return owner_of_userdata(data, len);
 }
 
 NatEntry decode_rule(const nftnl_rule& r, const std::string& scope, const std::string& owner) {
