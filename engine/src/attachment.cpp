@@ -265,10 +265,14 @@ Options Options::from_environment() {
 Attachments::Attachments(Options options) : options_(std::move(options)) {}
 
 Planned Attachments::plan(const Request& req) {
+  Kernel kernel(cni_scopes(req.netns));
+  return plan(req, kernel);
+}
+
+Planned Attachments::plan(const Request& req, Kernel& kernel) {
   Journal journal(options_.state_dir);
   Attachment a = req.attachment();
   auto previous = journal.load(a);
-  Kernel kernel(cni_scopes(req.netns));
   Planned out;
   if (req.command == "DEL") {
     if (previous) {
@@ -353,13 +357,13 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
 
 void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
-  Planned planned = plan(req);
+  Kernel kernel(cni_scopes(req.netns));
+  Planned planned = plan(req, kernel);
   // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
   // nobody); the journal then stays, so a later DEL can finish.
   std::vector<std::string> failures;
   const auto& changes = planned.plan.changes;
   if (!changes.empty()) {
-    Kernel kernel(cni_scopes(req.netns));
     for (size_t start = 0; start < changes.size();) {
       std::vector<Change> rest(changes.begin() + static_cast<std::ptrdiff_t>(start), changes.end());
       size_t done = 0;
