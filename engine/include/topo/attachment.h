@@ -64,8 +64,9 @@ class Attachments {
 
  private:
   // plan() with the caller's Kernel: DEL executes its plan through the Kernel that observed it, so each
-  // namespace's sockets are opened once and their caches serve both steps.
-  Planned plan(const Request& request, Kernel& kernel);
+  // namespace's sockets are opened once and their caches serve both steps. `lean` (DEL itself): routes that
+  // go with a veth being deleted are neither observed nor deleted one by one; the dry run lists them.
+  Planned plan(const Request& request, Kernel& kernel, bool lean);
 
   Options options_;
 };
