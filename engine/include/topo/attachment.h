@@ -35,6 +35,8 @@ struct Planned {
   std::string source;    // where the DEL plan came from: "journal", "template" or "nothing"
 };
 
+class Kernel;
+
 class Attachments {
  public:
   explicit Attachments(Options options);
@@ -61,6 +63,11 @@ class Attachments {
   void status();
 
  private:
+  // plan() with the caller's Kernel: DEL executes its plan through the Kernel that observed it, so each
+  // namespace's sockets are opened once and their caches serve both steps. `lean` (DEL itself): routes that
+  // go with a veth being deleted are neither observed nor deleted one by one; the dry run lists them.
+  Planned plan(const Request& request, Kernel& kernel, bool lean);
+
   Options options_;
 };
 
