@@ -67,4 +67,51 @@ Floor kernel_floor(const std::string& node_netns, const std::string& pod_netns, 
   return f;
 }
 
+struct VethFloor::Sockets {
+  std::optional<nl::Socket> node;
+};
+
+VethFloor::VethFloor(const std::string& node_netns) : node_netns_(node_netns), sockets_(new Sockets) {
+  Inside in(node_netns_);
+  sockets_->node.emplace(nl::Socket::open());
+}
+
+VethFloor::~VethFloor() { delete sockets_; }
+
+double VethFloor::create(const std::string& pod_netns, const std::string& name) {
+  int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
+  if (pod_fd < 0) throw std::runtime_error("open " + pod_netns);
+  topo::Link link;
+  link.name = name;
+  link.peer_name = name + "p";
+  link.up = true;
+  nl::Message create(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+  nl::encode_veth_create(create.builder(), link, pod_fd);
+  double t0 = now_ms();
+  nl::Ack ack = sockets_->node->ack(create.msg());
+  double ms = now_ms() - t0;
+  ::close(pod_fd);  // only now: the kernel resolves the fd when the request arrives
+  check(ack, "create veth");
+  Inside pod(pod_netns);  // the peer up, untimed (as kernel_floor does)
+  nl::Socket pod_sock = nl::Socket::open();
+  nl::Message up(RTM_NEWLINK, 0);
+  nl::encode_link_set(up.builder(), static_cast<int>(if_nametoindex(link.peer_name.c_str())), std::nullopt, true,
+                      nullptr);
+  check(pod_sock.ack(up.msg()), "set peer up");
+  return ms;
+}
+
+double VethFloor::remove(const std::string& name) {
+  int index = 0;
+  {
+    Inside in(node_netns_);
+    index = static_cast<int>(if_nametoindex(name.c_str()));
+  }
+  nl::Message del(RTM_DELLINK, 0);
+  nl::encode_link_delete(del.builder(), index);
+  double t0 = now_ms();
+  check(sockets_->node->ack(del.msg()), "delete veth");
+  return now_ms() - t0;
+}
+
 }  // namespace bench

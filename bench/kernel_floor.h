@@ -14,4 +14,24 @@ struct Floor {
 
 Floor kernel_floor(const std::string& node_netns, const std::string& pod_netns, int repeats);
 
+// The same two requests one pod at a time, so the floor can also be measured in the benchmark's own rhythm:
+// between the plugins' calls, with their pods' namespaces being torn down around it (a namespace deleted
+// just before a DEL is still being cleaned up by the kernel during it, and slows every veth deletion).
+class VethFloor {
+ public:
+  explicit VethFloor(const std::string& node_netns);
+  ~VethFloor();
+  VethFloor(const VethFloor&) = delete;
+  VethFloor& operator=(const VethFloor&) = delete;
+  // A veth pair `name` / `name`p with the peer in `pod_netns`, both up; returns the creation's ms.
+  double create(const std::string& pod_netns, const std::string& name);
+  // Deletes it; returns the ms of the RTM_DELLINK request.
+  double remove(const std::string& name);
+
+ private:
+  std::string node_netns_;
+  struct Sockets;
+  Sockets* sockets_;
+};
+
 }  // namespace bench

@@ -97,7 +97,7 @@ ListedRule scan_rule(const nlmsghdr& reply) {
 
 }  // namespace
 
-Listing list_table(Context& ctx, const std::set<std::string>& decode) {
+Listing list_table(Context& ctx, const std::set<std::string>& decode, bool with_rules) {
   Listing listing;
   const std::optional<uint32_t> use = table_use(ctx);
   if (!use) return listing;
@@ -106,6 +106,7 @@ Listing list_table(Context& ctx, const std::set<std::string>& decode) {
     if (chain_exists(ctx, chain)) listing.chains.emplace(chain, 0);
   }
   listing.others = *use > listing.chains.size() ? *use - listing.chains.size() : 0;
+  if (!with_rules) return listing;
 
   // One dump of the rules of our table only: nf_tables_dump_rules skips every other table in the kernel.
   alignas(nlmsghdr) Buffer buf{};

@@ -38,6 +38,8 @@ struct Listing {
 // Only the rules of `decode` (owners) are parsed and decoded: a node with hundreds of pods has hundreds of
 // rules here, and an ADD or DEL needs its own; the others are only counted per chain, from their raw
 // attributes (chain, handle, comment), which costs a fraction of a full parse.
-Listing list_table(Context& ctx, const std::set<std::string>& decode);
+// Without `with_rules` the rule dump is skipped: `rules` stays empty and `chains` holds our existing chains
+// with counts of 0 (a creates-only commit needs no more).
+Listing list_table(Context& ctx, const std::set<std::string>& decode, bool with_rules);
 
 }  // namespace topo::nft

@@ -25,7 +25,7 @@ void apply(const std::vector<Change>& changes) {
 
 std::vector<NatEntry> observe(Context& ctx, const std::string& scope, const std::set<std::string>& owners) {
   std::vector<NatEntry> out;
-  for (ListedRule& r : list_table(ctx, owners).rules) {
+  for (ListedRule& r : list_table(ctx, owners, true).rules) {
     if (!r.owner || !owners.contains(*r.owner)) continue;
     r.entry.scope = scope;
     out.push_back(std::move(r.entry));
@@ -68,7 +68,10 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
   TableLock lock;  // the listing below must stay true until the commit
   std::set<std::string> deleted_owners;
   for (const NatEntry* d : deletes) deleted_owners.insert(d->owner);
-  const Listing listing = list_table(ctx, deleted_owners);
+  // Only deletes need the rules (their handles, and whether a chain or the table ends up empty); a commit of
+  // creates only needs to know whether the table and chains exist. On a node with hundreds of pods the rule
+  // dump is the larger part of the kernel's work for an ADD.
+  const Listing listing = list_table(ctx, deleted_owners, !deletes.empty());
   std::map<std::string, size_t> remaining = listing.chains;  // rules per chain after the commit
   Transaction tx;
 
