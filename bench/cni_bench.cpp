@@ -67,13 +67,17 @@ struct Series {
   long maxrss_kb{0};
 };
 
-// Pod i on every node, then the next pod; then the DELs in the same order. `floor` takes its turn after the
-// nodes: a bare veth pair into a fresh pod namespace, deleted in the DEL loop, its namespace dropped after.
+// Pod i on every node, then the next pod; then the DELs in the same order. `floor` takes the first turn of
+// each round: a bare veth pair into a fresh pod namespace, deleted in the DEL loop and its namespace dropped,
+// so it follows one namespace deletion (the previous round's last node's) as the first node's DEL follows
+// one (the floor's).
 std::vector<Series> interleaved(const std::vector<Node*>& nodes, int pods, VethFloor& floor, Floor& floor_out) {
   std::vector<Series> out(nodes.size());
   std::vector<std::vector<Pod>> made(nodes.size());
   std::vector<std::string> floor_pods;
   for (int i = 0; i < pods; ++i) {
+    floor_pods.push_back(Namespaces::create(fmt::format("floor{}", i)));
+    floor_out.create.push_back(floor.create(floor_pods.back(), fmt::format("floor{}", i)));
     for (size_t k = 0; k < nodes.size(); ++k) {
       Pod pod = nodes[k]->make_pod(i);
       CallResult r = ok(nodes[k]->call(pod, "ADD"), nodes[k]->name() + " ADD " + pod.id);
@@ -81,18 +85,16 @@ std::vector<Series> interleaved(const std::vector<Node*>& nodes, int pods, VethF
       out[k].maxrss_kb = std::max(out[k].maxrss_kb, r.maxrss_kb);
       made[k].push_back(pod);
     }
-    floor_pods.push_back(Namespaces::create(fmt::format("floor{}", i)));
-    floor_out.create.push_back(floor.create(floor_pods.back(), fmt::format("floor{}", i)));
   }
   for (int i = 0; i < pods; ++i) {
+    floor_out.del.push_back(floor.remove(fmt::format("floor{}", i)));
+    Namespaces::remove(floor_pods[static_cast<size_t>(i)]);
     for (size_t k = 0; k < nodes.size(); ++k) {
       const Pod& pod = made[k][i];
       CallResult r = ok(nodes[k]->call(pod, "DEL"), nodes[k]->name() + " DEL " + pod.id);
       out[k].del.push_back(r.ms);
       nodes[k]->drop_pod(pod);
     }
-    floor_out.del.push_back(floor.remove(fmt::format("floor{}", i)));
-    Namespaces::remove(floor_pods[static_cast<size_t>(i)]);
   }
   return out;
 }
