@@ -141,32 +141,34 @@ json fn_map(const Args& a, HostFacts*) {
   return out;
 }
 
+// The objects of a list (anything else in it is an error of `fn`) whose `field` (null when missing) passes
+// `keep`.
+template <typename Keep>
+json filter_objects(const char* fn, const json& list, const std::string& field, Keep keep) {
+  static const json null;
+  json out = json::array();
+  for (auto& v : list_arg(fn, list)) {
+    if (!v.is_object()) wrong(fn, "a list of objects", v);
+    auto it = v.find(field);
+    if (keep(it == v.end() ? null : *it)) out.push_back(v);
+  }
+  return out;
+}
+
 // where(list, field, value): the objects whose field equals value (as ==: the int 4 is not the string "4"; a
 // missing field counts as null). where(list, field): the objects whose field is there and not null.
 json fn_where(const Args& a, HostFacts*) {
-  static const json null;
   std::string field = string_arg("where (field name)", a[1]);
-  json out = json::array();
-  for (auto& v : list_arg("where", a[0])) {
-    if (!v.is_object()) wrong("where", "a list of objects", v);
-    auto it = v.find(field);
-    const json& got = it == v.end() ? null : *it;
-    if (a.size() == 3 ? got == a[2] : !got.is_null()) out.push_back(v);
-  }
-  return out;
+  return filter_objects("where", a[0], field,
+                        [&](const json& got) { return a.size() == 3 ? got == a[2] : !got.is_null(); });
 }
 
 // prevResult's addresses (or routes) that belong to one interface. CNI lets an address name no interface; it
 // then belongs to the one being configured (the sbr and ptp plugins read it so), hence null matches too.
 json fn_on_interface(const Args& a, HostFacts*) {
   std::string ifname = string_arg("on_interface (interface name)", a[1]);
-  json out = json::array();
-  for (auto& v : list_arg("on_interface", a[0])) {
-    if (!v.is_object()) wrong("on_interface", "a list of objects", v);
-    auto it = v.find("interface");
-    if (it == v.end() || it->is_null() || *it == ifname) out.push_back(v);
-  }
-  return out;
+  return filter_objects("on_interface", a[0], "interface",
+                        [&](const json& got) { return got.is_null() || got == ifname; });
 }
 
 // FNV-1a (topo/hash.h): names derived from it survive upgrades of the plugin.
