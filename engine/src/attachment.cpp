@@ -54,7 +54,7 @@ class KernelFacts : public HostFacts {
 };
 
 // Drops the attachment's reservations of the tables in `dropped` that `kept` does not hold as well.
-void release_tables(const Journal& journal, const Attachment& a, const json& dropped, const json& kept) {
+void release_dropped_tables(const Journal& journal, const Attachment& a, const json& dropped, const json& kept) {
   std::vector<uint32_t> still = tables_of(kept), gone;
   for (uint32_t t : tables_of(dropped))
     if (std::find(still.begin(), still.end(), t) == still.end()) gone.push_back(t);
@@ -318,14 +318,35 @@ Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
     out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
     return out;
   }
-  TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(),
-                           TableAllocator::Mode::Preview);
-  auto r = render(options_, req, kernel, allocator);
-  State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
-  out.plan = diff(r.rendered.state, observed);
-  out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
-  record_originals(out.plan, out.record, previous);
-  return out;
+  return plan_add(req, kernel, journal, previous, TableAllocator::Mode::Preview);
+}
+
+Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal& journal,
+                              const std::optional<JournalRecord>& previous, TableAllocator::Mode mode) {
+  Attachment a = req.attachment();
+  TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
+  try {
+    auto r = render(options_, req, kernel, allocator);
+    Planned out;
+    State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
+    out.plan = diff(r.rendered.state, observed);
+    out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+    record_originals(out.plan, out.record, previous);
+    return out;
+  } catch (...) {
+    if (!allocator.reserved().empty()) TableReservations(journal).release(a, allocator.reserved());
+    throw;
+  }
+}
+
+Planned Attachments::plan_reserving(const Request& req, const std::optional<JournalRecord>& previous) {
+  Journal journal(options_.state_dir);
+  Kernel kernel(cni_scopes(req.netns));
+  return plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
+}
+
+void Attachments::release_tables(const Attachment& attachment, const json& dropped, const json& kept) {
+  release_dropped_tables(Journal(options_.state_dir), attachment, dropped, kept);
 }
 
 std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
@@ -347,20 +368,16 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
     // table; the slow kernel work below runs without it.
     auto lock = journal.lock();
     previous = journal.load(a);
-    const json kept = previous ? previous->allocations : json();
-    TableAllocator allocator(journal, &kernel, a, kept);
+    Planned planned = plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
+    plan = std::move(planned.plan);
+    record = std::move(planned.record);
+    // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
+    JournalRecord intent = record;
+    if (previous) intent.state = merge(record.state, previous->state);
     try {
-      auto r = render(options_, req, kernel, allocator);
-      State observed = kernel.observe(interest_for_add(r.rendered.state, previous));
-      plan = diff(r.rendered.state, observed);
-      record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
-      record_originals(plan, record, previous);
-      // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
-      JournalRecord intent = record;
-      if (previous) intent.state = merge(record.state, previous->state);
       journal.store(intent);
     } catch (...) {
-      TableReservations(journal).release(a, allocator.reserved());
+      release_dropped_tables(journal, a, record.allocations, previous ? previous->allocations : json());
       throw;
     }
   }
@@ -371,10 +388,10 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
     // undo itself failed): then the intent stays, for DEL.
     if (previous) {
       journal.store(*previous);
-      release_tables(journal, a, record.allocations, previous->allocations);
+      release_dropped_tables(journal, a, record.allocations, previous->allocations);
     } else if (remove_leftovers(kernel, journal, a)) {
       journal.remove(a);
-      release_tables(journal, a, record.allocations, json());
+      release_dropped_tables(journal, a, record.allocations, json());
     }
     throw;
   }
@@ -382,7 +399,7 @@ std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
   // only then is there something to narrow down (storing costs a JSON dump and a rename, ~0.5 ms).
   if (previous) {
     journal.store(record);
-    release_tables(journal, a, previous->allocations, record.allocations);
+    release_dropped_tables(journal, a, previous->allocations, record.allocations);
   }
   return created_interfaces(record.state, kernel, req.netns);
 }
@@ -421,7 +438,7 @@ void Attachments::del(const Request& req) {
                      fmt::format("{}", fmt::join(failures, "; ")));
   }
   journal.remove(req.attachment());
-  release_tables(journal, req.attachment(), planned.record.allocations, json());
+  release_dropped_tables(journal, req.attachment(), planned.record.allocations, json());
 }
 
 void Attachments::check(const Request& req) {

@@ -194,11 +194,16 @@ Planned Topologies::apply(const TopologyRequest& tr) {
       throw Error(fmt::format("topology '{}' was applied with --netns '{}'; destroy it before moving it", tr.name,
                               previous->netns));
     }
-    planned = attachments.plan(t.request);
-    check_scopes(planned.record.state, tr.netns);
-    JournalRecord intent = planned.record;
-    if (previous) intent.state = merge(planned.record.state, previous->state);
-    journal.store(intent);
+    planned = attachments.plan_reserving(t.request, previous);
+    try {
+      check_scopes(planned.record.state, tr.netns);
+      JournalRecord intent = planned.record;
+      if (previous) intent.state = merge(planned.record.state, previous->state);
+      journal.store(intent);
+    } catch (...) {
+      attachments.release_tables(a, planned.record.allocations, previous ? previous->allocations : json());
+      throw;
+    }
   }
   Kernel kernel(cni_scopes(tr.netns));
   try {
@@ -206,12 +211,15 @@ Planned Topologies::apply(const TopologyRequest& tr) {
   } catch (...) {
     if (previous) {
       journal.store(*previous);
+      attachments.release_tables(a, planned.record.allocations, previous->allocations);
     } else if (remove_leftovers(kernel, journal, a)) {
       journal.remove(a);
+      attachments.release_tables(a, planned.record.allocations, json());
     }
     throw;
   }
   journal.store(planned.record);
+  if (previous) attachments.release_tables(a, previous->allocations, planned.record.allocations);
   return planned;
 }
 

@@ -102,6 +102,9 @@ expect_line "apply creates the topology" 'Applied: 12 added, 0 changed, 0 destro
 expect_line "the lab end has its address" '.*inet 10\.77\.0\.2/24 .*lab0' ip -n "$LAB" addr show lab0
 expect_line "a second apply changes nothing" 'No changes\.' ctl apply "${LABARGS[@]}"
 expect_line "plan -f agrees" 'No changes\.' ctl plan "${LABARGS[@]}"
+# The topology's table is reserved node-wide like a pod's, so no later pod or topology takes it.
+reservations() { { grep -rl "$1" "$TOPOCNI_STATE_DIR/.tables" 2>/dev/null || true; } | wc -l; }
+expect_line "its table is reserved for it" '1' reservations "topoctl/lab1/-"
 
 echo "== show"
 expect_line "show lists the topology" "topoctl +lab1 +- +lab-pair +/var/run/netns/$LAB +2 links, .*" ctl show
@@ -128,6 +131,7 @@ expect_line "destroy the host-only topology" 'Destroyed: 4 removed, 0 restored\.
 echo "== destroy"
 expect_line "destroy removes the topology" 'Destroyed: 10 removed, 0 restored\.' ctl destroy --name lab1
 expect_status "destroy again is an error" 1 ctl destroy --name lab1
+expect_line "destroy released its table" '0' reservations "topoctl/lab1/-"
 expect_status "no journal is left" 0 no_journals
 snapshot "$NODE" >"$TMP/node.after"
 snapshot "$LAB" >"$TMP/lab.after"

@@ -9,6 +9,7 @@
 
 #include "topo/cni.h"
 #include "topo/journal.h"
+#include "topo/table_allocator.h"
 #include "topo/plan.h"
 
 namespace topo {
@@ -44,6 +45,15 @@ class Attachments {
   // Dry run: renders, observes and diffs; changes nothing and reserves nothing.
   Planned plan(const Request& request);
 
+  // ADD's first half for callers that apply the plan themselves (topoctl apply), under the journal lock they
+  // hold: as plan(), but the node-scope tables it picks are reserved for the attachment (released again if
+  // it throws). `previous`: the attachment's journal record, if any.
+  Planned plan_reserving(const Request& request, const std::optional<JournalRecord>& previous);
+  // Drops the attachment's reservations of the tables in the allocations `dropped` that `kept` does not
+  // hold too: after giving up before the record was journaled (dropped = the new record's, kept = the
+  // earlier one's), or after journaling a record that holds fewer tables than the earlier one.
+  void release_tables(const Attachment& attachment, const nlohmann::json& dropped, const nlohmann::json& kept);
+
   // ADD: apply the plan; on failure everything this call did is undone before the error propagates.
   // Returns the interfaces created, for the CNI result.
   std::vector<cni::CreatedInterface> add(const Request& request);
@@ -67,6 +77,9 @@ class Attachments {
   // namespace's sockets are opened once and their caches serve both steps. `lean` (DEL itself): routes that
   // go with a veth being deleted are neither observed nor deleted one by one; the dry run lists them.
   Planned plan(const Request& request, Kernel& kernel, bool lean);
+  // Render, observe and diff for ADD (and its dry run): the allocator reserves tables in Mode::Reserve.
+  Planned plan_add(const Request& request, Kernel& kernel, const Journal& journal,
+                   const std::optional<JournalRecord>& previous, TableAllocator::Mode mode);
 
   Options options_;
 };
