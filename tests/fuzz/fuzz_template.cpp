@@ -22,9 +22,11 @@ class Facts : public topo::HostFacts {
 
 class Tables : public topo::Allocator {
  public:
-  uint32_t table(const std::string&, uint32_t low, uint32_t high) override {
-    if (low == 0 || high < low) throw topo::Error("empty range");
-    return low;
+  std::vector<uint32_t> tables(const topo::TableRequest& r, size_t count) override {
+    if (r.low == 0 || r.high < r.low || count > uint64_t{r.high} - r.low + 1) throw topo::Error("empty range");
+    std::vector<uint32_t> out;
+    for (size_t i = 0; i < count; ++i) out.push_back(r.low + static_cast<uint32_t>(i));
+    return out;
   }
 };
 
