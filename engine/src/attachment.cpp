@@ -249,7 +249,8 @@ bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& 
     kernel.execute(cleanup.changes, done);
     return true;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "topocni: cleanup after a failed ADD failed, keeping the journal for DEL: {}\n", e.what());
+    fmt::print(stderr, "topocni: cleanup after a failed ADD failed, keeping the journal for DEL (or destroy): {}\n",
+               e.what());
     return false;
   }
 }
@@ -339,69 +340,63 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
   }
 }
 
-Planned Attachments::plan_reserving(const Request& req, const std::optional<JournalRecord>& previous) {
-  Journal journal(options_.state_dir);
-  Kernel kernel(cni_scopes(req.netns));
-  return plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
-}
-
-void Attachments::release_tables(const Attachment& attachment, const json& dropped, const json& kept) {
-  release_dropped_tables(Journal(options_.state_dir), attachment, dropped, kept);
-}
-
 std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
   if (!req.config.contains("prevResult") || req.config["prevResult"].is_null()) {
     throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
                      "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
   }
-  Journal journal(options_.state_dir);
-  Attachment a = req.attachment();
   Kernel kernel(cni_scopes(req.netns));
   if (!kernel.has_scope(kContainerScope)) {
     throw cni::Error(cni::kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is not a network namespace", req.netns));
   }
+  Planned planned = apply_journaled(req, kernel);
+  return created_interfaces(planned.record.state, kernel, req.netns);
+}
+
+Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const ApplyChecks& checks) {
+  Journal journal(options_.state_dir);
+  Attachment a = req.attachment();
   std::optional<JournalRecord> previous;
-  JournalRecord record;
-  Plan plan;
+  Planned planned;
   {
     // Allocation and the intent record happen under the journal lock, so parallel ADDs never pick the same
     // table; the slow kernel work below runs without it.
     auto lock = journal.lock();
     previous = journal.load(a);
-    Planned planned = plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
-    plan = std::move(planned.plan);
-    record = std::move(planned.record);
-    // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
-    JournalRecord intent = record;
-    if (previous) intent.state = merge(record.state, previous->state);
+    if (checks.before_plan) checks.before_plan(previous);
+    planned = plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
     try {
+      if (checks.before_journal) checks.before_journal(planned);
+      // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
+      JournalRecord intent = planned.record;
+      if (previous) intent.state = merge(planned.record.state, previous->state);
       journal.store(intent);
     } catch (...) {
-      release_dropped_tables(journal, a, record.allocations, previous ? previous->allocations : json());
+      release_dropped_tables(journal, a, planned.record.allocations, previous ? previous->allocations : json());
       throw;
     }
   }
   try {
-    apply(plan, kernel);
+    apply(planned.plan, kernel);
   } catch (...) {
     // apply() has undone what took effect; so is the journal, unless something of ours is still there (the
     // undo itself failed): then the intent stays, for DEL.
     if (previous) {
       journal.store(*previous);
-      release_dropped_tables(journal, a, record.allocations, previous->allocations);
+      release_dropped_tables(journal, a, planned.record.allocations, previous->allocations);
     } else if (remove_leftovers(kernel, journal, a)) {
       journal.remove(a);
-      release_dropped_tables(journal, a, record.allocations, json());
+      release_dropped_tables(journal, a, planned.record.allocations, json());
     }
     throw;
   }
   // The intent journaled above is this record already unless an earlier ADD's objects were merged into it:
   // only then is there something to narrow down (storing costs a JSON dump and a rename, ~0.5 ms).
   if (previous) {
-    journal.store(record);
-    release_dropped_tables(journal, a, previous->allocations, record.allocations);
+    journal.store(planned.record);
+    release_dropped_tables(journal, a, previous->allocations, planned.record.allocations);
   }
-  return created_interfaces(record.state, kernel, req.netns);
+  return planned;
 }
 
 void Attachments::del(const Request& req) {

@@ -82,24 +82,6 @@ Request del_request(const JournalRecord& record) {
   return Request{"DEL", config, record.attachment.container_id, record.netns, record.attachment.ifname};
 }
 
-// After a failed first apply: removes whatever of ours the intent names that the rollback left (normally
-// nothing). True when nothing is left, so the journal can go.
-bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& a) {
-  try {
-    auto intent = journal.load(a);
-    if (!intent) return true;
-    Plan cleanup = diff_destroy(intent->state, kernel.observe(intent->state), State{});
-    if (cleanup.empty()) return true;
-    size_t done = 0;
-    kernel.execute(cleanup.changes, done);
-    return true;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "topoctl: cleanup after a failed apply failed, keeping the journal for destroy: {}\n",
-               e.what());
-    return false;
-  }
-}
-
 // Whether the kernel object carries our mark; kinds without one (sysctls) count as ours. An existing link is
 // never ours: that it exists is all the journal asks.
 template <class T>
@@ -181,46 +163,16 @@ Planned Topologies::plan(const TopologyRequest& tr) {
 
 Planned Topologies::apply(const TopologyRequest& tr) {
   Translated t = translate(tr);
-  Journal journal(state_dir_);
-  Attachment a = t.request.attachment();
-  Attachments attachments(t.options);
-  std::optional<JournalRecord> previous;
-  Planned planned;
-  {
-    // As ADD: the allocation and the intent record under the journal lock; the kernel work after it.
-    auto lock = journal.lock();
-    previous = journal.load(a);
+  Kernel kernel(cni_scopes(tr.netns));
+  Attachments::ApplyChecks checks;
+  checks.before_plan = [&](const std::optional<JournalRecord>& previous) {
     if (previous && previous->netns != tr.netns) {
       throw Error(fmt::format("topology '{}' was applied with --netns '{}'; destroy it before moving it", tr.name,
                               previous->netns));
     }
-    planned = attachments.plan_reserving(t.request, previous);
-    try {
-      check_scopes(planned.record.state, tr.netns);
-      JournalRecord intent = planned.record;
-      if (previous) intent.state = merge(planned.record.state, previous->state);
-      journal.store(intent);
-    } catch (...) {
-      attachments.release_tables(a, planned.record.allocations, previous ? previous->allocations : json());
-      throw;
-    }
-  }
-  Kernel kernel(cni_scopes(tr.netns));
-  try {
-    topo::apply(planned.plan, kernel);
-  } catch (...) {
-    if (previous) {
-      journal.store(*previous);
-      attachments.release_tables(a, planned.record.allocations, previous->allocations);
-    } else if (remove_leftovers(kernel, journal, a)) {
-      journal.remove(a);
-      attachments.release_tables(a, planned.record.allocations, json());
-    }
-    throw;
-  }
-  journal.store(planned.record);
-  if (previous) attachments.release_tables(a, previous->allocations, planned.record.allocations);
-  return planned;
+  };
+  checks.before_journal = [&](const Planned& planned) { check_scopes(planned.record.state, tr.netns); };
+  return Attachments(t.options).apply_journaled(t.request, kernel, checks);
 }
 
 Planned Topologies::plan_destroy(const std::string& name) {

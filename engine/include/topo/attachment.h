@@ -2,6 +2,8 @@
 // ADD/DEL/CHECK and `topoctl plan` are thin layers over this.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,14 +47,17 @@ class Attachments {
   // Dry run: renders, observes and diffs; changes nothing and reserves nothing.
   Planned plan(const Request& request);
 
-  // ADD's first half for callers that apply the plan themselves (topoctl apply), under the journal lock they
-  // hold: as plan(), but the node-scope tables it picks are reserved for the attachment (released again if
-  // it throws). `previous`: the attachment's journal record, if any.
-  Planned plan_reserving(const Request& request, const std::optional<JournalRecord>& previous);
-  // Drops the attachment's reservations of the tables in the allocations `dropped` that `kept` does not
-  // hold too: after giving up before the record was journaled (dropped = the new record's, kept = the
-  // earlier one's), or after journaling a record that holds fewer tables than the earlier one.
-  void release_tables(const Attachment& attachment, const nlohmann::json& dropped, const nlohmann::json& kept);
+  // What a caller of apply_journaled() checks on the way, under the journal lock and before anything
+  // changes: an exception from either stops the apply (tables reserved by then are released).
+  struct ApplyChecks {
+    std::function<void(const std::optional<JournalRecord>& previous)> before_plan;  // the journaled record
+    std::function<void(const Planned& planned)> before_journal;                     // the plan to be applied
+  };
+
+  // ADD's journaled life cycle, for add() and for topologies (topoctl apply): under the journal lock, plan
+  // with the node-scope tables reserved and journal the intent; then apply, undoing everything on failure
+  // and narrowing the journal to the record on success. Returns the plan applied.
+  Planned apply_journaled(const Request& request, Kernel& kernel, const ApplyChecks& checks = {});
 
   // ADD: apply the plan; on failure everything this call did is undone before the error propagates.
   // Returns the interfaces created, for the CNI result.
