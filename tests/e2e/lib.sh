@@ -616,14 +616,23 @@ snapshots_equal() {
   diff -u "$1" "$2" >&2
 }
 
-# A CNI bin dir holding "veth-to-host" -> the given executable; puts it first on LAB_CNI_PATH.
+# A CNI bin dir holding NAME (default "veth-to-host") -> the given executable; puts it first on
+# LAB_CNI_PATH, so it is found before Debian's plugins. Args: exe [name]
 use_second_plugin() {
-  local exe=$1 dir
+  local exe=$1 name=${2:-veth-to-host} dir
   [[ -x "$exe" ]] || die "second plugin not executable: $exe"
   dir="$LAB_TMP/cni-bin"
   mkdir -p "$dir"
-  ln -sf "$(readlink -f "$exe")" "$dir/veth-to-host"
+  ln -sf "$(readlink -f "$exe")" "$dir/$name"
   LAB_CNI_PATH="$dir:$CNI_SYSTEM_BIN"
+}
+
+# $TOPOCNI installed under NAME (a template's name, or any name with "template" in the config), reading
+# templates from the source tree when TOPO_SOURCE_DIR is set (ctest sets it), else the compiled-in copies.
+# Args: name
+install_topocni_as() {
+  use_second_plugin "$TOPOCNI" "$1"
+  if [[ -n "${TOPO_SOURCE_DIR:-}" ]]; then LAB_PLUGIN_ENV+=("TOPOCNI_TEMPLATE_PATH=$TOPO_SOURCE_DIR/specs"); fi
 }
 
 # ---------------------------------------------------------------------------------------------

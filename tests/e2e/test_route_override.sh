@@ -38,15 +38,6 @@ EXPECT[ro4]='10.10.20.0/24 dev eth0 scope link src POD_IP
 default via 10.10.20.254 dev eth0'
 PODS=(ro1 ro2 ro3 ro4)
 
-install_topocni() {
-  local dir="$LAB_TMP/cni-bin"
-  mkdir -p "$dir" "$LAB_TMP/state"
-  ln -sf "$(readlink -f "$TOPOCNI")" "$dir/route-override"
-  LAB_CNI_PATH="$dir:$CNI_SYSTEM_BIN"
-  LAB_PLUGIN_ENV+=("TOPOCNI_STATE_DIR=$LAB_TMP/state")
-  if [[ -n "${TOPO_SOURCE_DIR:-}" ]]; then LAB_PLUGIN_ENV+=("TOPOCNI_TEMPLATE_PATH=$TOPO_SOURCE_DIR/specs"); fi
-}
-
 main_table() {
   local name=$1
   ip -n "$(pod_ns "$name")" -4 route show table main |
@@ -83,7 +74,7 @@ route_get_via() {
 
 main() {
   lab_up
-  install_topocni
+  install_topocni_as route-override
   server_start "$NS_OUT"
   local name
   for name in "${PODS[@]}"; do

@@ -24,16 +24,6 @@ TOPOCNI="${TOPOCNI:?set TOPOCNI to the topocni binary}"
 REF_CONF='{"type":"sbr"}'
 TOPO_CONF='{"type":"sbr-topo","template":"sbr"}'
 
-# topocni under the name sbr-topo, in a bin dir searched before Debian's (which holds the real sbr).
-install_topocni() {
-  local dir="$LAB_TMP/cni-bin"
-  mkdir -p "$dir" "$LAB_TMP/state"
-  ln -sf "$(readlink -f "$TOPOCNI")" "$dir/sbr-topo"
-  LAB_CNI_PATH="$dir:$CNI_SYSTEM_BIN"
-  LAB_PLUGIN_ENV+=("TOPOCNI_STATE_DIR=$LAB_TMP/state")
-  if [[ -n "${TOPO_SOURCE_DIR:-}" ]]; then LAB_PLUGIN_ENV+=("TOPOCNI_TEMPLATE_PATH=$TOPO_SOURCE_DIR/specs"); fi
-}
-
 same() {
   local a=$1 b=$2
   if diff -u "$a" "$b" >&2; then return 0; fi
@@ -58,7 +48,7 @@ traffic_checks() {
 
 main() {
   lab_up
-  install_topocni
+  install_topocni_as sbr-topo  # found before Debian's real sbr
 
   echo "== ADD: the earlier plugins, then sbr (reference) / sbr-topo (topocni)"
   conflist_switch "$NS_NODE1" "$REF_CONF"

@@ -21,15 +21,6 @@ TOPOCNI="${TOPOCNI:?set TOPOCNI to the topocni binary}"
 
 SECOND_PLUGIN_CONF='{"name":"us","type":"underlay-service","hostInterface":"enp5s0f0","serviceCIDRs":["10.96.0.0/16"],"clusterCIDRs":["10.244.0.0/16"],"extraCIDRs":["169.254.20.10/32"]}'
 
-install_topocni() {
-  local dir="$LAB_TMP/cni-bin"
-  mkdir -p "$dir" "$LAB_TMP/state"
-  ln -sf "$(readlink -f "$TOPOCNI")" "$dir/underlay-service"
-  LAB_CNI_PATH="$dir:$CNI_SYSTEM_BIN"
-  LAB_PLUGIN_ENV+=("TOPOCNI_STATE_DIR=$LAB_TMP/state")
-  if [[ -n "${TOPO_SOURCE_DIR:-}" ]]; then LAB_PLUGIN_ENV+=("TOPOCNI_TEMPLATE_PATH=$TOPO_SOURCE_DIR/specs"); fi
-}
-
 plan_is_empty() {
   local name=$1 out
   out=$(ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan \
@@ -83,7 +74,7 @@ node_probe_symmetric() {
 
 main() {
   lab_up
-  install_topocni
+  install_topocni_as underlay-service
   snapshot "$NS_NODE1" >"$LAB_TMP/node1.before"
   snapshot "$NS_NODE2" >"$LAB_TMP/node2.before"
 
