@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -26,57 +27,21 @@ void check(const nl::Ack& ack, const char* what) {
 
 Floor kernel_floor(const std::string& node_netns, const std::string& pod_netns, int repeats) {
   Floor f;
-  std::optional<nl::Socket> node_sock, pod_sock;
-  {
-    Inside in(pod_netns);
-    pod_sock.emplace(nl::Socket::open());
-  }
-  Inside in(node_netns);
-  node_sock.emplace(nl::Socket::open());
-  int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (pod_fd < 0) throw std::runtime_error("open " + pod_netns);
-
-  topo::Link link;
-  link.name = "floor0";
-  link.peer_name = "floor1";
-  link.up = true;
+  VethFloor floor(node_netns);
   for (int i = 0; i < repeats; ++i) {
-    nl::Message create(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    nl::encode_veth_create(create.builder(), link, pod_fd);
-    double t0 = now_ms();
-    check(node_sock->ack(create.msg()), "create veth");
-    f.create.push_back(now_ms() - t0);
-
-    // The peer up, as plugins leave it (a device that is up costs its deletion an extra grace period).
-    int peer_index = 0;
-    {
-      Inside pod(pod_netns);
-      peer_index = static_cast<int>(if_nametoindex(link.peer_name.c_str()));
-    }
-    nl::Message up(RTM_NEWLINK, 0);
-    nl::encode_link_set(up.builder(), peer_index, std::nullopt, true, nullptr);
-    check(pod_sock->ack(up.msg()), "set peer up");
-
-    nl::Message del(RTM_DELLINK, 0);
-    nl::encode_link_delete(del.builder(), static_cast<int>(if_nametoindex(link.name.c_str())));
-    double t1 = now_ms();
-    check(node_sock->ack(del.msg()), "delete veth");
-    f.del.push_back(now_ms() - t1);
+    f.create.push_back(floor.create(pod_netns, "floor0"));
+    f.del.push_back(floor.remove("floor0"));
   }
-  ::close(pod_fd);
   return f;
 }
 
-struct VethFloor::Sockets {
-  std::optional<nl::Socket> node;
-};
+VethFloor::VethFloor(const std::string& node_netns)
+    : node_netns_(node_netns), node_sock_([&] {
+        Inside in(node_netns);
+        return std::make_unique<nl::Socket>(nl::Socket::open());
+      }()) {}
 
-VethFloor::VethFloor(const std::string& node_netns) : node_netns_(node_netns), sockets_(new Sockets) {
-  Inside in(node_netns_);
-  sockets_->node.emplace(nl::Socket::open());
-}
-
-VethFloor::~VethFloor() { delete sockets_; }
+VethFloor::~VethFloor() = default;
 
 double VethFloor::create(const std::string& pod_netns, const std::string& name) {
   int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
@@ -88,11 +53,12 @@ double VethFloor::create(const std::string& pod_netns, const std::string& name) 
   nl::Message create(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   nl::encode_veth_create(create.builder(), link, pod_fd);
   double t0 = now_ms();
-  nl::Ack ack = sockets_->node->ack(create.msg());
+  nl::Ack ack = node_sock_->ack(create.msg());
   double ms = now_ms() - t0;
   ::close(pod_fd);  // only now: the kernel resolves the fd when the request arrives
   check(ack, "create veth");
-  Inside pod(pod_netns);  // the peer up, untimed (as kernel_floor does)
+  // The peer up, untimed, as plugins leave it (a device that is up costs its deletion an extra grace period).
+  Inside pod(pod_netns);
   nl::Socket pod_sock = nl::Socket::open();
   nl::Message up(RTM_NEWLINK, 0);
   nl::encode_link_set(up.builder(), static_cast<int>(if_nametoindex(link.peer_name.c_str())), std::nullopt, true,
@@ -110,7 +76,7 @@ double VethFloor::remove(const std::string& name) {
   nl::Message del(RTM_DELLINK, 0);
   nl::encode_link_delete(del.builder(), index);
   double t0 = now_ms();
-  check(sockets_->node->ack(del.msg()), "delete veth");
+  check(node_sock_->ack(del.msg()), "delete veth");
   return now_ms() - t0;
 }
 

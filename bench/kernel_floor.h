@@ -3,8 +3,13 @@
 // process that is already running: no process start-up, no reads, no other object.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace topo::netlink {
+class Socket;
+}
 
 namespace bench {
 
@@ -30,8 +35,7 @@ class VethFloor {
 
  private:
   std::string node_netns_;
-  struct Sockets;
-  Sockets* sockets_;
+  std::unique_ptr<topo::netlink::Socket> node_sock_;  // opened in the node namespace, kept
 };
 
 }  // namespace bench
