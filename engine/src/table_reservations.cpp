@@ -82,10 +82,13 @@ TableReservations::TableReservations(const Journal& journal) : journal_(journal)
 std::string TableReservations::path_of(uint32_t table) const { return fmt::format("{}/{}", dir_, table); }
 
 void TableReservations::create_dir_and_adopt_journals() {
+  if (dir_ready_) return;
   if (::mkdir(dir_.c_str(), 0700) != 0) {
-    if (errno == EEXIST) return;
-    throw SystemError(errno, "create " + dir_);
+    if (errno != EEXIST) throw SystemError(errno, "create " + dir_);
+    dir_ready_ = true;
+    return;
   }
+  dir_ready_ = true;
   for (const JournalRecord& r : journal_.all())
     for (uint32_t t : tables_of(r.allocations)) write_owner(path_of(t), r.attachment, false);
 }

@@ -33,6 +33,7 @@ class TableReservations {
   void create_dir_and_adopt_journals();
   const Journal& journal_;
   std::string dir_;
+  bool dir_ready_{false};  // created (or found) by this object: one mkdir per allocation, not per probe
 };
 
 // The tables of one allocation's value: a table number, or a list of them (a `for:` allocation). Anything
