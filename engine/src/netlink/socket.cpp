@@ -35,10 +35,11 @@ void count_if_mutation(const nlmsghdr* msg) {
   if (msg->nlmsg_type >= RTM_BASE && (msg->nlmsg_type - RTM_BASE) % 4 != 2) ++g_mutations;
 }
 
-// The extended ACK message of an NLMSG_ERROR or NLMSG_DONE, "" if none. The attributes follow the nlmsgerr
-// and the echoed request (only its header when NLM_F_CAPPED, which NETLINK_CAP_ACK makes the kernel do);
-// for NLMSG_DONE they follow the int error (see netlink_ack and netlink_dump_done in
-// net/netlink/af_netlink.c).
+}  // namespace
+
+// The attributes follow the nlmsgerr and the echoed request (only its header when NLM_F_CAPPED, which
+// NETLINK_CAP_ACK makes the kernel do); for NLMSG_DONE they follow the int error (see netlink_ack and
+// netlink_dump_done in net/netlink/af_netlink.c).
 std::string ext_ack_message(const nlmsghdr* nlh) {
   if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
   size_t payload = mnl_nlmsg_get_payload_len(nlh);
@@ -73,8 +74,6 @@ int error_of(const nlmsghdr* nlh) {
   std::memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof status);
   return -status;
 }
-
-}  // namespace
 
 // ---- Builder ----
 

@@ -24,6 +24,11 @@ struct Ack {
   bool ok() const { return err == 0; }
 };
 
+// What an NLMSG_ERROR or NLMSG_DONE answer says, for every netlink family (rtnetlink, nfnetlink): its errno
+// (0 for success), and its extended ACK message ("" if none).
+int error_of(const nlmsghdr* nlh);
+std::string ext_ack_message(const nlmsghdr* nlh);
+
 // Calls f(const nlattr&) for each attribute of `nlh` after its fixed header of `offset` bytes, stopping at
 // the first malformed one. (libmnl's mnl_attr_for_each assigns a void*, which C++ does not accept.)
 template <class F>

@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 
+#include "netlink/socket.h"
 #include "topo/error.h"
 
 namespace topo::nft {
@@ -15,42 +15,6 @@ namespace {
 
 uint64_t g_messages = 0;
 uint64_t g_bytes = 0;
-
-// Attributes of an NLMSG_ERROR follow the nlmsgerr and, unless NETLINK_CAP_ACK capped it, the echoed request
-// (netlink_ack in net/netlink/af_netlink.c); those of an NLMSG_DONE follow its int status.
-std::string ext_ack_message(const nlmsghdr* nlh) {
-  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
-  size_t payload = mnl_nlmsg_get_payload_len(nlh);
-  size_t offset = sizeof(int);
-  if (nlh->nlmsg_type == NLMSG_ERROR) {
-    if (payload < sizeof(nlmsgerr)) return {};
-    auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-    offset = sizeof(nlmsgerr);
-    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
-  }
-  if (MNL_ALIGN(offset) > payload) return {};
-  std::string message;
-  auto* attr = static_cast<nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-  auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
-  while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
-    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-      message = mnl_attr_get_str(attr);
-    attr = mnl_attr_next(attr);
-  }
-  return message;
-}
-
-int error_of(const nlmsghdr* nlh) {
-  size_t payload = mnl_nlmsg_get_payload_len(nlh);
-  if (nlh->nlmsg_type == NLMSG_ERROR) {
-    if (payload < sizeof(nlmsgerr)) return EBADMSG;
-    return -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error;
-  }
-  if (payload < sizeof(int)) return 0;  // NLMSG_DONE: the dump's final status
-  int status;
-  std::memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof status);
-  return -status;
-}
 
 }  // namespace
 
@@ -104,7 +68,7 @@ Answer Context::get(nlmsghdr* request, const std::function<void(const nlmsghdr&)
         if (nlh->nlmsg_seq != request->nlmsg_seq || nlh->nlmsg_pid != portid_) continue;  // stale
         if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
         if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
-          answer = {error_of(nlh), ext_ack_message(nlh)};
+          answer = {netlink::error_of(nlh), netlink::ext_ack_message(nlh)};
           done = true;
         } else if (!interrupted) {
           each(*nlh);
@@ -137,14 +101,14 @@ std::vector<Answer> Context::commit(const void* data, size_t len, uint32_t batch
       if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid_) continue;
       if (nlh->nlmsg_seq == batch_seq) {
         batch_failed = true;
-        batch_answer = {error_of(nlh), ext_ack_message(nlh)};
+        batch_answer = {netlink::error_of(nlh), netlink::ext_ack_message(nlh)};
         continue;
       }
       if (nlh->nlmsg_seq < first || nlh->nlmsg_seq >= first + count) continue;
       size_t i = nlh->nlmsg_seq - first;
       if (!got[i]) --pending;
       got[i] = true;
-      answers[i] = {error_of(nlh), ext_ack_message(nlh)};
+      answers[i] = {netlink::error_of(nlh), netlink::ext_ack_message(nlh)};
     }
   }
   for (size_t i = 0; i < count; ++i) {
