@@ -676,30 +676,38 @@ scenario_services_and_servers() {
 # Outcomes 1-4. Every check names the expected source the server must see (outcome 4 for
 # Services; for direct paths it proves nothing rewrote the pod's address on the way).
 scenario_check_outcomes() {
-  local p1ns p3ns p1=${POD_IP[p1]} p2=${POD_IP[p2]} p3=${POD_IP[p3]}
+  # With "6": the IPv6 addresses of the same paths (LAB_IPV6=1): POD_IP6, NODE1_IP6, SVC6_A, ...
+  local v=${1:-} tag="" head=""
+  [[ -z "$v" ]] || { tag="v6 "; head="IPv6 "; }
+  local -n ips="POD_IP$v"
+  local p1=${ips[p1]} p2=${ips[p2]} p3=${ips[p3]} p1ns p3ns
+  local node1="NODE1_IP$v" node2="NODE2_IP$v" gw="GW_IP$v" out="OUTSIDE_IP$v"
+  node1=${!node1} node2=${!node2} gw=${!gw} out=${!out}
+  local a="SVC${v}_A" b="SVC${v}_B" c="SVC${v}_C" d="SVC${v}_D"
+  a=${!a} b=${!b} c=${!c} d=${!d}
   p1ns=$(pod_ns p1)
   p3ns=$(pod_ns p3)
-  echo "== outcome 1: pod reaches its node, the gateway, underlay hosts and pods, and beyond"
-  expect_reach "$p1ns" "$NODE1_IP" "$SERVER_PORT" "$p1" "own node"
-  expect_reach "$p1ns" "$GW_IP" "$SERVER_PORT" "$p1" "gateway"
-  expect_reach "$p1ns" "$NODE2_IP" "$SERVER_PORT" "$p1" "other node"
-  expect_reach "$p1ns" "$p2" "$SERVER_PORT" "$p1" "pod same node"
-  expect_reach "$p1ns" "$p3" "$SERVER_PORT" "$p1" "pod other node"
-  expect_reach "$p1ns" "$OUTSIDE_IP" "$SERVER_PORT" "$p1" "beyond gateway"
-  expect_reach "$p3ns" "$OUTSIDE_IP" "$SERVER_PORT" "$p3" "beyond gateway"
-  echo "== outcomes 2+4: Services; the backend sees the client pod's own IP"
-  expect_reach "$p1ns" "$SVC_A" "$SVC_PORT" "$p1" "svc A hostNetwork same node"
-  expect_reach "$p1ns" "$SVC_B" "$SVC_PORT" "$p1" "svc B hostNetwork other node"
-  expect_reach "$p1ns" "$SVC_C" "$SVC_PORT" "$p1" "svc C pod other node"
-  expect_reach "$p1ns" "$SVC_D" "$SVC_PORT" "$p1" "svc D pod same node"
-  expect_reach "$p3ns" "$SVC_A" "$SVC_PORT" "$p3" "svc A hostNetwork other node"
-  expect_reach "$p3ns" "$SVC_B" "$SVC_PORT" "$p3" "svc B hostNetwork same node"
-  expect_reach "$p3ns" "$SVC_D" "$SVC_PORT" "$p3" "svc D pod other node"
-  echo "== outcome 3: the node (kubelet probes) and other nodes reach the pod"
-  expect_reach "$NS_NODE1" "$p1" "$SERVER_PORT" "$NODE1_IP" "kubelet probe"
-  expect_reach "$NS_NODE2" "$p1" "$SERVER_PORT" "$NODE2_IP" "other node"
-  expect_reach "$NS_NODE2" "$p3" "$SERVER_PORT" "$NODE2_IP" "kubelet probe"
-  expect_reach "$NS_GW" "$p1" "$SERVER_PORT" "$GW_IP" "gateway"
+  echo "== ${head}outcome 1: pod reaches its node, the gateway, underlay hosts and pods, and beyond"
+  expect_reach "$p1ns" "$node1" "$SERVER_PORT" "$p1" "${tag}own node"
+  expect_reach "$p1ns" "$gw" "$SERVER_PORT" "$p1" "${tag}gateway"
+  expect_reach "$p1ns" "$node2" "$SERVER_PORT" "$p1" "${tag}other node"
+  expect_reach "$p1ns" "$p2" "$SERVER_PORT" "$p1" "${tag}pod same node"
+  expect_reach "$p1ns" "$p3" "$SERVER_PORT" "$p1" "${tag}pod other node"
+  expect_reach "$p1ns" "$out" "$SERVER_PORT" "$p1" "${tag}beyond gateway"
+  expect_reach "$p3ns" "$out" "$SERVER_PORT" "$p3" "${tag}beyond gateway"
+  echo "== ${head}outcomes 2+4: Services; the backend sees the client pod's own IP"
+  expect_reach "$p1ns" "$a" "$SVC_PORT" "$p1" "${tag}svc A hostNetwork same node"
+  expect_reach "$p1ns" "$b" "$SVC_PORT" "$p1" "${tag}svc B hostNetwork other node"
+  expect_reach "$p1ns" "$c" "$SVC_PORT" "$p1" "${tag}svc C pod other node"
+  expect_reach "$p1ns" "$d" "$SVC_PORT" "$p1" "${tag}svc D pod same node"
+  expect_reach "$p3ns" "$a" "$SVC_PORT" "$p3" "${tag}svc A hostNetwork other node"
+  expect_reach "$p3ns" "$b" "$SVC_PORT" "$p3" "${tag}svc B hostNetwork same node"
+  expect_reach "$p3ns" "$d" "$SVC_PORT" "$p3" "${tag}svc D pod other node"
+  echo "== ${head}outcome 3: the node (kubelet probes) and other nodes reach the pod"
+  expect_reach "$NS_NODE1" "$p1" "$SERVER_PORT" "$node1" "${tag}kubelet probe"
+  expect_reach "$NS_NODE2" "$p1" "$SERVER_PORT" "$node2" "${tag}other node"
+  expect_reach "$NS_NODE2" "$p3" "$SERVER_PORT" "$node2" "${tag}kubelet probe"
+  expect_reach "$NS_GW" "$p1" "$SERVER_PORT" "$gw" "${tag}gateway"
 }
 
 # The host end of a pod's veth, found from the pod side (veth0@ifN: N is the peer's ifindex), so

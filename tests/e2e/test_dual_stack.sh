@@ -29,34 +29,6 @@ services6_add() {
   service_add "$SVC6_D" "$SVC_PORT" "${POD_IP6[p2]}" "$SERVER_PORT"
 }
 
-# The IPv6 twin of scenario_check_outcomes (lib.sh): same paths, same expected sources.
-check_outcomes6() {
-  local p1ns p3ns p1=${POD_IP6[p1]} p2=${POD_IP6[p2]} p3=${POD_IP6[p3]}
-  p1ns=$(pod_ns p1)
-  p3ns=$(pod_ns p3)
-  echo "== IPv6 outcome 1: pod reaches its node, the gateway, underlay hosts and pods, and beyond"
-  expect_reach "$p1ns" "$NODE1_IP6" "$SERVER_PORT" "$p1" "v6 own node"
-  expect_reach "$p1ns" "$GW_IP6" "$SERVER_PORT" "$p1" "v6 gateway"
-  expect_reach "$p1ns" "$NODE2_IP6" "$SERVER_PORT" "$p1" "v6 other node"
-  expect_reach "$p1ns" "$p2" "$SERVER_PORT" "$p1" "v6 pod same node"
-  expect_reach "$p1ns" "$p3" "$SERVER_PORT" "$p1" "v6 pod other node"
-  expect_reach "$p1ns" "$OUTSIDE_IP6" "$SERVER_PORT" "$p1" "v6 beyond gateway"
-  expect_reach "$p3ns" "$OUTSIDE_IP6" "$SERVER_PORT" "$p3" "v6 beyond gateway"
-  echo "== IPv6 outcomes 2+4: Services; the backend sees the client pod's own IP"
-  expect_reach "$p1ns" "$SVC6_A" "$SVC_PORT" "$p1" "v6 svc A hostNetwork same node"
-  expect_reach "$p1ns" "$SVC6_B" "$SVC_PORT" "$p1" "v6 svc B hostNetwork other node"
-  expect_reach "$p1ns" "$SVC6_C" "$SVC_PORT" "$p1" "v6 svc C pod other node"
-  expect_reach "$p1ns" "$SVC6_D" "$SVC_PORT" "$p1" "v6 svc D pod same node"
-  expect_reach "$p3ns" "$SVC6_A" "$SVC_PORT" "$p3" "v6 svc A hostNetwork other node"
-  expect_reach "$p3ns" "$SVC6_B" "$SVC_PORT" "$p3" "v6 svc B hostNetwork same node"
-  expect_reach "$p3ns" "$SVC6_D" "$SVC_PORT" "$p3" "v6 svc D pod other node"
-  echo "== IPv6 outcome 3: the node (kubelet probes) and other nodes reach the pod"
-  expect_reach "$NS_NODE1" "$p1" "$SERVER_PORT" "$NODE1_IP6" "v6 kubelet probe"
-  expect_reach "$NS_NODE2" "$p1" "$SERVER_PORT" "$NODE2_IP6" "v6 other node"
-  expect_reach "$NS_NODE2" "$p3" "$SERVER_PORT" "$NODE2_IP6" "v6 kubelet probe"
-  expect_reach "$NS_GW" "$p1" "$SERVER_PORT" "$GW_IP6" "v6 gateway"
-}
-
 # The pieces of the IPv6 design, read back from the kernel.
 pod_has_v6_design() {
   local ns
@@ -135,7 +107,7 @@ main() {
   scenario_services_and_servers
   services6_add
   scenario_check_outcomes
-  check_outcomes6
+  scenario_check_outcomes 6
 
   echo "== outcome 5: DEL returns the nodes to their exact initial state (both families)"
   services_flush
