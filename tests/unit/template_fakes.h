@@ -1,10 +1,12 @@
-// Stand-ins for the kernel-backed HostFacts and Allocator, shared by the template tests.
+// Stand-ins for the kernel-backed HostFacts and Allocator, and helpers shared by the template tests.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "topo/error.h"
 #include "topo/template/template.h"
@@ -48,5 +50,17 @@ class FakeAllocator : public Allocator {
     return out;
   }
 };
+
+// The SpecError `f` throws; the test fails when it throws none.
+template <class F>
+SpecError spec_error_of(F&& f) {
+  try {
+    f();
+  } catch (const SpecError& e) {
+    return e;
+  }
+  FAIL("no SpecError");
+  throw;  // not reached: FAIL throws
+}
 
 }  // namespace topo::test

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "template/builtin.h"
+#include "template_fakes.h"
 #include "topo/error.h"
 #include "topo/template/template.h"
 
@@ -115,15 +116,7 @@ host:
   CHECK(r.state.sysctls[1].value == "1");
   CHECK(r.params["rpFilter"] == 1);
 
-  auto error = [&](const std::string& yaml) -> SpecError {
-    try {
-      render(yaml);
-    } catch (const SpecError& e) {
-      return e;
-    }
-    FAIL("no error");
-    throw;
-  };
+  auto error = [&](const std::string& yaml) { return test::spec_error_of([&] { render(yaml); }); };
   SpecError broken = error("include: [broken]\n");
   CHECK(broken.file == (dir.path / "fragments" / "broken.yaml").string());
   CHECK(broken.line == 3);

@@ -519,15 +519,7 @@ host:
 }
 
 TEST_CASE("state: absent refuses attributes outside the route's key") {
-  auto fails = [](const std::string& yaml) -> SpecError {
-    try {
-      render(yaml);
-    } catch (const SpecError& e) {
-      return e;
-    }
-    FAIL("no error");
-    throw;
-  };
+  auto fails = [](const std::string& yaml) { return test::spec_error_of([&] { render(yaml); }); };
   auto e = fails("host:\n  routes:\n    - {dst: default, dev: eth0, state: absent}\n");
   CHECK(e.path == "host.routes[0].dev");
   CHECK(e.line == 3);
