@@ -82,7 +82,8 @@ class Attachments {
   // namespace's sockets are opened once and their caches serve both steps. `lean` (DEL itself): routes that
   // go with a veth being deleted are neither observed nor deleted one by one; the dry run lists them.
   Planned plan(const Request& request, Kernel& kernel, bool lean);
-  // Render, observe and diff for ADD (and its dry run): the allocator reserves tables in Mode::Reserve.
+  // Render, observe and diff for ADD (and its dry run). Mode::Reserve is ADD itself: the allocator reserves
+  // tables, and a first ADD does not look for NAT rules of its own (see interest_for_add).
   Planned plan_add(const Request& request, Kernel& kernel, const Journal& journal,
                    const std::optional<JournalRecord>& previous, TableAllocator::Mode mode);
 
