@@ -52,6 +52,12 @@ nft::Context& Kernel::Impl::nft_context(const std::string& scope) {
   return *ctx;
 }
 
+sysctl::Files& Kernel::Impl::sysctls(const std::string& scope) {
+  auto& files = sysctl_files[scope];
+  if (!files) files = std::make_unique<sysctl::Files>();
+  return *files;
+}
+
 std::optional<netlink::LinkMsg> Kernel::Impl::get_link(const std::string& scope, const std::string& name,
                                                        int index) {
   netlink::Message m(RTM_GETLINK, 0);

@@ -434,10 +434,10 @@ void Kernel::Impl::execute_sysctl(const Change& c) {
   const Sysctl& s = std::get<Sysctl>(c.object);
   NetnsGuard in(path(s.scope));  // /proc/sys/net is the namespace of whoever opens the file
   if (c.action == Action::Delete) {
-    if (s.previous) sysctl::write(s.name, *s.previous);
+    if (s.previous) sysctls(s.scope).write(s.name, *s.previous);
     return;
   }
-  sysctl::write(s.name, s.value);
+  sysctls(s.scope).write(s.name, s.value);
 }
 
 }  // namespace topo

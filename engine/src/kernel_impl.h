@@ -11,6 +11,7 @@
 #include "netlink/link_codec.h"
 #include "netlink/socket.h"
 #include "nft/context.h"
+#include "sysctl_io.h"
 #include "topo/kernel.h"
 
 namespace topo {
@@ -30,6 +31,9 @@ struct Kernel::Impl {
   // see nft/nat_table.h for why its socket must outlive the commit.
   std::map<std::string, std::unique_ptr<nft::Context>> nft_contexts;
   nft::Context& nft_context(const std::string& scope);  // the caller is inside the scope's namespace
+  // The scope's /proc/sys files, through directories opened on first use (see sysctl_io.h for why).
+  std::map<std::string, std::unique_ptr<sysctl::Files>> sysctl_files;
+  sysctl::Files& sysctls(const std::string& scope);  // the caller is inside the scope's namespace
 
   bool has_scope(const std::string& scope) const;
   // While observe() runs: which scopes were available when it started. One stat() per scope instead of one

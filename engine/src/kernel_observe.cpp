@@ -235,8 +235,9 @@ void Kernel::Impl::observe_sysctls(const State& interest, State& out) {
   for (const auto& [scope, list] : by_scope) {
     // /proc/sys/net is the namespace of whoever opens the file.
     NetnsGuard in(path(scope));
+    sysctl::Files& files = sysctls(scope);
     for (const Sysctl* s : list) {
-      auto value = sysctl::read(s->name);
+      auto value = files.read(s->name);
       if (!value) continue;  // e.g. the interface is not there
       out.sysctls.push_back(Sysctl{scope, s->name, *value, std::nullopt});
     }

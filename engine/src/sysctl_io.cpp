@@ -60,9 +60,28 @@ std::string path_of(const std::string& name) {
   return "/proc/sys/" + rel;
 }
 
-std::optional<std::string> read(const std::string& name) {
+Files::~Files() {
+  for (const auto& [dir, fd] : dirs_) ::close(fd);
+}
+
+int Files::open_file(const std::string& path, int flags) {
+  // "/proc/sys/net/ipv4/conf/eth0/forwarding" → directory "/proc/sys/net/ipv4", file "conf/eth0/forwarding".
+  static constexpr std::string_view kNet = "/proc/sys/net/";
+  size_t slash = path.starts_with(kNet) ? path.find('/', kNet.size()) : std::string::npos;
+  if (slash == std::string::npos) return ::open(path.c_str(), flags | O_CLOEXEC);
+  std::string dir = path.substr(0, slash);
+  auto it = dirs_.find(dir);
+  if (it == dirs_.end()) {
+    int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    it = dirs_.emplace(dir, fd).first;
+  }
+  return ::openat(it->second, path.c_str() + slash + 1, flags | O_CLOEXEC);
+}
+
+std::optional<std::string> Files::read(const std::string& name) {
   std::string path = path_of(name);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_file(path, O_RDONLY);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw SystemError(errno, "read sysctl " + name + " (" + path + ")");
@@ -85,9 +104,9 @@ std::optional<std::string> read(const std::string& name) {
   return value;
 }
 
-void write(const std::string& name, const std::string& value) {
+void Files::write(const std::string& name, const std::string& value) {
   std::string path = path_of(name);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = open_file(path, O_WRONLY);
   if (fd < 0) throw SystemError(errno, "write sysctl " + name + " (" + path + ")");
   // One write(2): proc handlers parse the whole value from a single write at offset 0.
   ssize_t n = ::write(fd, value.data(), value.size());
@@ -96,5 +115,9 @@ void write(const std::string& name, const std::string& value) {
   if (n < 0) throw SystemError(err, "write sysctl " + name + "=" + value);
   if (static_cast<size_t>(n) != value.size()) throw SystemError(EIO, "short write to sysctl " + name);
 }
+
+std::optional<std::string> read(const std::string& name) { return Files().read(name); }
+
+void write(const std::string& name, const std::string& value) { Files().write(name, value); }
 
 }  // namespace topo::sysctl
