@@ -38,7 +38,7 @@ class Journal {
   const std::string& dir() const { return dir_; }
   std::optional<JournalRecord> load(const Attachment& a) const;
   bool exists(const Attachment& a) const;  // one stat(): no parsing
-  // Atomic: write a temp file (mode 0600), fsync, rename over the old one.
+  // Atomic: write a temp file (mode 0600), rename it over the old one (no fsync: see journal.cpp).
   void store(const JournalRecord& r) const;
   void remove(const Attachment& a) const;
   std::vector<JournalRecord> all() const;
