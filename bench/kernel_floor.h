@@ -38,4 +38,11 @@ class VethFloor {
   std::unique_ptr<topo::netlink::Socket> node_sock_;  // opened in the node namespace, kept
 };
 
+// The kernel's cost of one nftables commit that adds one NAT rule to an existing chain (what an ADD's host
+// side needs), in the namespace `netns`. nf_tables_commit walks every chain of every table in the namespace
+// whatever the batch holds, so on a node with a kube-proxy ruleset each commit pays for its chains: this
+// measures that floor. Table and chain are created before and removed after each commit, untimed; the table
+// is topocni's own, so run it where no topocni attachment is.
+std::vector<double> nft_commit_floor(const std::string& netns, int repeats);
+
 }  // namespace bench
