@@ -8,10 +8,12 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nft/context.h"
 #include "nft/nat_table.h"
+#include "nft/table_lock.h"
 #include "netns_fixture.h"
 #include "topo/error.h"
 #include "topo/netns.h"
@@ -404,4 +406,40 @@ TEST_CASE("a foreign table of 5,000 rules is never read and survives byte for by
   CHECK(got_bytes < 16 * 1024);
   CHECK_FALSE(our_table_exists());
   CHECK(nft("list table ip kube") + nft("list table inet filter") == before);
+}
+
+TEST_CASE("the table lock excludes a second holder in its namespace only, waits for a release, and leaves no file") {
+  struct Timeout {  // a second holder gives up after 50 ms instead of 30 s
+    Timeout() { setenv("TOPOCNI_LOCK_TIMEOUT_MS", "50", 1); }
+    ~Timeout() { unsetenv("TOPOCNI_LOCK_TIMEOUT_MS"); }
+  } short_timeout;
+  auto lock_files = [] { return topo::test::sh("ls /run/lock 2>/dev/null | grep -c '^topocni' || true"); };
+  const std::string files_before = lock_files();
+
+  TempNetns a;
+  auto held = std::make_unique<topo::nft::TableLock>();
+  CHECK_THROWS_AS(topo::nft::TableLock(), topo::BusyError);
+  {
+    TempNetns b;  // another namespace has a lock of its own
+    CHECK_NOTHROW(topo::nft::TableLock());
+  }  // back in a
+  // A waiter gets the lock once the holder lets go. A thread starts in the namespace of the thread creating it.
+  std::atomic<bool> got{false};
+  std::string failure;
+  unsetenv("TOPOCNI_LOCK_TIMEOUT_MS");
+  std::thread waiter([&] {
+    try {
+      topo::nft::TableLock second;
+      got = true;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  usleep(30'000);
+  CHECK_FALSE(got.load());
+  held.reset();
+  waiter.join();
+  CHECK(got.load());
+  CHECK(failure == "");
+  CHECK(lock_files() == files_before);
 }

@@ -2,19 +2,29 @@
 // refuse deleting a non-empty table, so "delete the table when the last rule goes" is a read-then-write that
 // concurrent plugin runs (parallel pod starts and stops) must not interleave. The lock is held only around one
 // listing and one transaction.
+//
+// The lock is a file, /run/lock/topocni-nft-<netns device>-<netns inode>.lock, flocked, and removed again by
+// its holder on release, so no file is left per namespace (one per pod that ever ran, before). A process that
+// locked the file just as the holder removed it finds its file gone from the path and locks anew. A file, not
+// an abstract unix socket address: any process in the namespace (a hostNetwork pod, in the node's) could bind
+// that address first and keep every topocni run waiting; /run/lock is the node's.
 #pragma once
+
+#include <string>
 
 namespace topo::nft {
 
 class TableLock {
  public:
-  // Locks /run/lock/topocni-nft-<netns inode>.lock for the namespace the thread is in now.
+  // Takes the lock of the namespace the thread is in now, waiting while another process holds it (up to
+  // TOPOCNI_LOCK_TIMEOUT_MS, 30 s by default; then BusyError, CNI code 11).
   TableLock();
   ~TableLock();
   TableLock(const TableLock&) = delete;
   TableLock& operator=(const TableLock&) = delete;
 
  private:
+  std::string path_;
   int fd_{-1};
 };
 
