@@ -1,11 +1,9 @@
 #include "topo/journal.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "flock_wait.h"
 #include "topo/error.h"
 #include "topo/hash.h"
 #include "topo/model/json.h"
@@ -155,22 +154,11 @@ std::vector<JournalRecord> Journal::all() const {
 Journal::Lock::Lock(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw SystemError(errno, "open lock " + path);
-  // Holders keep it for milliseconds; one still held after 30 s (TOPOCNI_LOCK_TIMEOUT_MS) is stuck, and the
-  // runtime's own timeout is near: answer "try again later" rather than block past its patience.
-  const char* timeout_env = std::getenv("TOPOCNI_LOCK_TIMEOUT_MS");
-  const long timeout_ms = timeout_env && *timeout_env ? std::max(0L, std::atol(timeout_env)) : 30'000L;
-  const long kAttempts = timeout_ms / 10;  // one try every 10 ms
-  for (int i = 0; ::flock(fd_, LOCK_EX | LOCK_NB) != 0; ++i) {
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      int err = errno;
-      ::close(fd_);
-      throw SystemError(err, "lock " + path);
-    }
-    if (i == kAttempts) {
-      ::close(fd_);
-      throw BusyError(fmt::format("the journal lock {} stayed busy for {} ms", path, timeout_ms));
-    }
-    ::usleep(10'000);
+  try {
+    flock_exclusive(fd_, "journal lock", path);
+  } catch (...) {
+    ::close(fd_);
+    throw;
   }
 }
 

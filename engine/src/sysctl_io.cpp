@@ -116,8 +116,4 @@ void Files::write(const std::string& name, const std::string& value) {
   if (static_cast<size_t>(n) != value.size()) throw SystemError(EIO, "short write to sysctl " + name);
 }
 
-std::optional<std::string> read(const std::string& name) { return Files().read(name); }
-
-void write(const std::string& name, const std::string& value) { Files().write(name, value); }
-
 }  // namespace topo::sysctl

@@ -38,8 +38,4 @@ class Files {
   std::map<std::string, int> dirs_;  // "/proc/sys/net/ipv4" → O_PATH descriptor
 };
 
-// One-off reads and writes in the caller's namespace (a Files used once).
-std::optional<std::string> read(const std::string& name);
-void write(const std::string& name, const std::string& value);
-
 }  // namespace topo::sysctl

@@ -23,7 +23,7 @@ TEST_CASE("kernel: sysctls in a namespace") {
   TwoScopes ns;
   ns.container_ns.ip("link add v.1 type veth peer name v2");
   Kernel k(ns.scopes());
-  std::string machine_forwarding = *sysctl::read("net.ipv4.conf.lo.forwarding");
+  std::string machine_forwarding = *sysctl::Files().read("net.ipv4.conf.lo.forwarding");
 
   Sysctl fwd{"container", "net.ipv4.conf.v.1.forwarding", "1", std::nullopt};
   Sysctl rp{"container", "net.ipv4.conf.v.1.rp_filter", "2", std::nullopt};
@@ -44,7 +44,7 @@ TEST_CASE("kernel: sysctls in a namespace") {
   for (const Sysctl& s : got.sysctls) CHECK((s == fwd || s == rp || s == lo));
   CHECK(ns.container_ns.exec("cat /proc/sys/net/ipv4/conf/v.1/rp_filter") == "2\n");
   // The machine's own namespace is untouched.
-  CHECK(*sysctl::read("net.ipv4.conf.lo.forwarding") == machine_forwarding);
+  CHECK(*sysctl::Files().read("net.ipv4.conf.lo.forwarding") == machine_forwarding);
 
   // Delete writes the value from before.
   Sysctl undo = rp;

@@ -44,7 +44,8 @@ class NetlinkError : public Error {
   const std::string operation, object, ext_ack;
 };
 
-// A shared resource (the journal lock) stayed busy past its deadline: the runtime should try again later.
+// A shared resource (the journal lock, a namespace's nftables table lock) stayed busy past its deadline: the
+// runtime should try again later.
 class BusyError : public Error {
  public:
   using Error::Error;

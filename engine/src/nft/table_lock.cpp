@@ -1,33 +1,19 @@
 #include "nft/table_lock.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "flock_wait.h"
 #include "topo/error.h"
 
 namespace topo::nft {
 
 namespace {
-
-long timeout_ms() {
-  const char* env = std::getenv("TOPOCNI_LOCK_TIMEOUT_MS");
-  return env && *env ? std::max(0L, std::atol(env)) : 30'000L;
-}
-
-long now_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1000L + t.tv_nsec / 1'000'000L;
-}
 
 // True when `fd` is still the file at `path`: the holder before us may have removed it after we opened it.
 bool still_at_path(int fd, const std::string& path) {
@@ -44,24 +30,14 @@ TableLock::TableLock() {
   ::mkdir("/run/lock", 0755);  // present on Debian; created for minimal systems
   path_ = fmt::format("/run/lock/topocni-nft-{}-{}.lock", static_cast<unsigned long>(ns.st_dev),
                       static_cast<unsigned long>(ns.st_ino));
-  const long deadline = now_ms() + timeout_ms();
-  // Holders keep it for a listing and a commit (about a millisecond): poll from 50 µs, doubling to 2 ms.
-  useconds_t pause = 50;
   for (;;) {
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) throw SystemError(errno, "open " + path_);
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) {
-        int err = errno;
-        ::close(fd_);
-        throw SystemError(err, "lock " + path_);
-      }
-      if (now_ms() > deadline) {
-        ::close(fd_);
-        throw BusyError(fmt::format("the nftables table lock {} stayed busy for {} ms", path_, timeout_ms()));
-      }
-      ::usleep(pause);
-      pause = std::min<useconds_t>(pause * 2, 2000);
+    try {
+      flock_exclusive(fd_, "nftables table lock", path_);
+    } catch (...) {
+      ::close(fd_);
+      throw;
     }
     if (still_at_path(fd_, path_)) return;
     ::close(fd_);  // locked a file its holder had already removed: lock the one at the path now
