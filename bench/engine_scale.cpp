@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "lab.h"
-#include "netlink/socket.h"
+#include "kernel/netlink/socket.h"
 #include "process.h"
 #include "stats.h"
 #include "topo/apply.h"

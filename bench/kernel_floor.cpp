@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "lab.h"
-#include "netlink/link_codec.h"
-#include "netlink/socket.h"
-#include "nft/context.h"
-#include "nft/layout.h"
-#include "nft/rule_codec.h"
-#include "nft/transaction.h"
+#include "kinds/link/link_codec.h"
+#include "kernel/netlink/socket.h"
+#include "kernel/nft/context.h"
+#include "kernel/nft/layout.h"
+#include "kinds/nat/rule_codec.h"
+#include "kernel/nft/transaction.h"
 
 namespace bench {
 

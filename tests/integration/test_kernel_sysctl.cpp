@@ -2,7 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "netns_fixture.h"
-#include "sysctl_io.h"
+#include "kinds/sysctl/sysctl_io.h"
 #include "topo/error.h"
 
 using namespace topo;

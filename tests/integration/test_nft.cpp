@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "nft/context.h"
-#include "nft/nat_table.h"
-#include "nft/table_lock.h"
+#include "kernel/nft/context.h"
+#include "kernel/nft/nat_table.h"
+#include "kernel/nft/table_lock.h"
 #include "netns_fixture.h"
 #include "topo/error.h"
 #include "topo/netns.h"

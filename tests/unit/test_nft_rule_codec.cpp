@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "nft/nat_table.h"
-#include "nft/rule_codec.h"
+#include "kernel/nft/nat_table.h"
+#include "kinds/nat/rule_codec.h"
 #include "topo/error.h"
 
 namespace {

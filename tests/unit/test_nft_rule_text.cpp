@@ -1,7 +1,7 @@
 // rule_text(): the nft syntax written for every form of NatEntry (pure, no kernel).
 #include <doctest/doctest.h>
 
-#include "nft/nat_table.h"
+#include "kernel/nft/nat_table.h"
 #include "topo/error.h"
 
 namespace {

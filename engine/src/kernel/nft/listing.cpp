@@ -1,0 +1,145 @@
+#include "kernel/nft/listing.h"
+
+#include <cstdio>  // before libnftnl: its headers use FILE without including it
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <endian.h>
+#include <libmnl/libmnl.h>
+
+#include <array>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "kernel/nft/context.h"
+#include "kernel/nft/layout.h"
+#include "kernel/nft/nat_table.h"
+#include "kinds/nat/rule_codec.h"
+#include "topo/error.h"
+
+namespace topo::nft {
+
+namespace {
+
+// Requests are a header and one or two names.
+using Buffer = std::array<char, 512>;
+
+[[noreturn]] void fail(const Answer& a, const std::string& what) {
+  throw SystemError(a.err, a.ext_ack.empty() ? what : what + " (" + a.ext_ack + ")");
+}
+
+// NFT_MSG_GETTABLE of our table: nullopt if it does not exist, else its use count (NFTA_TABLE_USE: how many
+// chains, sets, objects and flowtables it holds).
+std::optional<uint32_t> table_use(Context& ctx) {
+  alignas(nlmsghdr) Buffer buf{};
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, NFPROTO_INET, 0, 0);
+  nftnl_table* t = nftnl_table_alloc();
+  if (!t) throw SystemError(ENOMEM, "nftnl_table_alloc");
+  nftnl_table_set_str(t, NFTNL_TABLE_NAME, kTable);
+  nftnl_table_nlmsg_build_payload(nlh, t);
+  nftnl_table_free(t);
+  uint32_t use = 0;
+  Answer a = ctx.get(nlh, [&](const nlmsghdr& reply) {
+    nftnl_table* got = nftnl_table_alloc();
+    if (!got) throw SystemError(ENOMEM, "nftnl_table_alloc");
+    if (nftnl_table_nlmsg_parse(&reply, got) == 0 && nftnl_table_is_set(got, NFTNL_TABLE_USE))
+      use = nftnl_table_get_u32(got, NFTNL_TABLE_USE);
+    nftnl_table_free(got);
+  });
+  if (a.err == ENOENT) return std::nullopt;
+  if (a.err) fail(a, fmt::format("get table inet {}", kTable));
+  return use;
+}
+
+// NFT_MSG_GETCHAIN of one chain of ours by name: true if it exists.
+bool chain_exists(Context& ctx, std::string_view chain) {
+  alignas(nlmsghdr) Buffer buf{};
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETCHAIN, NFPROTO_INET, 0, 0);
+  nftnl_chain* c = nftnl_chain_alloc();
+  if (!c) throw SystemError(ENOMEM, "nftnl_chain_alloc");
+  nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, kTable);
+  nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, std::string(chain).c_str());
+  nftnl_chain_nlmsg_build_payload(nlh, c);
+  nftnl_chain_free(c);
+  Answer a = ctx.get(nlh, [](const nlmsghdr&) {});
+  if (a.err == ENOENT) return false;
+  if (a.err) fail(a, fmt::format("get chain inet {} {}", kTable, chain));
+  return true;
+}
+
+// A rule's chain, handle and owner from its top-level attributes, without libnftnl's full parse (which
+// allocates an object per expression).
+ListedRule scan_rule(const nlmsghdr& reply) {
+  std::array<const nlattr*, NFTA_RULE_MAX + 1> attrs{};
+  auto keep = [](const nlattr* attr, void* data) {
+    auto* out = static_cast<std::array<const nlattr*, NFTA_RULE_MAX + 1>*>(data);
+    const uint16_t type = mnl_attr_get_type(attr);
+    if (type <= NFTA_RULE_MAX) (*out)[type] = attr;
+    return MNL_CB_OK;
+  };
+  if (mnl_attr_parse(&reply, sizeof(nfgenmsg), keep, &attrs) < 0)
+    throw SystemError(EBADMSG, fmt::format("parse a rule of table inet {}", kTable));
+  ListedRule lr;
+  if (const nlattr* chain = attrs[NFTA_RULE_CHAIN]; chain && mnl_attr_validate(chain, MNL_TYPE_NUL_STRING) >= 0)
+    lr.chain = mnl_attr_get_str(chain);
+  if (const nlattr* handle = attrs[NFTA_RULE_HANDLE]; handle && mnl_attr_validate(handle, MNL_TYPE_U64) >= 0)
+    lr.handle = be64toh(mnl_attr_get_u64(handle));
+  if (const nlattr* udata = attrs[NFTA_RULE_USERDATA])
+    lr.owner = owner_of_userdata(mnl_attr_get_payload(udata), mnl_attr_get_payload_len(udata));
+  return lr;
+}
+
+}  // namespace
+
+Listing list_table(Context& ctx, const std::set<std::string>& decode, bool with_rules) {
+  Listing listing;
+  const std::optional<uint32_t> use = table_use(ctx);
+  if (!use) return listing;
+  listing.exists = true;
+  for (std::string_view chain : {kPostrouting, kPrerouting}) {
+    if (chain_exists(ctx, chain)) listing.chains.emplace(chain, 0);
+  }
+  listing.others = *use > listing.chains.size() ? *use - listing.chains.size() : 0;
+  if (!with_rules) return listing;
+
+  // One dump of the rules of our table only: nf_tables_dump_rules skips every other table in the kernel.
+  alignas(nlmsghdr) Buffer buf{};
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 0);
+  RulePtr filter(nftnl_rule_alloc());
+  if (!filter) throw SystemError(ENOMEM, "nftnl_rule_alloc");
+  nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, kTable);
+  nftnl_rule_nlmsg_build_payload(nlh, filter.get());
+
+  auto restart = [&] {
+    listing.rules.clear();
+    for (auto& [chain, n] : listing.chains) n = 0;
+  };
+  Answer a = ctx.get(
+      nlh,
+      [&](const nlmsghdr& reply) {
+        ListedRule lr = scan_rule(reply);
+        // Only the asked-for owners' rules need decoding; any other rule only counts towards its chain.
+        if (lr.owner && decode.contains(*lr.owner)) {
+          RulePtr r(nftnl_rule_alloc());
+          if (!r) throw SystemError(ENOMEM, "nftnl_rule_alloc");
+          if (nftnl_rule_nlmsg_parse(&reply, r.get()) < 0)
+            throw SystemError(errno ? errno : EBADMSG, fmt::format("parse a rule of table inet {}", kTable));
+          lr.entry = decode_rule(*r, "", *lr.owner);
+        }
+        ++listing.chains[lr.chain];  // a foreign chain with rules shows up here too
+        listing.rules.push_back(std::move(lr));
+      },
+      restart);
+  // The table went away between the GETs (another writer without our lock): it is empty now.
+  if (a.err == ENOENT) return Listing{};
+  if (a.err) fail(a, fmt::format("list rules of table inet {}", kTable));
+  return listing;
+}
+
+}  // namespace topo::nft

@@ -1,0 +1,512 @@
+#include "topo/attachment.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "lifecycle/attachment_marks.h"
+#include "topo/apply.h"
+#include "topo/diff.h"
+#include "topo/error.h"
+#include "topo/hash.h"
+#include "topo/kernel.h"
+#include "topo/model/json.h"
+#include "topo/model/scope.h"
+#include "topo/table_allocator.h"
+#include "topo/template/template.h"
+
+namespace topo {
+
+using nlohmann::json;
+
+namespace {
+
+// Host facts answered by the kernel, in the host scope. One render asks for an interface's addresses once
+// per expression that names it (veth-to-host: twice, for its IPv4 and its IPv6 address); the kernel is asked
+// once.
+class KernelFacts : public HostFacts {
+ public:
+  explicit KernelFacts(Kernel& kernel) : kernel_(kernel) {}
+  std::vector<std::string> addresses(const std::string& ifname) override {
+    if (auto known = addresses_.find(ifname); known != addresses_.end()) return known->second;
+    if (!kernel_.link_info(kHostScope, ifname)) {
+      throw ConflictError(fmt::format("host interface '{}' does not exist", ifname));
+    }
+    std::vector<std::string> out;
+    for (const IpPrefix& p : kernel_.addresses_of(kHostScope, ifname)) out.push_back(p.str());
+    addresses_.emplace(ifname, out);
+    return out;
+  }
+  std::optional<std::string> source_toward(const std::string& ip) override {
+    auto dst = IpAddress::parse(ip);
+    if (!dst) return std::nullopt;
+    auto route = kernel_.route_toward(kHostScope, *dst);
+    if (!route || !route->source) return std::nullopt;
+    return route->source->str();
+  }
+  std::optional<std::string> default_interface(Family family) override {
+    return kernel_.default_route_dev(kHostScope, family);
+  }
+
+ private:
+  Kernel& kernel_;
+  std::map<std::string, std::vector<std::string>> addresses_;
+};
+
+// Drops the attachment's reservations of the tables in `dropped` that `kept` does not hold as well.
+void release_dropped_tables(const Journal& journal, const Attachment& a, const json& dropped, const json& kept) {
+  std::vector<uint32_t> still = tables_of(kept), gone;
+  for (uint32_t t : tables_of(dropped))
+    if (std::find(still.begin(), still.end(), t) == still.end()) gone.push_back(t);
+  if (!gone.empty()) TableReservations(journal).release(a, gone);
+}
+
+// The attachment as written into ownership marks (link alias, NAT rule comment). It must fit nft's 128-byte
+// comment limit (and IFALIASZ): container ids may be 255 characters long, so long ids are hashed.
+std::string owner_mark(const Attachment& a) {
+  std::string id = a.id();
+  if (id.size() <= 100) return id;
+  return fmt::format("{}/{:016x}/{}", a.network.substr(0, 40), fnv1a(a.container_id), a.ifname);
+}
+
+void mark_owned(State& s, const Attachment& a) {
+  for (Link& l : s.links) {
+    if (l.kind == LinkKind::Veth) l.alias = kAliasPrefix + owner_mark(a);
+  }
+  for (NatEntry& n : s.nat) {
+    n.owner = owner_mark(a);
+    // nftables stores prefixes with the host bits cleared; ask for what it will report.
+    if (n.saddr) n.saddr = n.saddr->network();
+    if (n.daddr) n.daddr = n.daddr->network();
+  }
+}
+
+
+std::string template_name(const json& config) {
+  if (auto it = config.find("template"); it != config.end()) {
+    if (!it->is_string()) throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'template' must be a string");
+    return it->get<std::string>();
+  }
+  return config.at("type").get<std::string>();
+}
+
+struct Rendering {
+  Rendered rendered;
+  std::string template_name;
+};
+
+Rendering render(const Options& options, const Request& req, Kernel& kernel, Allocator& allocator) {
+  std::string name = template_name(req.config);
+  TemplateLibrary library(options.template_dirs);
+  auto source = library.find(name);
+  if (!source) {
+    throw cni::Error(cni::kTemplateError, fmt::format("no template named '{}'", name),
+                     fmt::format("searched {} and the built-in templates",
+                                 options.template_dirs.empty() ? "no directory" : fmt::format("{}", fmt::join(options.template_dirs, ", "))));
+  }
+  Template tmpl = Template::load(*source, &library);
+  KernelFacts facts(kernel);
+  Attachment a = req.attachment();
+  RenderContext ctx;
+  ctx.config = req.config;
+  ctx.cni = {{"containerId", req.container_id}, {"ifname", req.ifname},     {"netns", req.netns},
+             {"network", a.network},            {"command", req.command},   {"attachment", a.id()}};
+  ctx.prev = req.config.value("prevResult", json());
+  ctx.facts = &facts;
+  ctx.allocator = &allocator;
+  Rendering r{tmpl.render(ctx), name};
+  mark_owned(r.rendered.state, a);
+  return r;
+}
+
+json prev_result_of(const Request& req) { return req.config.value("prevResult", json()); }
+
+// The attachment's objects found by their marks alone (see attachment_marks.h). A rule another attachment's
+// journal holds is never taken for an orphan.
+State marks_of(const Journal& journal, const Request& req) {
+  Attachment a = req.attachment();
+  std::vector<Rule> claimed;
+  for (const JournalRecord& r : journal.all()) {
+    if (r.attachment.id() == a.id()) continue;
+    claimed.insert(claimed.end(), r.state.rules.begin(), r.state.rules.end());
+  }
+  return find_by_marks(cni_scopes(req.netns), kAliasPrefix + owner_mark(a), [&](const Rule& rule) {
+    return std::any_of(claimed.begin(), claimed.end(), [&](const Rule& c) { return c.key() == rule.key(); });
+  });
+}
+
+// What ADD asks the kernel about: the new desired state and whatever an earlier ADD journaled. The first ADD
+// itself (`lean`, no earlier record) does not look for NAT rules: ADD journals its intent before it creates
+// anything, so with no record there is no rule of this attachment to find, and the only way to look is a dump
+// of every pod's rule in the chain (on a node with 300 pods, two fifths of an ADD's kernel time). Should one
+// exist anyway (a journal deleted by hand), DEL still finds every rule by its owner comment. The dry run
+// (`topoctl plan`) and CHECK look for real.
+State interest_for_add(const State& desired, const std::optional<JournalRecord>& previous, bool lean) {
+  if (previous) return merge(desired, previous->state);
+  State interest = desired;
+  if (lean) interest.nat.clear();
+  return interest;
+}
+
+// What DEL asks about: the journaled objects, plus the interfaces and keys of routes to put back, plus every
+// NAT rule carrying the attachment's owner comment in either scope (a re-rendered state without prevResult
+// knows none of them, and the comment alone identifies them).
+State interest_for_del(const JournalRecord& record) {
+  State interest = record.state;
+  for (const char* scope : {kHostScope, kContainerScope}) {
+    NatEntry owner;
+    owner.scope = scope;
+    owner.owner = owner_mark(record.attachment);
+    interest.nat.push_back(owner);
+  }
+  for (const Route& r : record.taken_over.routes) {
+    Link dev;
+    dev.scope = r.scope;
+    dev.name = r.dev;
+    dev.kind = LinkKind::Existing;
+    add_missing(interest.links, {dev});
+    add_missing(interest.routes, {r});
+  }
+  return interest;
+}
+
+// What DEL observes. The dry run (`lean` false) asks about everything interest_for_del names. DEL itself
+// (`lean`) does not look for the routes that leave through an end of a veth it deletes: a route dump, even
+// one filtered by table and interface, walks the whole table in the kernel (100,000 routes in the node's
+// main table: 7 ms). It takes them as journaled and deletes them before the veth; one that is not there
+// answers ESRCH, which DEL counts as done. Deleting them first matters too: when a device goes with IPv4
+// routes still on it, the kernel flushes every FIB table of the namespace (fib_disable_ip → fib_flush),
+// which with 100,000 routes costs about as much again. The links are observed first, to know which veths
+// are there to be deleted. A route sharing its key with one a takeover replaced is left to the veth instead:
+// that key is observed for real (whether it is free decides whether the original is put back), and a
+// journaled copy next to it would make two routes of one key.
+State observe_for_del(Kernel& kernel, const JournalRecord& record, bool lean) {
+  State interest = interest_for_del(record);
+  if (!lean) return kernel.observe(interest);
+  State links;
+  links.links = std::move(interest.links);
+  interest.links.clear();
+  State seen = kernel.observe(links);
+  std::set<std::pair<std::string, std::string>> dying;  // (scope, ifname): ends of every veth diff_destroy deletes
+  for (const Link& l : seen.links) {
+    if (l.kind != LinkKind::Veth) continue;
+    dying.emplace(l.scope, l.name);
+    if (!l.peer_name.empty()) dying.emplace(l.peer_scope.empty() ? l.scope : l.peer_scope, l.peer_name);
+  }
+  auto taken_over_key = [&](const Route& r) {
+    return std::any_of(record.taken_over.routes.begin(), record.taken_over.routes.end(),
+                       [&](const Route& t) { return t.key() == r.key(); });
+  };
+  std::vector<Route> assumed;
+  std::erase_if(interest.routes, [&](const Route& r) {
+    if (!dying.contains({r.scope, r.dev})) return false;
+    if (!taken_over_key(r)) {
+      assumed.push_back(r);
+      assumed.back().owned = true;  // ours by construction: the journal holds only what we created
+    }
+    return true;
+  });
+  add_missing(interest.routes, record.taken_over.routes);
+  State observed = kernel.observe(interest);
+  observed.links = std::move(seen.links);
+  add_missing(observed.routes, assumed);
+  return observed;
+}
+
+// Foreign objects a takeover replaces, and sysctl values before our first write, go to the journal.
+void record_originals(const Plan& plan, JournalRecord& record, const std::optional<JournalRecord>& previous) {
+  if (previous) record.taken_over = previous->taken_over;
+  for (const Change& c : plan.changes) {
+    // A foreign route replaced (takeover) or removed (state: absent) is put back on DEL.
+    const Object* before = c.action == Action::Replace && c.previous ? &*c.previous
+                           : c.action == Action::Delete              ? &c.object
+                                                                     : nullptr;
+    if (const Route* old = before ? std::get_if<Route>(before) : nullptr; old && !old->owned) {
+      add_missing(record.taken_over.routes, {*old});
+    }
+  }
+  for (Sysctl& s : record.state.sysctls) {
+    const Sysctl* before = nullptr;
+    if (previous) {
+      for (const Sysctl& p : previous->state.sysctls) {
+        if (p.key() == s.key() && p.previous) before = &p;
+      }
+    }
+    if (before) {
+      s.previous = before->previous;
+      continue;
+    }
+    for (const Change& c : plan.changes) {
+      const Sysctl* old = c.previous ? std::get_if<Sysctl>(&*c.previous) : nullptr;
+      if (old && old->key() == s.key()) s.previous = old->value;
+    }
+  }
+}
+
+// After a failed first ADD: deletes whatever of ours the journaled intent names that the rollback left
+// (none, normally). True when nothing is left.
+bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& a) {
+  try {
+    auto intent = journal.load(a);
+    if (!intent) return true;
+    intent->taken_over = State{};  // the rollback restored them; nothing to put back twice
+    Plan cleanup = diff_destroy(intent->state, kernel.observe(interest_for_del(*intent)), State{});
+    if (cleanup.empty()) return true;
+    fmt::print(stderr, "topocni: rollback left {} object(s); removing them\n", cleanup.changes.size());
+    size_t done = 0;
+    kernel.execute(cleanup.changes, done);
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "topocni: cleanup after a failed ADD failed, keeping the journal for DEL (or destroy): {}\n",
+               e.what());
+    return false;
+  }
+}
+
+std::vector<cni::CreatedInterface> created_interfaces(const State& state, Kernel& kernel, const std::string& netns) {
+  std::vector<cni::CreatedInterface> out;
+  for (const Link& l : state.links) {
+    if (l.kind != LinkKind::Veth) continue;
+    auto add_end = [&](const std::string& scope, const std::string& name) {
+      auto info = kernel.link_info(scope, name);
+      out.push_back({name, info ? info->mac : "", scope == kContainerScope ? netns : ""});
+    };
+    add_end(l.scope, l.name);
+    add_end(l.peer_scope, l.peer_name);
+  }
+  return out;
+}
+
+}  // namespace
+
+Options Options::from_environment() {
+  Options o;
+  const char* path = std::getenv("TOPOCNI_TEMPLATE_PATH");
+  std::string dirs = path && *path ? path : "/etc/cni/topocni.d";
+  std::stringstream ss(dirs);
+  for (std::string d; std::getline(ss, d, ':');) {
+    if (!d.empty()) o.template_dirs.push_back(d);
+  }
+  return o;
+}
+
+Attachments::Attachments(Options options) : options_(std::move(options)) {}
+
+Planned Attachments::plan(const Request& req) {
+  Kernel kernel(cni_scopes(req.netns));
+  return plan(req, kernel, false);
+}
+
+Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
+  Journal journal(options_.state_dir);
+  Attachment a = req.attachment();
+  auto previous = journal.load(a);
+  Planned out;
+  if (req.command == "DEL") {
+    if (previous) {
+      out.record = *previous;
+      out.source = "journal";
+    } else {
+      out.record = {a, "", req.netns, json::object(), prev_result_of(req), {}, {}};
+      out.source = "marks";
+      try {
+        // Preview: a re-rendering for DEL must not reserve tables.
+        TableAllocator allocator(journal, &kernel, a, json(), TableAllocator::Mode::Preview);
+        auto r = render(options_, req, kernel, allocator);
+        out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+        out.source = "template";
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "topocni: no journal for {} and the template does not render ({}); using ownership marks\n",
+                   a.id(), e.what());
+      }
+      // The marks complete a re-rendering too: without the journal it cannot know the table ADD allocated,
+      // and without prevResult not the pod's addresses.
+      out.record.state = merge(out.record.state, marks_of(journal, req));
+    }
+    State observed = observe_for_del(kernel, out.record, lean);
+    out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
+    return out;
+  }
+  return plan_add(req, kernel, journal, previous, TableAllocator::Mode::Preview);
+}
+
+Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal& journal,
+                              const std::optional<JournalRecord>& previous, TableAllocator::Mode mode) {
+  Attachment a = req.attachment();
+  TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
+  try {
+    auto r = render(options_, req, kernel, allocator);
+    Planned out;
+    State observed = kernel.observe(interest_for_add(r.rendered.state, previous, mode == TableAllocator::Mode::Reserve));
+    out.plan = diff(r.rendered.state, observed);
+    out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+    record_originals(out.plan, out.record, previous);
+    return out;
+  } catch (...) {
+    if (!allocator.reserved().empty()) TableReservations(journal).release(a, allocator.reserved());
+    throw;
+  }
+}
+
+std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
+  if (!req.config.contains("prevResult") || req.config["prevResult"].is_null()) {
+    throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
+                     "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
+  }
+  Kernel kernel(cni_scopes(req.netns));
+  if (!kernel.has_scope(kContainerScope)) {
+    throw cni::Error(cni::kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is not a network namespace", req.netns));
+  }
+  Planned planned = apply_journaled(req, kernel);
+  return created_interfaces(planned.record.state, kernel, req.netns);
+}
+
+Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const ApplyChecks& checks) {
+  Journal journal(options_.state_dir);
+  Attachment a = req.attachment();
+  std::optional<JournalRecord> previous;
+  Planned planned;
+  {
+    // Allocation and the intent record happen under the journal lock, so parallel ADDs never pick the same
+    // table; the slow kernel work below runs without it.
+    auto lock = journal.lock();
+    previous = journal.load(a);
+    if (checks.before_plan) checks.before_plan(previous);
+    planned = plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
+    try {
+      if (checks.before_journal) checks.before_journal(planned);
+      // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
+      JournalRecord intent = planned.record;
+      if (previous) intent.state = merge(planned.record.state, previous->state);
+      journal.store(intent);
+    } catch (...) {
+      release_dropped_tables(journal, a, planned.record.allocations, previous ? previous->allocations : json());
+      throw;
+    }
+  }
+  try {
+    apply(planned.plan, kernel);
+  } catch (...) {
+    // apply() has undone what took effect; so is the journal, unless something of ours is still there (the
+    // undo itself failed): then the intent stays, for DEL.
+    if (previous) {
+      journal.store(*previous);
+      release_dropped_tables(journal, a, planned.record.allocations, previous->allocations);
+    } else if (remove_leftovers(kernel, journal, a)) {
+      journal.remove(a);
+      release_dropped_tables(journal, a, planned.record.allocations, json());
+    }
+    throw;
+  }
+  // The intent journaled above is this record already unless an earlier ADD's objects were merged into it:
+  // only then is there something to narrow down (storing costs a JSON dump and a rename, ~0.5 ms).
+  if (previous) {
+    journal.store(planned.record);
+    release_dropped_tables(journal, a, previous->allocations, planned.record.allocations);
+  }
+  return planned;
+}
+
+void Attachments::del(const Request& req) {
+  Journal journal(options_.state_dir);
+  Kernel kernel(cni_scopes(req.netns));
+  Planned planned = plan(req, kernel, true);
+  // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
+  // nobody); the journal then stays, so a later DEL can finish.
+  std::vector<std::string> failures;
+  const auto& changes = planned.plan.changes;
+  if (!changes.empty()) {
+    for (size_t start = 0; start < changes.size();) {
+      std::vector<Change> rest(changes.begin() + static_cast<std::ptrdiff_t>(start), changes.end());
+      size_t done = 0;
+      try {
+        kernel.execute(rest, done);
+        break;
+      } catch (const NetlinkError& e) {
+        // A route whose device vanished meanwhile (a pod namespace is torn down asynchronously after `ip
+        // netns del`/runtime cleanup, taking the veth with it) went with the device: that is done, not failed.
+        // So did a route DEL deleted without looking for it first (see observe_for_del): ESRCH, not there.
+        bool gone = (e.err == ENODEV || (e.err == ESRCH && std::holds_alternative<Route>(rest[done].object))) &&
+                    rest[done].action == Action::Delete;
+        if (!gone) failures.push_back(e.what());
+        start += done + 1;
+      } catch (const std::exception& e) {
+        failures.push_back(e.what());
+        start += done + 1;
+      }
+    }
+  }
+  if (!failures.empty()) {
+    throw cni::Error(cni::kKernelRefused, fmt::format("DEL could not remove {} object(s)", failures.size()),
+                     fmt::format("{}", fmt::join(failures, "; ")));
+  }
+  journal.remove(req.attachment());
+  release_dropped_tables(journal, req.attachment(), planned.record.allocations, json());
+}
+
+void Attachments::check(const Request& req) {
+  Planned planned = plan(req);
+  if (planned.plan.empty()) return;
+  std::string details;
+  for (const Change& c : planned.plan.changes) {
+    static const char* kVerbs[] = {"missing", "unexpected", "differs"};
+    details += fmt::format("{} in {}: {}; ", kVerbs[static_cast<int>(c.action)], scope_of(c.object), describe(c.object));
+  }
+  throw cni::Error(cni::kCheckFailed, fmt::format("{} object(s) differ from the template", planned.plan.changes.size()),
+                   details);
+}
+
+std::vector<std::string> Attachments::gc(const json& config) {
+  std::set<std::pair<std::string, std::string>> valid;
+  auto it = config.find("cni.dev/valid-attachments");
+  if (it == config.end() || !it->is_array()) {
+    throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'cni.dev/valid-attachments' must be a list");
+  }
+  for (const json& v : *it) {
+    if (!v.is_object() || !v.contains("containerID") || !v.contains("ifname")) {
+      throw cni::Error(cni::kInvalidConfig,
+                       "invalid network config: each of 'cni.dev/valid-attachments' needs 'containerID' and 'ifname'");
+    }
+    valid.emplace(v["containerID"].get<std::string>(), v["ifname"].get<std::string>());
+  }
+  std::string network = config.value("name", "");
+  Journal journal(options_.state_dir);
+  std::vector<std::string> removed, failures;
+  for (const JournalRecord& r : journal.all()) {
+    if (r.attachment.network != network || valid.contains({r.attachment.container_id, r.attachment.ifname})) continue;
+    Request req{"DEL", config, r.attachment.container_id, r.netns, r.attachment.ifname};
+    try {
+      del(req);
+      removed.push_back(r.attachment.id());
+    } catch (const cni::Error& e) {
+      failures.push_back(fmt::format("{}: {} ({})", r.attachment.id(), e.msg, e.details));
+    } catch (const std::exception& e) {
+      failures.push_back(fmt::format("{}: {}", r.attachment.id(), e.what()));
+    }
+  }
+  if (!failures.empty()) {
+    throw cni::Error(cni::kKernelRefused, fmt::format("GC could not remove {} attachment(s)", failures.size()),
+                     fmt::format("{}", fmt::join(failures, "; ")));
+  }
+  return removed;
+}
+
+void Attachments::status() {
+  Journal journal(options_.state_dir);
+  try {
+    JournalRecord probe;
+    probe.attachment = {".status", "probe", "probe"};
+    journal.store(probe);
+    journal.remove(probe.attachment);
+  } catch (const std::exception& e) {
+    throw cni::Error(50, "topocni is not available: its state directory cannot be written", e.what());
+  }
+}
+
+}  // namespace topo
