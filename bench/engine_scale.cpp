@@ -33,7 +33,7 @@ topo::State topology(int routes) {
     r.dst = *topo::IpPrefix::parse(fmt::format("{}.{}.{}.{}/32", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255));
     r.dev = "sc0";
     r.route_scope = topo::RouteScope::Link;
-    s.routes.push_back(std::move(r));
+    s.of<Route>().push_back(std::move(r));
   }
   return s;
 }
@@ -76,7 +76,7 @@ int run(int routes, int repeat) {
     if (d.changes != static_cast<size_t>(routes)) throw std::runtime_error("destroy planned " + std::to_string(d.changes));
     {
       topo::Kernel k(scopes);
-      if (!k.observe(desired).routes.empty()) throw std::runtime_error("routes left after destroy");
+      if (!k.observe(desired).of<Route>().empty()) throw std::runtime_error("routes left after destroy");
     }
     apply_ms.push_back(a.ms);
     reapply_ms.push_back(r.ms);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "cni/request.h"
 #include "config_file.h"
 #include "topo/attachment.h"
 #include "topo/error.h"
@@ -47,7 +48,7 @@ void plan_config(const PlanArgs& args, Output& out) {
   if (entries.empty()) throw Error(fmt::format("{}: no plugin in this config has a topocni template", args.config_file));
   Attachments attachments(Options::from_environment());
   for (const auto& entry : entries) {
-    Request req{args.command, entry.config, args.container_id, args.netns, args.ifname};
+    Request req = cni::request_of(entry.config, args.command, args.container_id, args.netns, args.ifname);
     Planned planned;
     try {
       planned = attachments.plan(req);
@@ -55,7 +56,7 @@ void plan_config(const PlanArgs& args, Output& out) {
       throw config.locate(e);  // values from the config file: point at its line and key
     }
     bool renders_nothing = args.command == "ADD" && planned.record.state.empty();
-    emit(args, planned.plan, {req.attachment().id(), entry.template_name, args.command, renders_nothing},
+    emit(args, planned.plan, {req.attachment.id(), entry.template_name, args.command, renders_nothing},
          out);
   }
 }

@@ -25,18 +25,14 @@ std::string counts(const State& s) {
   auto add = [&](size_t n, const char* one, const char* many) {
     if (n) parts.push_back(fmt::format("{} {}", n, n == 1 ? one : many));
   };
-  add(s.links.size(), "link", "links");
-  add(s.sysctls.size(), "sysctl", "sysctls");
-  add(s.addresses.size(), "address", "addresses");
-  add(s.routes.size(), "route", "routes");
-  add(s.rules.size(), "rule", "rules");
-  add(s.nat.size(), "nat rule", "nat rules");
+  AllKinds::each([&]<class K>() { add(s.of<K>().size(), K::kName.data(), K::kSection.data()); });
   return parts.empty() ? "nothing" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
 json counts_json(const State& s) {
-  return {{"links", s.links.size()}, {"sysctls", s.sysctls.size()}, {"addresses", s.addresses.size()},
-          {"routes", s.routes.size()}, {"rules", s.rules.size()},     {"nat", s.nat.size()}};
+  json out = json::object();
+  AllKinds::each([&]<class K>() { out[std::string(K::kSection)] = s.of<K>().size(); });
+  return out;
 }
 
 std::string paint_status(const std::string& status, bool color) {

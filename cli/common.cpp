@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "topo/cni.h"
+#include "cni/cni.h"
 #include "topo/error.h"
 
 namespace topo::cli {
@@ -84,6 +84,12 @@ void print_error(const std::exception& e) {
     std::cerr << "topoctl: " << c->msg << (c->details.empty() ? "" : " (" + c->details + ")") << "\n";
   } else if (dynamic_cast<const SpecError*>(&e)) {
     std::cerr << e.what() << "\n";  // already "file:line:col: path: message", as compilers print
+  } else if (const auto* d = dynamic_cast<const DriftError*>(&e)) {
+    std::cerr << "topoctl: " << e.what() << " (" << fmt::format("{}", fmt::join(d->differences, "; ")) << ")\n";
+  } else if (const auto* i = dynamic_cast<const IncompleteError*>(&e)) {
+    std::cerr << "topoctl: " << e.what() << " (" << fmt::format("{}", fmt::join(i->failures, "; ")) << ")\n";
+  } else if (const auto* t = dynamic_cast<const TemplateNotFoundError*>(&e)) {
+    std::cerr << "topoctl: " << e.what() << " (" << t->searched << ")\n";
   } else {
     std::cerr << "topoctl: " << e.what() << "\n";
   }

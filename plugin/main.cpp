@@ -1,5 +1,6 @@
 // topocni: the CNI plugin. Reads the network config on stdin and CNI_* from the environment, runs one
-// command through topo::Attachments, and answers on stdout as the CNI spec says (result or error JSON).
+// command through topo::Attachments (cni/request.h turns CNI input into the engine's typed request and the
+// engine's errors into the spec's codes), and answers on stdout as the CNI spec says (result or error JSON).
 #include <unistd.h>
 
 #include <iostream>
@@ -8,9 +9,10 @@
 
 #include <fmt/format.h>
 
+#include "cni/cni.h"
+#include "cni/request.h"
 #include "topo/attachment.h"
-#include "topo/cni.h"
-#include "topo/error.h"
+#include "topo/fault_injection.h"
 
 namespace {
 
@@ -42,11 +44,17 @@ int version(const std::string& stdin_text) {
 int run(const cni::Environment& env, const std::string& stdin_text, std::string& version_out) {
   json config = cni::parse_config(stdin_text);
   version_out = config["cniVersion"];
-  topo::Request req{env.command, config, env.container_id, env.netns, env.ifname};
-  topo::Attachments attachments(topo::Options::from_environment());
+  topo::Request req = cni::request_of(config, env.command, env.container_id, env.netns, env.ifname);
+  topo::Options options = topo::Options::from_environment();
+  options.change_hook = topo::fault_injection_from_environment();  // tests only; empty otherwise
+  topo::Attachments attachments(options);
   if (env.command == "ADD") {
+    if (req.prev_result.is_null()) {
+      throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
+                       "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
+    }
     auto created = attachments.add(req);
-    std::cout << cni::make_result(config, created).dump() << std::endl;
+    std::cout << cni::make_result(config, cni::result_interfaces(created, env.netns)).dump() << std::endl;
   } else if (env.command == "DEL") {
     attachments.del(req);
   } else if (env.command == "CHECK") {
@@ -61,9 +69,13 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
                        fmt::format("{} needs cniVersion 1.1.0", env.command));
     }
     if (env.command == "STATUS") {
-      attachments.status();
+      try {
+        attachments.status();
+      } catch (const std::exception& e) {
+        throw cni::Error(50, "topocni is not available: its state directory cannot be written", e.what());
+      }
     } else {
-      for (const auto& id : attachments.gc(config)) std::cerr << "topocni: GC removed " << id << "\n";
+      for (const auto& id : attachments.gc(req, cni::valid_attachments(config))) std::cerr << "topocni: GC removed " << id << "\n";
     }
   }
   return 0;
@@ -79,24 +91,8 @@ int main() {
     stdin_text = read_stdin();
     if (env.command == "VERSION") return version(stdin_text);
     return run(env, stdin_text, version_text);
-  } catch (const cni::Error& e) {
-    return fail(version_text, e.code, e.msg, e.details);
-  } catch (const topo::HostFactError& e) {
-    // Positioned at the template's scalar, but the host is what is missing: a conflict, as before.
-    return fail(version_text, cni::kConflict, e.what(), "");
-  } catch (const topo::SpecError& e) {
-    // Errors in config values point at config keys; errors in templates at template lines.
-    int code = e.file == "<network config>" ? cni::kInvalidConfig : cni::kTemplateError;
-    return fail(version_text, code, e.what(), "");
-  } catch (const topo::BusyError& e) {
-    return fail(version_text, cni::kTryAgainLater, e.what(), "another topocni holds the journal lock");
-  } catch (const topo::ConflictError& e) {
-    return fail(version_text, cni::kConflict, e.what(), "");
-  } catch (const topo::NetlinkError& e) {
-    return fail(version_text, cni::kKernelRefused, e.what(), "");
-  } catch (const topo::SystemError& e) {
-    return fail(version_text, cni::kKernelRefused, e.what(), "");
   } catch (const std::exception& e) {
-    return fail(version_text, cni::kInternal, e.what(), "");
+    cni::ErrorReply reply = cni::reply_for(e);
+    return fail(version_text, reply.code, reply.msg, reply.details);
   }
 }

@@ -5,7 +5,7 @@
 #include <exception>
 #include <string>
 
-#include "topo/cni.h"
+#include "cni/cni.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

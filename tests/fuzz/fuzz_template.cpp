@@ -6,7 +6,7 @@
 #include <exception>
 #include <string>
 
-#include "topo/cni.h"
+#include "cni/cni.h"
 #include "topo/error.h"
 #include "topo/template/template.h"
 

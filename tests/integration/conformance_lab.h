@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "netns_fixture.h"
+#include "cni/request.h"
 #include "topo/attachment.h"
 #include "topo/netns.h"
 
@@ -65,7 +66,7 @@ struct ConformanceLab {
                              {"containerInterface", "veth0"}, {"ipMasq", true}};
     if (with_prev) config["prevResult"] = prev_result(i);
     std::string netns = pods.at(i) ? pods.at(i)->path() : "/run/netns/topo-gone-" + std::to_string(i);
-    return Request{command, config, container_id(i), netns, "eth0"};
+    return cni::request_of(config, command, container_id(i), netns, "eth0");
   }
 
   Attachments attachments() const { return Attachments(Options{{}, state_dir}); }

@@ -115,9 +115,9 @@ inline Change replace(Object now, Object before) {
 
 // Executes changes that must all succeed.
 inline void run(Kernel& k, std::vector<Change> changes) {
-  size_t done = 99999;
+  Progress done;
   k.execute(changes, done);
-  REQUIRE(done == changes.size());
+  REQUIRE(done.effected().size() == changes.size());
 }
 
 inline IpPrefix pfx(const char* text) {

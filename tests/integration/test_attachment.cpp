@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "netns_fixture.h"
+#include "cni/request.h"
 #include "topo/attachment.h"
 #include "topo/error.h"
 
@@ -51,7 +52,7 @@ struct NodeAndPod {
     json config = {{"cniVersion", "0.3.1"},      {"name", "cni0"},      {"type", "veth-to-host"},
                    {"hostInterface", "enp5s0f0"}, {"containerInterface", "veth0"}, {"ipMasq", true},
                    {"prevResult", prev}};
-    return Request{command, config, "c0ffee", pod.path(), "eth0"};
+    return cni::request_of(config, command, "c0ffee", pod.path(), "eth0");
   }
 
   Attachments attachments() const { return Attachments(Options{{}, state_dir}); }

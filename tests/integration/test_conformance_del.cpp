@@ -6,7 +6,8 @@
 #include <fstream>
 
 #include "conformance_lab.h"
-#include "topo/cni.h"
+#include "cni/cni.h"
+#include "cni/request.h"
 #include "topo/error.h"
 
 using namespace topo;
@@ -24,8 +25,9 @@ void del(ConformanceLab& lab, const Request& req) {
   NetnsGuard in_node(lab.node.path());
   try {
     lab.attachments().del(req);
-  } catch (const cni::Error& e) {
-    FAIL("DEL failed: " << e.msg << ": " << e.details);
+  } catch (const std::exception& e) {
+    cni::ErrorReply r = cni::reply_for(e);
+    FAIL("DEL failed: " << r.msg << ": " << r.details);
   }
 }
 

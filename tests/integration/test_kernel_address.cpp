@@ -32,14 +32,14 @@ TEST_CASE("kernel: addresses IPv4 and IPv6") {
   Address v6 = address("fd00:1::5/64");
   v6.nodad = true;
   State interest;
-  interest.addresses = {v4, v6, address("192.0.2.99/24")};
-  REQUIRE(k.observe(interest).addresses.empty());
+  interest.of<Address>() = {v4, v6, address("192.0.2.99/24")};
+  REQUIRE(k.observe(interest).of<Address>().empty());
 
   run(k, {create(v4), create(v6)});
 
   State got = k.observe(interest);
-  REQUIRE(got.addresses.size() == 2);
-  for (const Address& a : got.addresses) {
+  REQUIRE(got.of<Address>().size() == 2);
+  for (const Address& a : got.of<Address>()) {
     CHECK(a.owned);
     CHECK((a == v4 || a == v6));
   }
@@ -57,22 +57,22 @@ TEST_CASE("kernel: addresses IPv4 and IPv6") {
     Address now = v6;
     now.nodad = false;
     run(k, {replace(now, v6)});
-    interest.addresses = {now};
+    interest.of<Address>() = {now};
     got = k.observe(interest);
-    REQUIRE(got.addresses.size() == 1);
-    CHECK(got.addresses[0] == now);
-    CHECK_FALSE(got.addresses[0].nodad);
+    REQUIRE(got.of<Address>().size() == 1);
+    CHECK(got.of<Address>()[0] == now);
+    CHECK_FALSE(got.of<Address>()[0].nodad);
   }
 
   SUBCASE("delete removes them") {
     run(k, {remove(v4), remove(v6)});
-    CHECK(k.observe(interest).addresses.empty());
+    CHECK(k.observe(interest).of<Address>().empty());
     CHECK(ns.host_ns.ip("addr show dev va").find("10.1.2.3") == std::string::npos);
     CHECK(ns.host_ns.ip("addr show dev vb").find("192.0.2.99") != std::string::npos);
   }
 
   SUBCASE("an address on a missing device fails before anything is sent") {
-    size_t done = 9;
+    Progress done;
     Address missing = address("10.9.9.9/32", "nosuch0");
     try {
       k.execute({create(missing)}, done);
@@ -80,6 +80,6 @@ TEST_CASE("kernel: addresses IPv4 and IPv6") {
     } catch (const NetlinkError& e) {
       CHECK(e.err == ENODEV);
     }
-    CHECK(done == 0);
+    CHECK(done.effected().empty());
   }
 }

@@ -5,7 +5,9 @@
 #include <cstdlib>
 
 #include "netns_fixture.h"
+#include "topo/apply.h"
 #include "topo/error.h"
+#include "topo/fault_injection.h"
 
 using namespace topo;
 using namespace topo::test;
@@ -47,53 +49,87 @@ TEST_CASE("kernel: a batch of 10,000 routes is created, observed and deleted") {
   Kernel k(f.ns.scopes());
   constexpr size_t kCount = 10000;
   auto changes = creates(kCount);
-  size_t done = 0;
-  k.execute(changes, done);
-  CHECK(done == kCount);
+  Progress created;
+  k.execute(changes, created);
+  CHECK(created.effected().size() == kCount);
   CHECK(f.routes_on_va() == kCount);
 
   State interest;
-  for (const Change& c : changes) interest.routes.push_back(std::get<Route>(c.object));
+  for (const Change& c : changes) interest.of<Route>().push_back(std::get<Route>(c.object));
   State got = k.observe(interest);
-  CHECK(got.routes.size() == kCount);
-  for (const Route& r : got.routes) CHECK(r.owned);
+  CHECK(got.of<Route>().size() == kCount);
+  for (const Route& r : got.of<Route>()) CHECK(r.owned);
 
   std::vector<Change> deletes;
   for (const Change& c : changes) deletes.push_back(remove(c.object));
-  k.execute(deletes, done);
-  CHECK(done == kCount);
+  Progress deleted;
+  k.execute(deletes, deleted);
+  CHECK(deleted.effected().size() == kCount);
   CHECK(f.routes_on_va() == 0);
-  CHECK(k.observe(interest).routes.empty());
+  CHECK(k.observe(interest).of<Route>().empty());
 }
 
-TEST_CASE("kernel: a failure in the middle of a batch gives an exact done") {
-  TOPO_REQUIRE_LINK_KIND("veth");
-  Fixture f;
-  Kernel k(f.ns.scopes());
-  // Change #4 collides with a route someone else holds; #5.. would succeed in the same batch.
+namespace {
+
+// Changes #4 collides with a route someone else holds; #5.. succeed in the same batch (rtnetlink goes on past
+// a failed request). Change #0 is an address: addresses and routes both go in batches.
+std::vector<Change> colliding_batch(Fixture& f) {
   auto changes = creates(8);
   f.ns.host_ns.ip("route add " + std::get<Route>(changes[3].object).dst.addr.str() + " dev vb proto static");
   Address a;
   a.scope = "host";
   a.dev = "va";
   a.local = pfx("10.99.0.1/24");
-  changes.insert(changes.begin(), create(a));  // addresses and routes share the batch
+  changes.insert(changes.begin(), create(a));
+  return changes;
+}
 
-  size_t done = 0;
+}  // namespace
+
+TEST_CASE("kernel: a failure in the middle of a batch reports exactly what took effect") {
+  TOPO_REQUIRE_LINK_KIND("veth");
+  Fixture f;
+  Kernel k(f.ns.scopes());
+  auto changes = colliding_batch(f);
+  Progress p;
   try {
-    k.execute(changes, done);
+    k.execute(changes, p);
     FAIL("expected an error");
   } catch (const NetlinkError& e) {
     CHECK(e.err == EEXIST);
     CHECK(e.object.find(std::get<Route>(changes[4].object).dst.addr.str()) != std::string::npos);
   }
-  CHECK(done == 4);  // the address and three routes
-  // Exactly those took effect: the later successes of the batch were undone. The prefix route of the
-  // address is the kernel's (proto kernel), the rest are ours.
-  CHECK(lines(f.ns.host_ns.ip("route show dev va proto 157")) == 3);
-  CHECK(f.ns.host_ns.ip("addr show dev va").find("10.99.0.1/24") != std::string::npos);
-  for (size_t i = 4; i < 8; ++i)
-    CHECK(f.ns.host_ns.ip("route show " + host_route(i).dst.addr.str() + " dev va").empty());
+  CHECK(p.current() == 4);
+  // The address, three routes before the failure and four after it; the kernel holds exactly those.
+  CHECK(p.effected() == std::vector<size_t>{0, 1, 2, 3, 5, 6, 7, 8});
+  CHECK(lines(f.ns.host_ns.ip("route show dev va proto 157")) == 7);
+}
+
+TEST_CASE("kernel: apply undoes a failed batch completely, also the successes after the failure") {
+  TOPO_REQUIRE_LINK_KIND("veth");
+  Fixture f;
+  Kernel k(f.ns.scopes());
+  Plan plan{colliding_batch(f)};
+  CHECK_THROWS_AS(apply(plan, k), NetlinkError);
+  CHECK(lines(f.ns.host_ns.ip("route show dev va proto 157")) == 0);
+  CHECK(f.ns.host_ns.ip("addr show dev va").find("10.99.0.1/24") == std::string::npos);
+  // The foreign route that caused the failure is untouched.
+  CHECK(!f.ns.host_ns.ip("route show " + host_route(3).dst.addr.str() + " proto static").empty());
+}
+
+TEST_CASE("kernel: apply_keep_going goes on past a failure and reports it") {
+  TOPO_REQUIRE_LINK_KIND("veth");
+  Fixture f;
+  Kernel k(f.ns.scopes());
+  auto failures = apply_keep_going(colliding_batch(f), k);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find(host_route(3).dst.addr.str()) != std::string::npos);
+  CHECK(lines(f.ns.host_ns.ip("route show dev va proto 157")) == 7);
+  // Deleting what is not there (ESRCH) counts as done.
+  std::vector<Change> deletes;
+  for (size_t i = 0; i < 8; ++i) deletes.push_back(remove(Object(host_route(i))));
+  CHECK(apply_keep_going(deletes, k).empty());
+  CHECK(lines(f.ns.host_ns.ip("route show dev va proto 157")) == 0);
 }
 
 // The injected failure counts changes across the whole process, so it is checked in a fresh process: this
@@ -102,20 +138,22 @@ TEST_CASE("kernel: failure injection (child)") {
   const char* ns_name = std::getenv("TOPO_TEST_INJECTION_NETNS");
   if (!ns_name) return;  // only runs when started by the parent case
   Kernel k({{"host", std::string("/run/netns/") + ns_name}});
+  k.set_change_hook(fault_injection_from_environment());
   Sysctl s{"host", "net.ipv4.conf.va.forwarding", "1", std::nullopt};
   std::vector<Change> first = {create(s)};
-  size_t done = 0;
-  k.execute(first, done);  // change #1
-  REQUIRE(done == 1);
+  Progress one;
+  k.execute(first, one);  // change #1
+  REQUIRE(one.effected().size() == 1);
   auto changes = creates(6);  // changes #2..#7; #5 is the injected failure
+  Progress p;
   try {
-    k.execute(changes, done);
+    k.execute(changes, p);
     FAIL("expected the injected failure");
   } catch (const NetlinkError& e) {
     CHECK(e.err == EIO);
     CHECK(e.operation == "injected failure");
   }
-  CHECK(done == 3);
+  CHECK(p.effected().size() == 3);
 }
 
 TEST_CASE("kernel: failure injection gives an exact done") {

@@ -29,15 +29,15 @@ TEST_CASE("kernel: veth pair across two namespaces with mtu and alias") {
   Kernel k(ns.scopes());
   Link want = veth(1400);
   State interest;
-  interest.links = {want};
-  REQUIRE(k.observe(interest).links.empty());
+  interest.of<Link>() = {want};
+  REQUIRE(k.observe(interest).of<Link>().empty());
 
   run(k, {create(want)});
 
   State got = k.observe(interest);
-  REQUIRE(got.links.size() == 1);
-  CHECK(got.links[0] == want);
-  CHECK(got.links[0].owned);
+  REQUIRE(got.of<Link>().size() == 1);
+  CHECK(got.of<Link>()[0] == want);
+  CHECK(got.of<Link>()[0].owned);
   // Both ends, as the kernel shows them to `ip`.
   CHECK(ns.host_ns.ip("-o link show vh0").find("mtu 1400") != std::string::npos);
   CHECK(ns.host_ns.ip("-d link show vh0").find("alias topocni:att-1") != std::string::npos);
@@ -55,10 +55,10 @@ TEST_CASE("kernel: veth pair across two namespaces with mtu and alias") {
     Link now = veth(9000);
     now.up = false;
     run(k, {replace(now, want)});
-    interest.links = {now};
+    interest.of<Link>() = {now};
     got = k.observe(interest);
-    REQUIRE(got.links.size() == 1);
-    CHECK(got.links[0] == now);
+    REQUIRE(got.of<Link>().size() == 1);
+    CHECK(got.of<Link>()[0] == now);
     CHECK(k.link_info("host", "vh0")->ifindex == index_before);  // not recreated
     CHECK(k.link_info("container", "eth0")->mtu == 9000);
     CHECK(ns.container_ns.ip("-o link show eth0").find(",UP") == std::string::npos);
@@ -68,16 +68,16 @@ TEST_CASE("kernel: veth pair across two namespaces with mtu and alias") {
     Link now = want;
     now.peer_name = "eth1";
     run(k, {replace(now, want)});
-    interest.links = {now};
+    interest.of<Link>() = {now};
     got = k.observe(interest);
-    REQUIRE(got.links.size() == 1);
-    CHECK(got.links[0] == now);
+    REQUIRE(got.of<Link>().size() == 1);
+    CHECK(got.of<Link>()[0] == now);
     CHECK_FALSE(k.link_info("container", "eth0"));
   }
 
   SUBCASE("delete removes both ends") {
     run(k, {remove(want)});
-    CHECK(k.observe(interest).links.empty());
+    CHECK(k.observe(interest).of<Link>().empty());
     CHECK_FALSE(k.link_info("host", "vh0"));
     CHECK_FALSE(k.link_info("container", "eth0"));
   }
@@ -90,17 +90,17 @@ TEST_CASE("kernel: a veth whose peer name is taken by another link") {
   Kernel k(ns.scopes());
   Link want = veth(1500);
   State interest;
-  interest.links = {want};
+  interest.of<Link>() = {want};
 
   // Only the foreign link exists: it is reported under its own key so the diff can say "name taken".
   State got = k.observe(interest);
-  REQUIRE(got.links.size() == 1);
-  CHECK(got.links[0].scope == "container");
-  CHECK(got.links[0].name == "eth0");
-  CHECK_FALSE(got.links[0].owned);
+  REQUIRE(got.of<Link>().size() == 1);
+  CHECK(got.of<Link>()[0].scope == "container");
+  CHECK(got.of<Link>()[0].name == "eth0");
+  CHECK_FALSE(got.of<Link>()[0].owned);
 
   // Creating fails with the kernel's EEXIST and leaves nothing behind in the host scope.
-  size_t done = 7;
+  Progress done;
   try {
     k.execute({create(want)}, done);
     FAIL("expected an error");
@@ -108,14 +108,14 @@ TEST_CASE("kernel: a veth whose peer name is taken by another link") {
     CHECK(e.err == EEXIST);
     CHECK(e.operation == "create link");
   }
-  CHECK(done == 0);
+  CHECK(done.effected().empty());
   CHECK_FALSE(k.link_info("host", "vh0"));
 
   // The primary end exists but pairs with something else: both are reported, and the peer is not claimed.
   ns.host_ns.ip("link add vh0 type veth peer name x0");
   got = k.observe(interest);
-  REQUIRE(got.links.size() == 2);
-  for (const Link& l : got.links) {
+  REQUIRE(got.of<Link>().size() == 2);
+  for (const Link& l : got.of<Link>()) {
     CHECK(l.peer_name.empty());
     if (l.scope == "host") CHECK(l.name == "vh0");
     if (l.scope == "container") CHECK(l.name == "eth0");
@@ -131,9 +131,9 @@ TEST_CASE("kernel: existing links are never created or deleted") {
   l.scope = "host";
   l.name = "eth9";
   l.kind = LinkKind::Existing;
-  size_t done = 5;
+  Progress done;
   CHECK_THROWS_AS(k.execute({remove(l)}, done), ConflictError);
-  CHECK(done == 0);
+  CHECK(done.effected().empty());
   CHECK(k.link_info("host", "eth9"));
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("kernel: unavailable scopes are skipped") {
   r.dst = pfx("10.0.0.0/8");
   r.dev = "x";
   State interest;
-  interest.links = {l};
-  interest.routes = {r};
+  interest.of<Link>() = {l};
+  interest.of<Route>() = {r};
   CHECK(k.observe(interest).empty());
 }

@@ -22,13 +22,13 @@ TEST_CASE("kernel: NAT entries are applied and observed inside the scope's names
   dnat.iif = "eth0";
   dnat.to = addr("10.60.0.2");
   State interest;
-  interest.nat = {masq, dnat};
-  REQUIRE(k.observe(interest).nat.empty());
+  interest.of<NatEntry>() = {masq, dnat};
+  REQUIRE(k.observe(interest).of<NatEntry>().empty());
 
   run(k, {create(masq), create(dnat)});
   State got = k.observe(interest);
-  REQUIRE(got.nat.size() == 2);
-  for (const NatEntry& n : got.nat) CHECK((n == masq || n == dnat));
+  REQUIRE(got.of<NatEntry>().size() == 2);
+  for (const NatEntry& n : got.of<NatEntry>()) CHECK((n == masq || n == dnat));
   CHECK(ns.host_ns.exec("nft list table inet topocni").find("masquerade") != std::string::npos);
   // Only in that namespace.
   int status = 0;
@@ -36,5 +36,5 @@ TEST_CASE("kernel: NAT entries are applied and observed inside the scope's names
   CHECK(status != 0);
 
   run(k, {remove(masq), remove(dnat)});
-  CHECK(k.observe(interest).nat.empty());
+  CHECK(k.observe(interest).of<NatEntry>().empty());
 }

@@ -42,14 +42,14 @@ TEST_CASE("kernel: route in a custom table with gateway and onlink") {
   r.metric = 50;
   r.src = addr("10.0.0.1");
   State interest;
-  interest.routes = {r};
-  REQUIRE(k.observe(interest).routes.empty());
+  interest.of<Route>() = {r};
+  REQUIRE(k.observe(interest).of<Route>().empty());
 
   run(k, {create(r)});
   State got = k.observe(interest);
-  REQUIRE(got.routes.size() == 1);
-  CHECK(got.routes[0] == r);
-  CHECK(got.routes[0].owned);
+  REQUIRE(got.of<Route>().size() == 1);
+  CHECK(got.of<Route>()[0] == r);
+  CHECK(got.of<Route>()[0].owned);
   CHECK_FALSE(k.table_is_free("host", 1234));
   std::string shown = f.ns.host_ns.ip("route show table 1234");
   CHECK(shown.find("default via 169.254.1.1 dev va proto 157 src 10.0.0.1 metric 50 onlink") !=
@@ -59,16 +59,16 @@ TEST_CASE("kernel: route in a custom table with gateway and onlink") {
     Route now = r;
     now.gateway = addr("169.254.1.2");
     run(k, {replace(now, r)});
-    interest.routes = {now};
+    interest.of<Route>() = {now};
     got = k.observe(interest);
-    REQUIRE(got.routes.size() == 1);
-    CHECK(got.routes[0] == now);
+    REQUIRE(got.of<Route>().size() == 1);
+    CHECK(got.of<Route>()[0] == now);
     CHECK(lines(f.ns.host_ns.ip("route show table 1234")) == 1);
   }
 
   SUBCASE("delete empties the table") {
     run(k, {remove(r)});
-    CHECK(k.observe(interest).routes.empty());
+    CHECK(k.observe(interest).of<Route>().empty());
     CHECK(k.table_is_free("host", 1234));
   }
 }
@@ -84,26 +84,26 @@ TEST_CASE("kernel: gateway-less route with link scope in main, and IPv6 metric n
   Route v6b = route("fd00:21::/64");
   v6b.metric = 1024;  // spelled out: the same key as 0 would be
   State interest;
-  interest.routes = {v4, v6, v6b};
+  interest.of<Route>() = {v4, v6, v6b};
   run(k, {create(v4), create(v6), create(v6b)});
 
   State got = k.observe(interest);
-  REQUIRE(got.routes.size() == 3);
-  for (const Route& r : got.routes) CHECK((r == v4 || r == v6 || r == v6b));
+  REQUIRE(got.of<Route>().size() == 3);
+  for (const Route& r : got.of<Route>()) CHECK((r == v4 || r == v6 || r == v6b));
   CHECK(f.ns.host_ns.ip("-6 route show fd00:20::/64").find("metric 1024") != std::string::npos);
   CHECK(f.ns.host_ns.ip("route show 10.20.0.5").find("scope link") != std::string::npos);
 
   // Asking with 1024 finds the route created with 0, reported in the asker's spelling.
   Route asked = v6;
   asked.metric = 1024;
-  interest.routes = {asked};
+  interest.of<Route>() = {asked};
   got = k.observe(interest);
-  REQUIRE(got.routes.size() == 1);
-  CHECK(got.routes[0] == asked);
+  REQUIRE(got.of<Route>().size() == 1);
+  CHECK(got.of<Route>()[0] == asked);
 
   run(k, {remove(v6), remove(v6b), remove(v4)});
-  interest.routes = {v4, v6, v6b};
-  CHECK(k.observe(interest).routes.empty());
+  interest.of<Route>() = {v4, v6, v6b};
+  CHECK(k.observe(interest).of<Route>().empty());
 }
 
 TEST_CASE("kernel: a foreign route with the same key survives our delete") {
@@ -122,9 +122,9 @@ TEST_CASE("kernel: a foreign route with the same key survives our delete") {
   CHECK(lines(left) == 1);
   CHECK(left.find("dev vb proto static") != std::string::npos);
   // Creating ours again next to the foreign one is refused: the key is taken.
-  size_t done = 3;
+  Progress done;
   CHECK_THROWS_AS(k.execute({create(ours)}, done), NetlinkError);
-  CHECK(done == 0);
+  CHECK(done.effected().empty());
 }
 
 TEST_CASE("kernel: the extended ACK message reaches NetlinkError") {
@@ -133,7 +133,7 @@ TEST_CASE("kernel: the extended ACK message reaches NetlinkError") {
   Kernel k(f.ns.scopes());
   Route r = route("10.40.0.0/24");
   r.gateway = addr("192.0.2.1");  // not on any connected network, and not onlink
-  size_t done = 4;
+  Progress done;
   try {
     k.execute({create(r)}, done);
     FAIL("expected an error");
@@ -145,5 +145,5 @@ TEST_CASE("kernel: the extended ACK message reaches NetlinkError") {
     CHECK(std::string(e.what()).find("kernel: " + e.ext_ack) != std::string::npos);
     MESSAGE("kernel said: " << std::string(e.what()));
   }
-  CHECK(done == 0);
+  CHECK(done.effected().empty());
 }

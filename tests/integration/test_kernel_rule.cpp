@@ -35,14 +35,14 @@ TEST_CASE("kernel: rules with iif, from and fwmark") {
   v6.family = Family::V6;
   v6.to = pfx("fd00:5::/48");
   State interest;
-  interest.rules = {by_iif, by_from, by_mark, masked, v6};
-  REQUIRE(k.observe(interest).rules.empty());
+  interest.of<Rule>() = {by_iif, by_from, by_mark, masked, v6};
+  REQUIRE(k.observe(interest).of<Rule>().empty());
   CHECK(k.table_is_free("host", 2000));
 
   run(k, {create(by_iif), create(by_from), create(by_mark), create(masked), create(v6)});
   State got = k.observe(interest);
-  REQUIRE(got.rules.size() == 5);
-  for (const Rule& r : got.rules) {
+  REQUIRE(got.of<Rule>().size() == 5);
+  for (const Rule& r : got.of<Rule>()) {
     CHECK(r.owned);
     bool matches = r == by_iif || r == by_from || r == by_mark || r == masked || r == v6;
     CHECK(matches);
@@ -56,16 +56,16 @@ TEST_CASE("kernel: rules with iif, from and fwmark") {
     Rule now = by_from;
     now.table = 200;
     run(k, {replace(now, by_from)});
-    interest.rules = {now};
+    interest.of<Rule>() = {now};
     got = k.observe(interest);
-    REQUIRE(got.rules.size() == 1);
-    CHECK(got.rules[0] == now);
+    REQUIRE(got.of<Rule>().size() == 1);
+    CHECK(got.of<Rule>()[0] == now);
     CHECK(ns.host_ns.ip("rule show pref 101").find("lookup 200") != std::string::npos);
   }
 
   SUBCASE("delete removes them") {
     run(k, {remove(by_iif), remove(by_from), remove(by_mark), remove(masked), remove(v6)});
-    CHECK(k.observe(interest).rules.empty());
+    CHECK(k.observe(interest).of<Rule>().empty());
     CHECK(k.table_is_free("host", 2000));
   }
 }
@@ -91,7 +91,7 @@ TEST_CASE("kernel: a foreign rule with the same priority survives our delete") {
   CHECK(lines(left) == 1);
   CHECK(left.find("proto static") != std::string::npos);
   State interest;
-  interest.rules = {ours};
+  interest.of<Rule>() = {ours};
   // If the foreign rule has exactly our selectors it is observed (not owned); otherwise nothing is.
-  for (const Rule& r : k.observe(interest).rules) CHECK_FALSE(r.owned);
+  for (const Rule& r : k.observe(interest).of<Rule>()) CHECK_FALSE(r.owned);
 }

@@ -30,18 +30,18 @@ TEST_CASE("kernel: sysctls in a namespace") {
   Sysctl lo{"container", "net.ipv4.conf.lo.forwarding", machine_forwarding == "1" ? "0" : "1", std::nullopt};
   Sysctl missing{"container", "net.ipv4.conf.nosuch0.forwarding", "1", std::nullopt};
   State interest;
-  interest.sysctls = {fwd, rp, lo, missing};
+  interest.of<Sysctl>() = {fwd, rp, lo, missing};
 
   State before = k.observe(interest);
-  REQUIRE(before.sysctls.size() == 3);  // no file for a missing interface: not observed
+  REQUIRE(before.of<Sysctl>().size() == 3);  // no file for a missing interface: not observed
   std::map<std::string, std::string> old;
-  for (const Sysctl& s : before.sysctls) old[s.name] = s.value;
+  for (const Sysctl& s : before.of<Sysctl>()) old[s.name] = s.value;
   CHECK(old.at(fwd.name) == "0");
 
   run(k, {create(fwd), create(rp), create(lo)});
   State got = k.observe(interest);
-  REQUIRE(got.sysctls.size() == 3);
-  for (const Sysctl& s : got.sysctls) CHECK((s == fwd || s == rp || s == lo));
+  REQUIRE(got.of<Sysctl>().size() == 3);
+  for (const Sysctl& s : got.of<Sysctl>()) CHECK((s == fwd || s == rp || s == lo));
   CHECK(ns.container_ns.exec("cat /proc/sys/net/ipv4/conf/v.1/rp_filter") == "2\n");
   // The machine's own namespace is untouched.
   CHECK(*sysctl::Files().read("net.ipv4.conf.lo.forwarding") == machine_forwarding);
@@ -54,7 +54,7 @@ TEST_CASE("kernel: sysctls in a namespace") {
 
   // A value the kernel refuses is a SystemError with its errno.
   Sysctl bad{"container", "net.ipv4.conf.v.1.rp_filter", "banana", std::nullopt};
-  size_t done = 2;
+  Progress done;
   CHECK_THROWS_AS(k.execute({create(bad)}, done), SystemError);
-  CHECK(done == 0);
+  CHECK(done.effected().empty());
 }

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "topo/cni.h"
+#include "cni/cni.h"
 
 using namespace topo;
 

@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "topo/cni.h"
+#include "cni/cni.h"
 
 using namespace topo;
 using nlohmann::json;

@@ -24,12 +24,12 @@ std::vector<std::string> summary(const Plan& p) {
 
 State full_desired() {
   State s;
-  s.nat.push_back(masquerade("host", "vethA", "vethA"));
-  s.rules.push_back(rule("host", 1000, "vethA", 100));
-  s.routes.push_back(via(route("container", "0.0.0.0/0", "veth0"), "10.0.0.1"));
-  s.routes.push_back(route("container", "10.0.0.1/32", "veth0"));
-  s.sysctls.push_back(sysctl("host", "net.ipv4.conf.vethA.forwarding", "1"));
-  s.links.push_back(veth("vethA", "veth0"));
+  s.of<NatEntry>().push_back(masquerade("host", "vethA", "vethA"));
+  s.of<Rule>().push_back(rule("host", 1000, "vethA", 100));
+  s.of<Route>().push_back(via(route("container", "0.0.0.0/0", "veth0"), "10.0.0.1"));
+  s.of<Route>().push_back(route("container", "10.0.0.1/32", "veth0"));
+  s.of<Sysctl>().push_back(sysctl("host", "net.ipv4.conf.vethA.forwarding", "1"));
+  s.of<Link>().push_back(veth("vethA", "veth0"));
   return s;
 }
 
@@ -46,8 +46,8 @@ TEST_CASE("creates run links, sysctls, addresses, routes, rules, NAT; link route
 TEST_CASE("the plan does not depend on the order objects were declared in") {
   State a = full_desired();
   State b = a;
-  std::reverse(b.routes.begin(), b.routes.end());
-  std::reverse(b.links.begin(), b.links.end());
+  std::reverse(b.of<Route>().begin(), b.of<Route>().end());
+  std::reverse(b.of<Link>().begin(), b.of<Link>().end());
   auto pa = diff(a, {}), pb = diff(b, {});
   REQUIRE(pa.changes.size() == pb.changes.size());
   for (size_t i = 0; i < pa.changes.size(); ++i) CHECK(describe(pa.changes[i].object) == describe(pb.changes[i].object));
@@ -56,16 +56,16 @@ TEST_CASE("the plan does not depend on the order objects were declared in") {
 TEST_CASE("objects equal to what the kernel has are not touched") {
   State desired = full_desired();
   State observed = desired;
-  for (auto& l : observed.links) l.owned = true;
-  for (auto& r : observed.routes) r.owned = true;
-  for (auto& r : observed.rules) r.owned = true;
+  for (auto& l : observed.of<Link>()) l.owned = true;
+  for (auto& r : observed.of<Route>()) r.owned = true;
+  for (auto& r : observed.of<Rule>()) r.owned = true;
   CHECK(diff(desired, observed).empty());
 }
 
 TEST_CASE("a changed route of ours is replaced in place, keeping the old value") {
   State desired, observed;
-  desired.routes.push_back(route("host", "10.1.0.0/24", "vethA", 100));
-  observed.routes.push_back(owned(route("host", "10.1.0.0/24", "vethB", 100)));
+  desired.of<Route>().push_back(route("host", "10.1.0.0/24", "vethA", 100));
+  observed.of<Route>().push_back(owned(route("host", "10.1.0.0/24", "vethB", 100)));
   Plan p = diff(desired, observed);
   REQUIRE(p.changes.size() == 1);
   CHECK(p.changes[0].action == Action::Replace);
@@ -75,8 +75,8 @@ TEST_CASE("a changed route of ours is replaced in place, keeping the old value")
 
 TEST_CASE("a foreign object with the same key is a conflict, unless the template takes it over") {
   State desired, observed;
-  desired.routes.push_back(via(route("container", "0.0.0.0/0", "veth0"), "10.0.0.1"));
-  observed.routes.push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.0.0.254"));
+  desired.of<Route>().push_back(via(route("container", "0.0.0.0/0", "veth0"), "10.0.0.1"));
+  observed.of<Route>().push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.0.0.254"));
   CHECK_THROWS_AS(diff(desired, observed), ConflictError);
   try {
     diff(desired, observed);
@@ -84,7 +84,7 @@ TEST_CASE("a foreign object with the same key is a conflict, unless the template
     CHECK(std::string(e.what()).find("not topocni's") != std::string::npos);
     CHECK(std::string(e.what()).find("via 10.0.0.254 dev eth0") != std::string::npos);
   }
-  desired.routes[0].takeover = true;
+  desired.of<Route>()[0].takeover = true;
   Plan p = diff(desired, observed);
   REQUIRE(p.changes.size() == 1);
   CHECK(p.changes[0].action == Action::Replace);
@@ -92,9 +92,9 @@ TEST_CASE("a foreign object with the same key is a conflict, unless the template
 
 TEST_CASE("ours and no longer wanted is deleted; foreign and not wanted is left alone") {
   State observed;
-  observed.routes.push_back(owned(route("host", "10.9.0.0/24", "vethA", 100)));
-  observed.routes.push_back(route("host", "10.8.0.0/24", "eth1", 100));  // foreign
-  observed.rules.push_back(rule("host", 1000, "eth1", 100));             // foreign, same priority we use
+  observed.of<Route>().push_back(owned(route("host", "10.9.0.0/24", "vethA", 100)));
+  observed.of<Route>().push_back(route("host", "10.8.0.0/24", "eth1", 100));  // foreign
+  observed.of<Rule>().push_back(rule("host", 1000, "eth1", 100));             // foreign, same priority we use
   Plan p = diff({}, observed);
   REQUIRE(p.changes.size() == 1);
   CHECK(p.changes[0].action == Action::Delete);
@@ -105,13 +105,13 @@ TEST_CASE("deletes come first, in reverse kind order") {
   State observed;
   Link old = veth("vethOld", "veth9");
   old.owned = true;
-  observed.links.push_back(old);
-  observed.routes.push_back(owned(route("host", "10.9.0.0/24", "vethOld", 100)));
+  observed.of<Link>().push_back(old);
+  observed.of<Route>().push_back(owned(route("host", "10.9.0.0/24", "vethOld", 100)));
   Rule r = rule("host", 1000, "vethOld", 100);
   r.owned = true;
-  observed.rules.push_back(r);
+  observed.of<Rule>().push_back(r);
   State desired;
-  desired.links.push_back(veth("vethA", "veth0"));
+  desired.of<Link>().push_back(veth("vethA", "veth0"));
   CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"- rule", "- route", "- link", "+ link"});
 }
 
@@ -121,7 +121,7 @@ TEST_CASE("a referenced interface that does not exist is named in the error") {
   eth.scope = "host";
   eth.name = "enp5s0f0";
   eth.kind = LinkKind::Existing;
-  desired.links.push_back(eth);
+  desired.of<Link>().push_back(eth);
   CHECK_THROWS_WITH_AS(diff(desired, {}), "interface 'enp5s0f0' does not exist in namespace 'host'", ConflictError);
   State observed = desired;
   CHECK(diff(desired, observed).empty());  // present: referenced only, never changed
@@ -129,24 +129,24 @@ TEST_CASE("a referenced interface that does not exist is named in the error") {
 
 TEST_CASE("a veth peer name taken in the pod is a conflict; a leftover half of ours is replaced") {
   State desired;
-  desired.links.push_back(veth("vethA", "veth0"));
+  desired.of<Link>().push_back(veth("vethA", "veth0"));
   Link taken;
   taken.scope = "container";
   taken.name = "veth0";
   taken.kind = LinkKind::Veth;
   State observed;
-  observed.links.push_back(taken);
+  observed.of<Link>().push_back(taken);
   CHECK_THROWS_WITH_AS(diff(desired, observed), "interface 'veth0' already exists in namespace 'container'",
                        ConflictError);
-  observed.links[0].owned = true;
-  observed.links[0].alias = desired.links[0].alias;
+  observed.of<Link>()[0].owned = true;
+  observed.of<Link>()[0].alias = desired.of<Link>()[0].alias;
   CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"- link", "+ link"});
 }
 
 TEST_CASE("a sysctl with another value is replaced and its old value kept") {
   State desired, observed;
-  desired.sysctls.push_back(sysctl("container", "net.ipv4.conf.veth0.forwarding", "1"));
-  observed.sysctls.push_back(sysctl("container", "net.ipv4.conf.veth0.forwarding", "0"));
+  desired.of<Sysctl>().push_back(sysctl("container", "net.ipv4.conf.veth0.forwarding", "1"));
+  observed.of<Sysctl>().push_back(sysctl("container", "net.ipv4.conf.veth0.forwarding", "0"));
   Plan p = diff(desired, observed);
   REQUIRE(p.changes.size() == 1);
   CHECK(p.changes[0].action == Action::Replace);
@@ -157,25 +157,25 @@ TEST_CASE("destroy deletes what is ours in reverse order and restores what we ch
   State journaled = full_desired();
   Sysctl global = sysctl("container", "net.ipv4.ip_forward", "1");
   global.previous = "0";
-  journaled.sysctls.push_back(global);
-  Sysctl on_veth = journaled.sysctls[0];
+  journaled.of<Sysctl>().push_back(global);
+  Sysctl on_veth = journaled.of<Sysctl>()[0];
   on_veth.previous = "0";
-  journaled.sysctls[0] = on_veth;
+  journaled.of<Sysctl>()[0] = on_veth;
 
   State observed = journaled;
-  for (auto& l : observed.links) l.owned = true;
-  for (auto& r : observed.routes) r.owned = true;
-  for (auto& r : observed.rules) r.owned = true;
-  observed.routes.push_back(route("host", "10.8.0.0/24", "eth1"));  // foreign: survives
+  for (auto& l : observed.of<Link>()) l.owned = true;
+  for (auto& r : observed.of<Route>()) r.owned = true;
+  for (auto& r : observed.of<Rule>()) r.owned = true;
+  observed.of<Route>().push_back(route("host", "10.8.0.0/24", "eth1"));  // foreign: survives
 
   State taken_over;
-  taken_over.routes.push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.0.0.254"));
-  taken_over.routes[0].protocol = 3;  // RTPROT_BOOT, as the earlier plugin made it
+  taken_over.of<Route>().push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.0.0.254"));
+  taken_over.of<Route>()[0].protocol = 3;  // RTPROT_BOOT, as the earlier plugin made it
   Link eth0;
   eth0.scope = "container";
   eth0.name = "eth0";
   eth0.kind = LinkKind::Existing;
-  observed.links.push_back(eth0);
+  observed.of<Link>().push_back(eth0);
 
   Plan p = diff_destroy(journaled, observed, taken_over);
   // vethA's own forwarding sysctl is not restored: the interface goes away. ip_forward goes back to 0.
@@ -188,7 +188,7 @@ TEST_CASE("destroy deletes what is ours in reverse order and restores what we ch
   CHECK(back.protocol == 3);  // put back as it was, not marked ours
 
   // Without the interface, the taken-over route is not put back.
-  observed.links.pop_back();
+  observed.of<Link>().pop_back();
   CHECK(summary(diff_destroy(journaled, observed, taken_over)).back() == "- link");
 }
 
@@ -196,9 +196,9 @@ TEST_CASE("destroy leaves a sysctl someone changed after us alone") {
   State journaled;
   Sysctl s = sysctl("host", "net.ipv4.ip_forward", "1");
   s.previous = "0";
-  journaled.sysctls.push_back(s);
+  journaled.of<Sysctl>().push_back(s);
   State observed;
-  observed.sysctls.push_back(sysctl("host", "net.ipv4.ip_forward", "2"));
+  observed.of<Sysctl>().push_back(sysctl("host", "net.ipv4.ip_forward", "2"));
   CHECK(diff_destroy(journaled, observed, {}).empty());
 }
 
@@ -206,18 +206,18 @@ TEST_CASE("a route the template says must be absent is deleted whoever owns it, 
   State desired, observed;
   Route gone = route("container", "10.10.20.0/24", "eth0");
   gone.absent = true;
-  desired.routes.push_back(gone);
-  desired.routes.push_back(route("container", "10.10.20.0/24", "eth0", 100));
+  desired.of<Route>().push_back(gone);
+  desired.of<Route>().push_back(route("container", "10.10.20.0/24", "eth0", 100));
   Route connected = route("container", "10.10.20.0/24", "eth0");
   connected.protocol = 2;  // RTPROT_KERNEL: the connected route the kernel made
-  observed.routes.push_back(connected);
-  observed.routes.push_back(route("container", "10.10.30.0/24", "eth0"));  // foreign, not named: stays
+  observed.of<Route>().push_back(connected);
+  observed.of<Route>().push_back(route("container", "10.10.30.0/24", "eth0"));  // foreign, not named: stays
   Plan p = diff(desired, observed);
   CHECK(summary(p) == std::vector<std::string>{"- route", "+ route"});
   CHECK(std::get<Route>(p.changes[0].object).protocol == 2);
   CHECK(std::get<Route>(p.changes[1].object).table == 100);
   // Absent and already gone: nothing to do for it.
-  observed.routes.erase(observed.routes.begin());
+  observed.of<Route>().erase(observed.of<Route>().begin());
   CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"+ route"});
 }
 
@@ -226,20 +226,20 @@ TEST_CASE("a key both absent and present is replaced by the present route, and a
   State desired;
   Route gone = route("container", "0.0.0.0/0", "eth0");
   gone.absent = true;
-  desired.routes.push_back(gone);
-  desired.routes.push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.2"));
+  desired.of<Route>().push_back(gone);
+  desired.of<Route>().push_back(via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.2"));
   State observed;
   Route theirs = via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.254");
   theirs.protocol = 3;  // RTPROT_BOOT: the previous plugin's
-  observed.routes.push_back(theirs);
+  observed.of<Route>().push_back(theirs);
   Plan p = diff(desired, observed);
   REQUIRE(summary(p) == std::vector<std::string>{"~ route"});
   // A takeover: the previous route travels with the change, so it is journaled and put back on DEL.
   REQUIRE(p.changes[0].previous.has_value());
   CHECK(std::get<Route>(*p.changes[0].previous).gateway == theirs.gateway);
-  CHECK(std::get<Route>(p.changes[0].object).gateway == desired.routes[1].gateway);
+  CHECK(std::get<Route>(p.changes[0].object).gateway == desired.of<Route>()[1].gateway);
   // After ADD the key holds our route: nothing to do (it is not deleted and re-created every time).
-  observed.routes[0] = owned(desired.routes[1]);
+  observed.of<Route>()[0] = owned(desired.of<Route>()[1]);
   CHECK(diff(desired, observed).empty());
   // Nothing holds the key: the present route is created, the absent one has nothing to delete.
   CHECK(summary(diff(desired, {})) == std::vector<std::string>{"+ route"});
@@ -249,8 +249,8 @@ TEST_CASE("an absent route deletes a route of ours that holds its key, when noth
   State desired;
   Route gone = route("container", "0.0.0.0/0", "eth0");
   gone.absent = true;
-  desired.routes.push_back(gone);
+  desired.of<Route>().push_back(gone);
   State observed;
-  observed.routes.push_back(owned(via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.2")));
+  observed.of<Route>().push_back(owned(via(route("container", "0.0.0.0/0", "eth0"), "10.10.20.2")));
   CHECK(summary(diff(desired, observed)) == std::vector<std::string>{"- route"});
 }

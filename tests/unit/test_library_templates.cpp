@@ -53,7 +53,7 @@ struct Fixture {
 // One line per route: "absent 0.0.0.0/0 table 254 metric 0" or "10.10.20.0/24 via - dev eth0 table 100 ...".
 std::vector<std::string> routes(const State& s) {
   std::vector<std::string> out;
-  for (const Route& r : s.routes) {
+  for (const Route& r : s.of<Route>()) {
     if (r.absent) {
       out.push_back(fmt::format("{} absent {} table {} metric {}", r.scope, r.dst.str(), r.table, r.metric));
     } else {
@@ -67,7 +67,7 @@ std::vector<std::string> routes(const State& s) {
 
 std::vector<std::string> rules(const State& s) {
   std::vector<std::string> out;
-  for (const Rule& r : s.rules) {
+  for (const Rule& r : s.of<Rule>()) {
     out.push_back(fmt::format("{} {} from {} to {} iif {} lookup {}", r.scope, r.priority,
                               r.from ? r.from->str() : "all", r.to ? r.to->str() : "all",
                               r.iif.empty() ? "-" : r.iif, r.table));
@@ -97,10 +97,10 @@ TEST_CASE("sbr: a rule for the pod address, its routes moved from main into the 
                                "container fe80::/64 via - dev eth0 table 100 metric 256",
                                "container absent fe80::/64 table 254 metric 256",
                            });
-  CHECK(r.state.links.empty());
-  CHECK(r.state.nat.empty());
+  CHECK(r.state.of<Link>().empty());
+  CHECK(r.state.of<NatEntry>().empty());
   // The connected route keeps the kernel's link scope in its new table.
-  CHECK(r.state.routes[2].route_scope == RouteScope::Link);
+  CHECK(r.state.of<Route>()[2].route_scope == RouteScope::Link);
 }
 
 TEST_CASE("sbr: only addresses of CNI_IFNAME; no gateway, no default route; IPv6 metrics; opt-out of fe80") {
@@ -204,8 +204,8 @@ TEST_CASE("underlay-service: default route untouched; configured CIDRs and node 
                                         "container 10.96.0.0/16 via 10.10.20.1 dev veth0 table 254 metric 0",
                                         "container 10.244.0.0/16 via 10.10.20.1 dev veth0 table 254 metric 0",
                                         "container 169.254.20.10/32 via 10.10.20.1 dev veth0 table 254 metric 0"});
-  CHECK(std::none_of(r.state.routes.begin(), r.state.routes.end(),
+  CHECK(std::none_of(r.state.of<Route>().begin(), r.state.of<Route>().end(),
                      [](const Route& x) { return x.takeover || x.absent || x.dst.is_default(); }));
   CHECK(rules(r.state).size() == 1);
-  CHECK(r.state.nat.size() == 2);  // ipMasq defaults to true: node snat + pod masquerade
+  CHECK(r.state.of<NatEntry>().size() == 2);  // ipMasq defaults to true: node snat + pod masquerade
 }

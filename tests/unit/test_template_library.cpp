@@ -111,9 +111,9 @@ host:
   Rendered r = render("include: forwarding\nparameters:\n  dev: {type: string, default: veth1}\n"
                       "vars:\n  dev: \"${ params.dev }\"\n",
                       {{"rpFilter", 1}});
-  REQUIRE(r.state.sysctls.size() == 2);
-  CHECK(r.state.sysctls[0].name == "net.ipv4.conf.veth1.forwarding");
-  CHECK(r.state.sysctls[1].value == "1");
+  REQUIRE(r.state.of<Sysctl>().size() == 2);
+  CHECK(r.state.of<Sysctl>()[0].name == "net.ipv4.conf.veth1.forwarding");
+  CHECK(r.state.of<Sysctl>()[1].value == "1");
   CHECK(r.params["rpFilter"] == 1);
 
   auto error = [&](const std::string& yaml) { return test::spec_error_of([&] { render(yaml); }); };

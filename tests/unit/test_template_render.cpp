@@ -45,9 +45,9 @@ host:
     - {name: "net.x.${ vars.typed }", value: "${ vars | length }"}
 )");
   CHECK(r.params == json{{"n", 5}, {"l", {1, 2}}});
-  REQUIRE(r.state.sysctls.size() == 1);
-  CHECK(r.state.sysctls[0].name == "net.x.5");
-  CHECK(r.state.sysctls[0].value == "8");
+  REQUIRE(r.state.of<Sysctl>().size() == 1);
+  CHECK(r.state.of<Sysctl>()[0].name == "net.x.5");
+  CHECK(r.state.of<Sysctl>()[0].value == "8");
   // The vars themselves, through a second template that prints them.
   auto v = render(R"(
 vars:
@@ -64,8 +64,8 @@ host:
       name: "net.check${ index }"
       value: "${ item }"
 )");
-  REQUIRE(v.state.sysctls.size() == 7);
-  for (auto& s : v.state.sysctls) {
+  REQUIRE(v.state.of<Sysctl>().size() == 7);
+  for (auto& s : v.state.of<Sysctl>()) {
     CAPTURE(s.name);
     CHECK(s.value == "1");  // a bool sysctl value is written as 1 or 0
   }
@@ -96,7 +96,7 @@ host:
       dev: lo
 )");
   std::vector<std::string> got;
-  for (auto& route : r.state.routes) got.push_back(route.dst.str() + " " + route.dev);
+  for (auto& route : r.state.of<Route>()) got.push_back(route.dst.str() + " " + route.dev);
   CHECK(got ==
         std::vector<std::string>{"10.2.0.0/16 eth2", "10.8.0.0/16 eth0", "10.6.0.0/16 lo", "10.5.0.0/16 lo"});
 }
@@ -168,7 +168,7 @@ container:
 )",
                   ctx, "small");
 
-  std::string hv = r.state.links.at(0).name;
+  std::string hv = r.state.of<Link>().at(0).name;
   CHECK(hv.size() == 5);
   CHECK(hv[0] == 'h');
   CHECK(r.params == json{{"uplink", "eth0"}, {"masq", true}, {"extra", {"10.50.0.0/16"}}});
@@ -185,10 +185,10 @@ container:
   uplink.scope = "host";
   uplink.name = "eth0";
   uplink.kind = LinkKind::Existing;
-  CHECK(r.state.links == std::vector<Link>{veth, uplink});
+  CHECK(r.state.of<Link>() == std::vector<Link>{veth, uplink});
 
   Address addr{"host", hv, P("fd00:1::1/64"), true};
-  CHECK(r.state.addresses == std::vector<Address>{addr});
+  CHECK(r.state.of<Address>() == std::vector<Address>{addr});
 
   Route host32;
   host32.scope = "host";
@@ -230,9 +230,9 @@ container:
   cdef6.dst = P("::/0");
   cdef6.gateway = A("fd00::1");
   cdef6.dev = "veth0";
-  REQUIRE(r.state.routes.size() == 7);
-  CHECK(r.state.routes == std::vector<Route>{host32, extra, blackhole, local, c32, cdef, cdef6});
-  CHECK(r.state.routes[5].takeover);  // not part of operator==
+  REQUIRE(r.state.of<Route>().size() == 7);
+  CHECK(r.state.of<Route>() == std::vector<Route>{host32, extra, blackhole, local, c32, cdef, cdef6});
+  CHECK(r.state.of<Route>()[5].takeover);  // not part of operator==
 
   Rule r1;
   r1.scope = "host";
@@ -247,7 +247,7 @@ container:
   r2.fwmark = 0x10;
   r2.fwmask = 0xff;
   r2.table = kTableMain;
-  CHECK(r.state.rules == std::vector<Rule>{r1, r2});
+  CHECK(r.state.of<Rule>() == std::vector<Rule>{r1, r2});
 
   NatEntry masq;
   masq.scope = "host";
@@ -263,9 +263,9 @@ container:
   dnat.iif_not = true;
   dnat.daddr = P("192.168.1.10/32");
   dnat.to = A("10.10.20.50");
-  CHECK(r.state.nat == std::vector<NatEntry>{masq, dnat});
+  CHECK(r.state.of<NatEntry>() == std::vector<NatEntry>{masq, dnat});
 
-  CHECK(r.state.sysctls == std::vector<Sysctl>{{"host", "net.ipv4.conf." + hv + ".forwarding", "1", {}}});
+  CHECK(r.state.of<Sysctl>() == std::vector<Sysctl>{{"host", "net.ipv4.conf." + hv + ".forwarding", "1", {}}});
   CHECK(r.state.size() == 2 + 1 + 7 + 2 + 2 + 1);
 }
 
@@ -301,14 +301,14 @@ host:
 )",
                   ctx);
   std::vector<std::string> got;
-  for (auto& rule : r.state.rules)
+  for (auto& rule : r.state.of<Rule>())
     got.push_back(fmt::format("{} from {} table {}", rule.priority, rule.from->str(), rule.table));
   CHECK(got == std::vector<std::string>{"1000 from 10.10.20.50/32 table 10007",
                                         "999 from fd00::50/128 table 10017",
                                         "998 from 10.10.21.50/32 table 10027"});
-  REQUIRE(r.state.sysctls.size() == 2);
-  CHECK(r.state.sysctls[0].name == "net.ipv4.conf.eth1.forwarding");
-  CHECK(r.state.sysctls[1].value == "2");
+  REQUIRE(r.state.of<Sysctl>().size() == 2);
+  CHECK(r.state.of<Sysctl>()[0].name == "net.ipv4.conf.eth1.forwarding");
+  CHECK(r.state.of<Sysctl>()[1].value == "2");
 }
 
 TEST_CASE("prev is normalised from a CNI prevResult") {
@@ -352,7 +352,7 @@ host:
     - {name: net.x, value: "${ prev.ips[0].interface }/${ prev.routes[0].gw | default('none') }"}
 )",
                   RenderContext{{}, {}, prev, nullptr, nullptr});
-  CHECK(r.state.sysctls[0].value == "lo/none");
+  CHECK(r.state.of<Sysctl>()[0].value == "lo/none");
 }
 
 TEST_CASE("specs/veth-to-host.yaml renders the lyft unnumbered-ptp topology") {
@@ -378,25 +378,25 @@ TEST_CASE("specs/veth-to-host.yaml renders the lyft unnumbered-ptp topology") {
   ctx.facts = &facts;
   ctx.allocator = &alloc;
   Rendered r = t.render(ctx);
-  std::string hv = r.state.links.at(0).name;
+  std::string hv = r.state.of<Link>().at(0).name;
   CHECK(hv.size() == 15);
   CHECK(hv.rfind("veth", 0) == 0);
-  CHECK(t.render(ctx).state.links.at(0).name == hv);  // stable for one attachment
+  CHECK(t.render(ctx).state.of<Link>().at(0).name == hv);  // stable for one attachment
   ctx.cni["attachment"] = "c2/eth0";
-  CHECK(t.render(ctx).state.links.at(0).name != hv);
+  CHECK(t.render(ctx).state.of<Link>().at(0).name != hv);
 
   std::vector<std::string> got;
-  for (auto& l : r.state.links)
+  for (auto& l : r.state.of<Link>())
     got.push_back(fmt::format("{} link {} peer {}/{}", l.scope, l.name, l.peer_scope, l.peer_name));
-  for (auto& s : r.state.sysctls) got.push_back(fmt::format("{} sysctl {}={}", s.scope, s.name, s.value));
-  for (auto& rt : r.state.routes)
+  for (auto& s : r.state.of<Sysctl>()) got.push_back(fmt::format("{} sysctl {}={}", s.scope, s.name, s.value));
+  for (auto& rt : r.state.of<Route>())
     got.push_back(fmt::format("{} route {} via {} dev {} table {} scope {}{}{}", rt.scope, rt.dst.str(),
                               rt.gateway ? rt.gateway->str() : "-", rt.dev, rt.table,
                               static_cast<int>(rt.route_scope), rt.takeover ? " takeover" : "",
                               rt.onlink ? " onlink" : ""));
-  for (auto& ru : r.state.rules)
+  for (auto& ru : r.state.of<Rule>())
     got.push_back(fmt::format("{} rule {} iif {} table {}", ru.scope, ru.priority, ru.iif, ru.table));
-  for (auto& n : r.state.nat)
+  for (auto& n : r.state.of<NatEntry>())
     got.push_back(fmt::format("{} nat {} iif {} oif {} daddr {}{} to {}", n.scope, static_cast<int>(n.action),
                               n.iif, n.oif, n.daddr_not ? "!=" : "", n.daddr ? n.daddr->str() : "-",
                               n.to ? n.to->str() : "-"));
@@ -417,14 +417,14 @@ TEST_CASE("specs/veth-to-host.yaml renders the lyft unnumbered-ptp topology") {
       "container nat 0 iif veth0 oif eth0 daddr - to -",
   };
   CHECK(got == want);
-  CHECK(!r.state.links[0].mtu);
+  CHECK(!r.state.of<Link>()[0].mtu);
 
   // Without ipMasq there is no NAT; mtu reaches the link.
   ctx.config["ipMasq"] = false;
   ctx.config["mtu"] = 9000;
   Rendered plain = t.render(ctx);
-  CHECK(plain.state.nat.empty());
-  CHECK(plain.state.links[0].mtu == 9000u);
+  CHECK(plain.state.of<NatEntry>().empty());
+  CHECK(plain.state.of<Link>()[0].mtu == 9000u);
 }
 
 TEST_CASE("specs/veth-to-host.yaml for a dual-stack pod: link-local next hops, ip6 rule and NAT") {
@@ -450,23 +450,23 @@ TEST_CASE("specs/veth-to-host.yaml for a dual-stack pod: link-local next hops, i
   ctx.facts = &facts;
   ctx.allocator = &alloc;
   Rendered r = t.render(ctx);
-  std::string hv = r.state.links.at(0).name;
+  std::string hv = r.state.of<Link>().at(0).name;
 
   std::vector<std::string> got;
-  for (auto& a : r.state.addresses)
+  for (auto& a : r.state.of<Address>())
     got.push_back(fmt::format("{} address {} dev {}{}", a.scope, a.local.str(), a.dev, a.nodad ? " nodad" : ""));
-  for (auto& s : r.state.sysctls)
+  for (auto& s : r.state.of<Sysctl>())
     if (s.name.find("ipv6") != std::string::npos)
       got.push_back(fmt::format("{} sysctl {}={}", s.scope, s.name, s.value));
-  for (auto& rt : r.state.routes)
+  for (auto& rt : r.state.of<Route>())
     if (rt.family() == Family::V6)
       got.push_back(fmt::format("{} route {} via {} dev {} table {}{}", rt.scope, rt.dst.str(),
                                 rt.gateway ? rt.gateway->str() : "-", rt.dev, rt.table,
                                 rt.takeover ? " takeover" : ""));
-  for (auto& ru : r.state.rules)
+  for (auto& ru : r.state.of<Rule>())
     got.push_back(fmt::format("{} rule {} {} iif {} table {}", ru.scope, family_name(ru.family), ru.priority,
                               ru.iif, ru.table));
-  for (auto& n : r.state.nat)
+  for (auto& n : r.state.of<NatEntry>())
     if (n.family == Family::V6)
       got.push_back(fmt::format("{} nat {} iif {} oif {} daddr {}{} to {}", n.scope,
                                 static_cast<int>(n.action), n.iif, n.oif, n.daddr_not ? "!=" : "",
@@ -489,13 +489,13 @@ TEST_CASE("specs/veth-to-host.yaml for a dual-stack pod: link-local next hops, i
   CHECK(got == want);
   // The IPv4 half is what an IPv4-only pod gets: 6 routes, 3 of them IPv4 host/table routes, 2 in the pod.
   size_t v4_routes = 0;
-  for (auto& rt : r.state.routes) v4_routes += rt.family() == Family::V4;
+  for (auto& rt : r.state.of<Route>()) v4_routes += rt.family() == Family::V4;
   CHECK(v4_routes == 4);
 
   // An IPv6-only pod gets no IPv4 routes in the pod and no IPv4 host routes.
   ctx.prev["ips"].erase(0);
   Rendered v6 = t.render(ctx);
-  for (auto& rt : v6.state.routes) CHECK(rt.family() == Family::V6);
+  for (auto& rt : v6.state.of<Route>()) CHECK(rt.family() == Family::V6);
 }
 
 TEST_CASE("state: absent on a route renders only its key, marked absent") {
@@ -506,16 +506,16 @@ host:
     - {dst: "::/0", table: 100, metric: 5, state: absent}
     - {dst: 10.0.0.0/8, dev: eth0, state: present}
 )");
-  REQUIRE(r.state.routes.size() == 3);
-  CHECK(r.state.routes[0].absent);
-  CHECK(r.state.routes[0].dst == P("0.0.0.0/0"));
-  CHECK(r.state.routes[0].table == kTableMain);
-  CHECK(r.state.routes[0].dev.empty());
-  CHECK(r.state.routes[1].absent);
-  CHECK(r.state.routes[1].dst == P("::/0"));
-  CHECK(r.state.routes[1].table == 100);
-  CHECK(r.state.routes[1].metric == 5);
-  CHECK_FALSE(r.state.routes[2].absent);
+  REQUIRE(r.state.of<Route>().size() == 3);
+  CHECK(r.state.of<Route>()[0].absent);
+  CHECK(r.state.of<Route>()[0].dst == P("0.0.0.0/0"));
+  CHECK(r.state.of<Route>()[0].table == kTableMain);
+  CHECK(r.state.of<Route>()[0].dev.empty());
+  CHECK(r.state.of<Route>()[1].absent);
+  CHECK(r.state.of<Route>()[1].dst == P("::/0"));
+  CHECK(r.state.of<Route>()[1].table == 100);
+  CHECK(r.state.of<Route>()[1].metric == 5);
+  CHECK_FALSE(r.state.of<Route>()[2].absent);
 }
 
 TEST_CASE("state: absent refuses attributes outside the route's key") {
@@ -553,7 +553,7 @@ container:
                   ctx);
   CHECK(alloc.calls == std::vector<std::string>{"node:1000-2000", "low:1000-2000:lowest", "perAddress:100-252:containerx2"});
   CHECK(r.allocations == json{{"node", 100}, {"low", 101}, {"perAddress", {102, 103}}, {"none", json::array()}});
-  REQUIRE(r.state.rules.size() == 2);
-  CHECK(r.state.rules[0].table == 102);
-  CHECK(r.state.rules[1].table == 103);
+  REQUIRE(r.state.of<Rule>().size() == 2);
+  CHECK(r.state.of<Rule>()[0].table == 102);
+  CHECK(r.state.of<Rule>()[1].table == 103);
 }

@@ -4,29 +4,40 @@
 
 #include <functional>
 #include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "topo/cni.h"
 #include "topo/journal.h"
 #include "topo/table_allocator.h"
 #include "topo/plan.h"
 
 namespace topo {
 
+// One attachment to render, apply or remove: which template, with which parameters, for which namespace. The
+// plugin's layer builds it from CNI input (plugin/cni/request.h); topoctl builds it from its flags.
 struct Request {
-  std::string command;  // "ADD", "DEL" or "CHECK"
-  nlohmann::json config;  // one plugin's network config, with prevResult when the runtime gave one
-  std::string container_id, netns, ifname;
+  Attachment attachment;                                  // network, container id, interface
+  std::string template_name;                              // looked up in Options::template_dirs, then built-ins
+  nlohmann::json parameters = nlohmann::json::object();  // what the template reads as `config`
+  nlohmann::json prev_result;                             // what it reads as `prev`; null when there is none
+  std::string netns;                                      // binds the "container" scope; "" for none
+  std::string command = "ADD";                            // what it reads as `cni.command`: ADD, DEL or CHECK
+};
 
-  Attachment attachment() const { return {config.value("name", ""), container_id, ifname}; }
+// An interface an ADD created, for the caller's result.
+struct CreatedInterface {
+  std::string name, mac;
+  std::string scope;  // "host" or "container"
 };
 
 struct Options {
   std::vector<std::string> template_dirs;  // searched before the built-in templates
   std::string state_dir;                   // "" → Journal's default
+  Progress::Hook change_hook{};            // tests only (topo/fault_injection.h): run before every kernel change
 
   // Template dirs from $TOPOCNI_TEMPLATE_PATH (colon-separated), else /etc/cni/topocni.d.
   static Options from_environment();
@@ -59,22 +70,23 @@ class Attachments {
   // and narrowing the journal to the record on success. Returns the plan applied.
   Planned apply_journaled(const Request& request, Kernel& kernel, const ApplyChecks& checks = {});
 
-  // ADD: apply the plan; on failure everything this call did is undone before the error propagates.
-  // Returns the interfaces created, for the CNI result.
-  std::vector<cni::CreatedInterface> add(const Request& request);
+  // ADD: apply the plan; on failure everything this call did is undone before the error propagates. Throws
+  // NamespaceError when request.netns is not a network namespace. Returns the interfaces created.
+  std::vector<CreatedInterface> add(const Request& request);
 
-  // DEL: never fails because something is already gone; removes everything ours for the attachment.
+  // DEL: never fails because something is already gone; removes everything ours for the attachment. Throws
+  // IncompleteError (the journal stays) when something could not be removed.
   void del(const Request& request);
 
-  // CHECK: throws cni::Error(kCheckFailed) naming every difference.
+  // CHECK: throws DriftError naming every difference.
   void check(const Request& request);
 
-  // GC (CNI 1.1): removes every attachment of `config`'s network that topocni journaled and that is not in
-  // `cni.dev/valid-attachments`. Keeps going past individual failures; throws one error listing them.
-  // Returns the ids of the attachments removed.
-  std::vector<std::string> gc(const nlohmann::json& config);
+  // Removes every attachment of `network.attachment.network` that topocni journaled and whose (container id,
+  // ifname) is not in `keep`, rendering with `network`'s template and parameters where a journal is not enough.
+  // Keeps going past individual failures; throws IncompleteError listing them. Returns the ids removed.
+  std::vector<std::string> gc(const Request& network, const std::set<std::pair<std::string, std::string>>& keep);
 
-  // STATUS (CNI 1.1): throws cni::Error(50) when the state directory cannot be written.
+  // Throws SystemError when the state directory cannot be written (topocni cannot work).
   void status();
 
  private:

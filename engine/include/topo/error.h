@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace topo {
 
@@ -49,6 +51,40 @@ class NetlinkError : public Error {
 class BusyError : public Error {
  public:
   using Error::Error;
+};
+
+// No template of the name asked for: `searched` says where the library looked.
+class TemplateNotFoundError : public Error {
+ public:
+  TemplateNotFoundError(std::string name_, std::string searched_)
+      : Error("no template named '" + name_ + "'"), name(std::move(name_)), searched(std::move(searched_)) {}
+  const std::string name, searched;
+};
+
+// A path that should be a network namespace is not one (a missing file, a regular file, a bind mount gone).
+class NamespaceError : public Error {
+ public:
+  NamespaceError(std::string path_, const std::string& why)
+      : Error("'" + path_ + "' is not a network namespace" + (why.empty() ? "" : ": " + why)), path(std::move(path_)) {}
+  const std::string path;
+};
+
+// The kernel differs from what the template renders (CHECK): one line per difference.
+class DriftError : public Error {
+ public:
+  explicit DriftError(std::vector<std::string> differences_)
+      : Error(std::to_string(differences_.size()) + " object(s) differ from the template"),
+        differences(std::move(differences_)) {}
+  const std::vector<std::string> differences;
+};
+
+// A removal that kept going past failures (DEL, GC, destroy) could not remove everything: one line each.
+// Whatever could be removed is gone, and the journal of what is left stays for the next try.
+class IncompleteError : public Error {
+ public:
+  IncompleteError(const std::string& what, std::vector<std::string> failures_)
+      : Error(what), failures(std::move(failures_)) {}
+  const std::vector<std::string> failures;
 };
 
 // Anything else from the system (open, setns, nftables, /proc/sys).

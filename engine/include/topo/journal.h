@@ -56,6 +56,10 @@ class Journal {
   };
   Lock lock() const;
 
+  // The file that locks one attachment for a whole ADD, DEL or CHECK (lifecycle/attachment_lock.h): the
+  // journal's path with ".lock" for ".json". Its network directory is created when missing.
+  std::string lock_path_of(const Attachment& a) const;
+
  private:
   std::string path_of(const Attachment& a) const;
   void ensure_dir() const;

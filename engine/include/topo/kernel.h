@@ -15,6 +15,8 @@
 
 namespace topo {
 
+class KernelContext;
+
 struct LinkInfo {
   int ifindex{0};
   std::string mac;  // "aa:bb:cc:dd:ee:ff"
@@ -39,10 +41,18 @@ class Kernel {
   // owner is an owner in `interest`. Objects in unavailable scopes are skipped.
   State observe(const State& interest);
 
-  // Executes `changes` in order. Consecutive NAT changes in one scope go to nftables as one transaction.
-  // On failure throws (NetlinkError, SystemError); `done` then says how many changes took effect, so the
-  // caller can undo exactly those.
-  void execute(const std::vector<Change>& changes, size_t& done);
+  // Executes `changes` in order, each run of consecutive changes of one kind in one scope through that kind's
+  // unit (address and route runs go in netlink batches, NAT runs in one nftables transaction). On failure
+  // throws (NetlinkError, SystemError); `progress` then says which changes took effect and which one failed,
+  // so the caller (plan/executor.h, the one undo path) can undo exactly those.
+  void execute(const std::vector<Change>& changes, Progress& progress);
+
+  // Test-only: a hook run before every change (fault injection); the plugin installs one only when a test
+  // asks for it in the environment. Production code pays one empty-function check per change.
+  void set_change_hook(Progress::Hook hook);
+
+  // The scopes' sockets and caches, for the kinds' units and the lifecycle's mark search.
+  KernelContext& context() { return *impl_; }
 
   // Facts for templates and results.
   std::optional<LinkInfo> link_info(const std::string& scope, const std::string& name);
@@ -61,8 +71,7 @@ class Kernel {
   std::optional<std::string> default_route_dev(const std::string& scope, Family family);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<KernelContext> impl_;
 };
 
 }  // namespace topo

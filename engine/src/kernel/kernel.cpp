@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "kernel/kernel_impl.h"
+#include "kernel/kernel_context.h"
 #include "kinds/address/address_codec.h"
 #include "kinds/route/route_codec.h"
 #include "kinds/rule/rule_codec.h"
@@ -16,9 +16,9 @@
 
 namespace topo {
 
-// ---- Impl ----
+// ---- KernelContext ----
 
-bool Kernel::Impl::has_scope(const std::string& scope) const {
+bool KernelContext::has_scope(const std::string& scope) const {
   if (available) {
     auto known = available->find(scope);
     return known != available->end() && known->second;
@@ -27,7 +27,7 @@ bool Kernel::Impl::has_scope(const std::string& scope) const {
   return it != scopes.end() && netns_path_exists(it->second);
 }
 
-const std::string& Kernel::Impl::path(const std::string& scope) const {
+const std::string& KernelContext::path(const std::string& scope) const {
   auto it = scopes.find(scope);
   if (it == scopes.end())
     throw SystemError(ENOENT, "scope \"" + scope + "\" is not mapped to a network namespace");
@@ -36,7 +36,7 @@ const std::string& Kernel::Impl::path(const std::string& scope) const {
   return it->second;
 }
 
-netlink::Socket& Kernel::Impl::socket(const std::string& scope) {
+netlink::Socket& KernelContext::socket(const std::string& scope) {
   Conn& c = conns[scope];
   if (!c.socket) {
     // A netlink socket belongs to the namespace it was created in, for good: enter, open, leave.
@@ -46,19 +46,19 @@ netlink::Socket& Kernel::Impl::socket(const std::string& scope) {
   return *c.socket;
 }
 
-nft::Context& Kernel::Impl::nft_context(const std::string& scope) {
+nft::Context& KernelContext::nft_context(const std::string& scope) {
   auto& ctx = nft_contexts[scope];
   if (!ctx) ctx = std::make_unique<nft::Context>();
   return *ctx;
 }
 
-sysctl::Files& Kernel::Impl::sysctls(const std::string& scope) {
+sysctl::Files& KernelContext::sysctls(const std::string& scope) {
   auto& files = sysctl_files[scope];
   if (!files) files = std::make_unique<sysctl::Files>();
   return *files;
 }
 
-std::optional<netlink::LinkMsg> Kernel::Impl::get_link(const std::string& scope, const std::string& name,
+std::optional<netlink::LinkMsg> KernelContext::get_link(const std::string& scope, const std::string& name,
                                                        int index) {
   netlink::Message m(RTM_GETLINK, 0);
   netlink::encode_get_link(m.builder(), name, index);
@@ -77,7 +77,7 @@ std::optional<netlink::LinkMsg> Kernel::Impl::get_link(const std::string& scope,
   return found;
 }
 
-std::optional<int> Kernel::Impl::ifindex(const std::string& scope, const std::string& name) {
+std::optional<int> KernelContext::ifindex(const std::string& scope, const std::string& name) {
   Conn& c = conns[scope];
   if (auto it = c.index_by_name.find(name); it != c.index_by_name.end()) return it->second;
   auto link = get_link(scope, name);
@@ -85,7 +85,7 @@ std::optional<int> Kernel::Impl::ifindex(const std::string& scope, const std::st
   return link->ifindex;
 }
 
-std::optional<std::string> Kernel::Impl::ifname(const std::string& scope, int index) {
+std::optional<std::string> KernelContext::ifname(const std::string& scope, int index) {
   Conn& c = conns[scope];
   if (auto it = c.name_by_index.find(index); it != c.name_by_index.end()) return it->second;
   auto link = get_link(scope, "", index);
@@ -93,7 +93,7 @@ std::optional<std::string> Kernel::Impl::ifname(const std::string& scope, int in
   return link->name;
 }
 
-void Kernel::Impl::forget_links(const std::string& scope) {
+void KernelContext::forget_links(const std::string& scope) {
   Conn& c = conns[scope];
   c.index_by_name.clear();
   c.name_by_index.clear();
@@ -101,7 +101,7 @@ void Kernel::Impl::forget_links(const std::string& scope) {
 
 // ---- Kernel ----
 
-Kernel::Kernel(ScopeMap scopes) : impl_(std::make_unique<Impl>(std::move(scopes))) {}
+Kernel::Kernel(ScopeMap scopes) : impl_(std::make_unique<KernelContext>(std::move(scopes))) {}
 Kernel::~Kernel() = default;
 
 bool Kernel::has_scope(const std::string& scope) const { return impl_->has_scope(scope); }

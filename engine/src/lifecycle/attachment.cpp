@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "lifecycle/attachment_lock.h"
 #include "lifecycle/attachment_marks.h"
+#include "lifecycle/ownership.h"
 #include "topo/apply.h"
 #include "topo/diff.h"
 #include "topo/error.h"
@@ -67,78 +69,64 @@ void release_dropped_tables(const Journal& journal, const Attachment& a, const j
   if (!gone.empty()) TableReservations(journal).release(a, gone);
 }
 
-// The attachment as written into ownership marks (link alias, NAT rule comment). It must fit nft's 128-byte
-// comment limit (and IFALIASZ): container ids may be 255 characters long, so long ids are hashed.
-std::string owner_mark(const Attachment& a) {
-  std::string id = a.id();
-  if (id.size() <= 100) return id;
-  return fmt::format("{}/{:016x}/{}", a.network.substr(0, 40), fnv1a(a.container_id), a.ifname);
-}
-
-void mark_owned(State& s, const Attachment& a) {
-  for (Link& l : s.links) {
-    if (l.kind == LinkKind::Veth) l.alias = kAliasPrefix + owner_mark(a);
-  }
-  for (NatEntry& n : s.nat) {
-    n.owner = owner_mark(a);
-    // nftables stores prefixes with the host bits cleared; ask for what it will report.
-    if (n.saddr) n.saddr = n.saddr->network();
-    if (n.daddr) n.daddr = n.daddr->network();
-  }
-}
-
-
-std::string template_name(const json& config) {
-  if (auto it = config.find("template"); it != config.end()) {
-    if (!it->is_string()) throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'template' must be a string");
-    return it->get<std::string>();
-  }
-  return config.at("type").get<std::string>();
-}
-
 struct Rendering {
   Rendered rendered;
   std::string template_name;
 };
 
 Rendering render(const Options& options, const Request& req, Kernel& kernel, Allocator& allocator) {
-  std::string name = template_name(req.config);
   TemplateLibrary library(options.template_dirs);
-  auto source = library.find(name);
+  auto source = library.find(req.template_name);
   if (!source) {
-    throw cni::Error(cni::kTemplateError, fmt::format("no template named '{}'", name),
-                     fmt::format("searched {} and the built-in templates",
-                                 options.template_dirs.empty() ? "no directory" : fmt::format("{}", fmt::join(options.template_dirs, ", "))));
+    throw TemplateNotFoundError(req.template_name,
+                                fmt::format("searched {} and the built-in templates",
+                                            options.template_dirs.empty() ? "no directory"
+                                                                          : fmt::format("{}", fmt::join(options.template_dirs, ", "))));
   }
   Template tmpl = Template::load(*source, &library);
   KernelFacts facts(kernel);
-  Attachment a = req.attachment();
+  const Attachment& a = req.attachment;
   RenderContext ctx;
-  ctx.config = req.config;
-  ctx.cni = {{"containerId", req.container_id}, {"ifname", req.ifname},     {"netns", req.netns},
-             {"network", a.network},            {"command", req.command},   {"attachment", a.id()}};
-  ctx.prev = req.config.value("prevResult", json());
+  ctx.config = req.parameters;
+  ctx.cni = {{"containerId", a.container_id}, {"ifname", a.ifname},   {"netns", req.netns},
+             {"network", a.network},          {"command", req.command}, {"attachment", a.id()}};
+  ctx.prev = req.prev_result;
   ctx.facts = &facts;
   ctx.allocator = &allocator;
-  Rendering r{tmpl.render(ctx), name};
-  mark_owned(r.rendered.state, a);
+  Rendering r{tmpl.render(ctx), req.template_name};
+  stamp(r.rendered.state, owner_mark(a));
   return r;
 }
 
-json prev_result_of(const Request& req) { return req.config.value("prevResult", json()); }
+json prev_result_of(const Request& req) { return req.prev_result; }
 
 // The attachment's objects found by their marks alone (see attachment_marks.h). A rule another attachment's
 // journal holds is never taken for an orphan.
 State marks_of(const Journal& journal, const Request& req) {
-  Attachment a = req.attachment();
+  Attachment a = req.attachment;
   std::vector<Rule> claimed;
   for (const JournalRecord& r : journal.all()) {
     if (r.attachment.id() == a.id()) continue;
-    claimed.insert(claimed.end(), r.state.rules.begin(), r.state.rules.end());
+    claimed.insert(claimed.end(), r.state.of<Rule>().begin(), r.state.of<Rule>().end());
   }
-  return find_by_marks(cni_scopes(req.netns), kAliasPrefix + owner_mark(a), [&](const Rule& rule) {
+  return find_by_marks(cni_scopes(req.netns), owner_mark(a).text(), [&](const Rule& rule) {
     return std::any_of(claimed.begin(), claimed.end(), [&](const Rule& c) { return c.key() == rule.key(); });
   });
+}
+
+// A kill between creating a veth pair and marking it leaves a pair without our alias: rtnl_newlink ignores
+// IFLA_IFALIAS when it creates a link, so the alias is set by a second request. The journaled intent (stored
+// before the pair was created) vouches for exactly that pair: a veth with no alias at all, of the journaled
+// name, whose peer is the journaled peer name in the journaled scope, is the one this attachment was
+// creating. DEL then deletes it, and a new ADD marks it in place.
+void vouch_for_unmarked_veths(State& observed, const State& journaled) {
+  for (Link& o : observed.of<Link>()) {
+    if (o.owned || !o.alias.empty() || o.kind != LinkKind::Veth || o.peer_name.empty()) continue;
+    for (const Link& j : journaled.of<Link>()) {
+      if (j.kind == LinkKind::Veth && j.key() == o.key() && j.peer_name == o.peer_name && j.peer_scope == o.peer_scope)
+        o.owned = true;
+    }
+  }
 }
 
 // What ADD asks the kernel about: the new desired state and whatever an earlier ADD journaled. The first ADD
@@ -150,7 +138,7 @@ State marks_of(const Journal& journal, const Request& req) {
 State interest_for_add(const State& desired, const std::optional<JournalRecord>& previous, bool lean) {
   if (previous) return merge(desired, previous->state);
   State interest = desired;
-  if (lean) interest.nat.clear();
+  if (lean) interest.of<NatEntry>().clear();
   return interest;
 }
 
@@ -162,16 +150,16 @@ State interest_for_del(const JournalRecord& record) {
   for (const char* scope : {kHostScope, kContainerScope}) {
     NatEntry owner;
     owner.scope = scope;
-    owner.owner = owner_mark(record.attachment);
-    interest.nat.push_back(owner);
+    owner.owner = owner_mark(record.attachment).owner;
+    interest.of<NatEntry>().push_back(owner);
   }
-  for (const Route& r : record.taken_over.routes) {
+  for (const Route& r : record.taken_over.of<Route>()) {
     Link dev;
     dev.scope = r.scope;
     dev.name = r.dev;
     dev.kind = LinkKind::Existing;
-    add_missing(interest.links, {dev});
-    add_missing(interest.routes, {r});
+    add_missing(interest.of<Link>(), {dev});
+    add_missing(interest.of<Route>(), {r});
   }
   return interest;
 }
@@ -190,21 +178,21 @@ State observe_for_del(Kernel& kernel, const JournalRecord& record, bool lean) {
   State interest = interest_for_del(record);
   if (!lean) return kernel.observe(interest);
   State links;
-  links.links = std::move(interest.links);
-  interest.links.clear();
+  links.of<Link>() = std::move(interest.of<Link>());
+  interest.of<Link>().clear();
   State seen = kernel.observe(links);
   std::set<std::pair<std::string, std::string>> dying;  // (scope, ifname): ends of every veth diff_destroy deletes
-  for (const Link& l : seen.links) {
+  for (const Link& l : seen.of<Link>()) {
     if (l.kind != LinkKind::Veth) continue;
     dying.emplace(l.scope, l.name);
     if (!l.peer_name.empty()) dying.emplace(l.peer_scope.empty() ? l.scope : l.peer_scope, l.peer_name);
   }
   auto taken_over_key = [&](const Route& r) {
-    return std::any_of(record.taken_over.routes.begin(), record.taken_over.routes.end(),
+    return std::any_of(record.taken_over.of<Route>().begin(), record.taken_over.of<Route>().end(),
                        [&](const Route& t) { return t.key() == r.key(); });
   };
   std::vector<Route> assumed;
-  std::erase_if(interest.routes, [&](const Route& r) {
+  std::erase_if(interest.of<Route>(), [&](const Route& r) {
     if (!dying.contains({r.scope, r.dev})) return false;
     if (!taken_over_key(r)) {
       assumed.push_back(r);
@@ -212,10 +200,10 @@ State observe_for_del(Kernel& kernel, const JournalRecord& record, bool lean) {
     }
     return true;
   });
-  add_missing(interest.routes, record.taken_over.routes);
+  add_missing(interest.of<Route>(), record.taken_over.of<Route>());
   State observed = kernel.observe(interest);
-  observed.links = std::move(seen.links);
-  add_missing(observed.routes, assumed);
+  observed.of<Link>() = std::move(seen.of<Link>());
+  add_missing(observed.of<Route>(), assumed);
   return observed;
 }
 
@@ -228,13 +216,13 @@ void record_originals(const Plan& plan, JournalRecord& record, const std::option
                            : c.action == Action::Delete              ? &c.object
                                                                      : nullptr;
     if (const Route* old = before ? std::get_if<Route>(before) : nullptr; old && !old->owned) {
-      add_missing(record.taken_over.routes, {*old});
+      add_missing(record.taken_over.of<Route>(), {*old});
     }
   }
-  for (Sysctl& s : record.state.sysctls) {
+  for (Sysctl& s : record.state.of<Sysctl>()) {
     const Sysctl* before = nullptr;
     if (previous) {
-      for (const Sysctl& p : previous->state.sysctls) {
+      for (const Sysctl& p : previous->state.of<Sysctl>()) {
         if (p.key() == s.key() && p.previous) before = &p;
       }
     }
@@ -259,9 +247,11 @@ bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& 
     Plan cleanup = diff_destroy(intent->state, kernel.observe(interest_for_del(*intent)), State{});
     if (cleanup.empty()) return true;
     fmt::print(stderr, "topocni: rollback left {} object(s); removing them\n", cleanup.changes.size());
-    size_t done = 0;
-    kernel.execute(cleanup.changes, done);
-    return true;
+    auto failures = apply_keep_going(cleanup.changes, kernel);
+    if (failures.empty()) return true;
+    fmt::print(stderr, "topocni: cleanup after a failed ADD left {} object(s), keeping the journal for DEL (or destroy): {}\n",
+               failures.size(), fmt::join(failures, "; "));
+    return false;
   } catch (const std::exception& e) {
     fmt::print(stderr, "topocni: cleanup after a failed ADD failed, keeping the journal for DEL (or destroy): {}\n",
                e.what());
@@ -269,13 +259,13 @@ bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& 
   }
 }
 
-std::vector<cni::CreatedInterface> created_interfaces(const State& state, Kernel& kernel, const std::string& netns) {
-  std::vector<cni::CreatedInterface> out;
-  for (const Link& l : state.links) {
+std::vector<CreatedInterface> created_interfaces(const State& state, Kernel& kernel) {
+  std::vector<CreatedInterface> out;
+  for (const Link& l : state.of<Link>()) {
     if (l.kind != LinkKind::Veth) continue;
     auto add_end = [&](const std::string& scope, const std::string& name) {
       auto info = kernel.link_info(scope, name);
-      out.push_back({name, info ? info->mac : "", scope == kContainerScope ? netns : ""});
+      out.push_back({name, info ? info->mac : "", scope});
     };
     add_end(l.scope, l.name);
     add_end(l.peer_scope, l.peer_name);
@@ -300,12 +290,13 @@ Attachments::Attachments(Options options) : options_(std::move(options)) {}
 
 Planned Attachments::plan(const Request& req) {
   Kernel kernel(cni_scopes(req.netns));
+  kernel.set_change_hook(options_.change_hook);
   return plan(req, kernel, false);
 }
 
 Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
   Journal journal(options_.state_dir);
-  Attachment a = req.attachment();
+  Attachment a = req.attachment;
   auto previous = journal.load(a);
   Planned out;
   if (req.command == "DEL") {
@@ -330,6 +321,7 @@ Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
       out.record.state = merge(out.record.state, marks_of(journal, req));
     }
     State observed = observe_for_del(kernel, out.record, lean);
+    if (out.source == "journal") vouch_for_unmarked_veths(observed, out.record.state);
     out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
     return out;
   }
@@ -338,12 +330,13 @@ Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
 
 Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal& journal,
                               const std::optional<JournalRecord>& previous, TableAllocator::Mode mode) {
-  Attachment a = req.attachment();
+  Attachment a = req.attachment;
   TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
   try {
     auto r = render(options_, req, kernel, allocator);
     Planned out;
     State observed = kernel.observe(interest_for_add(r.rendered.state, previous, mode == TableAllocator::Mode::Reserve));
+    if (previous) vouch_for_unmarked_veths(observed, previous->state);
     out.plan = diff(r.rendered.state, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
     record_originals(out.plan, out.record, previous);
@@ -354,22 +347,18 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
   }
 }
 
-std::vector<cni::CreatedInterface> Attachments::add(const Request& req) {
-  if (!req.config.contains("prevResult") || req.config["prevResult"].is_null()) {
-    throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
-                     "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
-  }
+std::vector<CreatedInterface> Attachments::add(const Request& req) {
   Kernel kernel(cni_scopes(req.netns));
-  if (!kernel.has_scope(kContainerScope)) {
-    throw cni::Error(cni::kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is not a network namespace", req.netns));
-  }
+  kernel.set_change_hook(options_.change_hook);
+  if (!kernel.has_scope(kContainerScope)) throw NamespaceError(req.netns, "");
   Planned planned = apply_journaled(req, kernel);
-  return created_interfaces(planned.record.state, kernel, req.netns);
+  return created_interfaces(planned.record.state, kernel);
 }
 
 Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const ApplyChecks& checks) {
   Journal journal(options_.state_dir);
-  Attachment a = req.attachment();
+  Attachment a = req.attachment;
+  AttachmentLock held(journal, a);
   std::optional<JournalRecord> previous;
   Planned planned;
   {
@@ -400,6 +389,7 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
       release_dropped_tables(journal, a, planned.record.allocations, previous->allocations);
     } else if (remove_leftovers(kernel, journal, a)) {
       journal.remove(a);
+      held.remove_on_release();
       release_dropped_tables(journal, a, planned.record.allocations, json());
     }
     throw;
@@ -415,98 +405,65 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
 
 void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
+  AttachmentLock held(journal, req.attachment);
   Kernel kernel(cni_scopes(req.netns));
+  kernel.set_change_hook(options_.change_hook);
   Planned planned = plan(req, kernel, true);
   // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
   // nobody); the journal then stays, so a later DEL can finish.
-  std::vector<std::string> failures;
-  const auto& changes = planned.plan.changes;
-  if (!changes.empty()) {
-    for (size_t start = 0; start < changes.size();) {
-      std::vector<Change> rest(changes.begin() + static_cast<std::ptrdiff_t>(start), changes.end());
-      size_t done = 0;
-      try {
-        kernel.execute(rest, done);
-        break;
-      } catch (const NetlinkError& e) {
-        // A route whose device vanished meanwhile (a pod namespace is torn down asynchronously after `ip
-        // netns del`/runtime cleanup, taking the veth with it) went with the device: that is done, not failed.
-        // So did a route DEL deleted without looking for it first (see observe_for_del): ESRCH, not there.
-        bool gone = (e.err == ENODEV || (e.err == ESRCH && std::holds_alternative<Route>(rest[done].object))) &&
-                    rest[done].action == Action::Delete;
-        if (!gone) failures.push_back(e.what());
-        start += done + 1;
-      } catch (const std::exception& e) {
-        failures.push_back(e.what());
-        start += done + 1;
-      }
-    }
-  }
-  if (!failures.empty()) {
-    throw cni::Error(cni::kKernelRefused, fmt::format("DEL could not remove {} object(s)", failures.size()),
-                     fmt::format("{}", fmt::join(failures, "; ")));
-  }
-  journal.remove(req.attachment());
-  release_dropped_tables(journal, req.attachment(), planned.record.allocations, json());
+  std::vector<std::string> failures = apply_keep_going(planned.plan.changes, kernel);
+  if (!failures.empty())
+    throw IncompleteError(fmt::format("DEL could not remove {} object(s)", failures.size()), std::move(failures));
+  journal.remove(req.attachment);
+  held.remove_on_release();
+  release_dropped_tables(journal, req.attachment, planned.record.allocations, json());
 }
 
 void Attachments::check(const Request& req) {
+  AttachmentLock held(Journal(options_.state_dir), req.attachment);
   Planned planned = plan(req);
   if (planned.plan.empty()) return;
-  std::string details;
+  std::vector<std::string> differences;
   for (const Change& c : planned.plan.changes) {
     static const char* kVerbs[] = {"missing", "unexpected", "differs"};
-    details += fmt::format("{} in {}: {}; ", kVerbs[static_cast<int>(c.action)], scope_of(c.object), describe(c.object));
+    differences.push_back(
+        fmt::format("{} in {}: {}", kVerbs[static_cast<int>(c.action)], scope_of(c.object), describe(c.object)));
   }
-  throw cni::Error(cni::kCheckFailed, fmt::format("{} object(s) differ from the template", planned.plan.changes.size()),
-                   details);
+  throw DriftError(std::move(differences));
 }
 
-std::vector<std::string> Attachments::gc(const json& config) {
-  std::set<std::pair<std::string, std::string>> valid;
-  auto it = config.find("cni.dev/valid-attachments");
-  if (it == config.end() || !it->is_array()) {
-    throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'cni.dev/valid-attachments' must be a list");
-  }
-  for (const json& v : *it) {
-    if (!v.is_object() || !v.contains("containerID") || !v.contains("ifname")) {
-      throw cni::Error(cni::kInvalidConfig,
-                       "invalid network config: each of 'cni.dev/valid-attachments' needs 'containerID' and 'ifname'");
-    }
-    valid.emplace(v["containerID"].get<std::string>(), v["ifname"].get<std::string>());
-  }
-  std::string network = config.value("name", "");
+std::vector<std::string> Attachments::gc(const Request& network,
+                                         const std::set<std::pair<std::string, std::string>>& keep) {
   Journal journal(options_.state_dir);
   std::vector<std::string> removed, failures;
   for (const JournalRecord& r : journal.all()) {
-    if (r.attachment.network != network || valid.contains({r.attachment.container_id, r.attachment.ifname})) continue;
-    Request req{"DEL", config, r.attachment.container_id, r.netns, r.attachment.ifname};
+    const Attachment& a = r.attachment;
+    if (a.network != network.attachment.network || keep.contains({a.container_id, a.ifname})) continue;
+    Request req = network;
+    req.attachment = a;
+    req.netns = r.netns;
+    req.prev_result = nullptr;
+    req.command = "DEL";
     try {
       del(req);
-      removed.push_back(r.attachment.id());
-    } catch (const cni::Error& e) {
-      failures.push_back(fmt::format("{}: {} ({})", r.attachment.id(), e.msg, e.details));
+      removed.push_back(a.id());
+    } catch (const IncompleteError& e) {
+      failures.push_back(fmt::format("{}: {} ({})", a.id(), e.what(), fmt::join(e.failures, "; ")));
     } catch (const std::exception& e) {
-      failures.push_back(fmt::format("{}: {}", r.attachment.id(), e.what()));
+      failures.push_back(fmt::format("{}: {}", a.id(), e.what()));
     }
   }
-  if (!failures.empty()) {
-    throw cni::Error(cni::kKernelRefused, fmt::format("GC could not remove {} attachment(s)", failures.size()),
-                     fmt::format("{}", fmt::join(failures, "; ")));
-  }
+  if (!failures.empty())
+    throw IncompleteError(fmt::format("GC could not remove {} attachment(s)", failures.size()), std::move(failures));
   return removed;
 }
 
 void Attachments::status() {
   Journal journal(options_.state_dir);
-  try {
-    JournalRecord probe;
-    probe.attachment = {".status", "probe", "probe"};
-    journal.store(probe);
-    journal.remove(probe.attachment);
-  } catch (const std::exception& e) {
-    throw cni::Error(50, "topocni is not available: its state directory cannot be written", e.what());
-  }
+  JournalRecord probe;
+  probe.attachment = {".status", "probe", "probe"};
+  journal.store(probe);
+  journal.remove(probe.attachment);
 }
 
 }  // namespace topo

@@ -45,7 +45,7 @@ ScopeScan scan_links(netlink::Socket& socket, const std::string& scope, const st
     link.kind = LinkKind::Veth;
     link.alias = l.alias;
     link.owned = true;
-    out.links.push_back(std::move(link));
+    out.of<Link>().push_back(std::move(link));
   }
   return scan;
 }
@@ -89,7 +89,7 @@ void scan_table(netlink::Socket& socket, const ScopeScan& scan, const std::strin
       r.route.dev = it->second;
     }
     r.route.owned = true;
-    out.routes.push_back(std::move(r.route));
+    out.of<Route>().push_back(std::move(r.route));
   }
 }
 
@@ -116,7 +116,7 @@ State find_by_marks(const ScopeMap& scopes, const std::string& alias,
         if (r.protocol == kOwnerProtocol && (via_ours || orphan)) {
           r.rule.owned = true;
           our_tables.insert(r.rule.table);
-          out.rules.push_back(r.rule);
+          out.of<Rule>().push_back(r.rule);
         } else {
           other_tables.insert(r.rule.table);
         }

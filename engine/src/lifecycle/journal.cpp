@@ -166,6 +166,14 @@ Journal::Lock::~Lock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
+std::string Journal::lock_path_of(const Attachment& a) const {
+  ensure_dir();
+  std::string path = path_of(a);
+  std::string net_dir = fs::path(path).parent_path();
+  if (::mkdir(net_dir.c_str(), 0700) != 0 && errno != EEXIST) throw SystemError(errno, "create " + net_dir);
+  return path.substr(0, path.size() - std::string(".json").size()) + ".lock";
+}
+
 Journal::Lock Journal::lock() const {
   ensure_dir();
   return Lock(dir_ + "/.lock");

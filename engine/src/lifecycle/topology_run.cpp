@@ -21,11 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Keys of the network config that Attachments reads itself; a parameter value must not replace them.
-constexpr const char* kReservedKeys[] = {"cniVersion", "name", "type", "template", "prevResult"};
-
-
-// The network config Attachments would get from a runtime: the values, plus what names the template.
+// The engine request of a topology: the template file's stem names the template, found first in the file's
+// own directory.
 struct Translated {
   Request request;
   Options options;
@@ -44,18 +41,10 @@ Translated translate(const TopologyRequest& tr) {
   if (!tr.netns.empty() && !netns_path_exists(tr.netns)) {
     throw Error(fmt::format("--netns {}: not a network namespace", tr.netns));
   }
-  json config = tr.values;
-  for (const char* key : kReservedKeys) {
-    if (config.contains(key)) throw Error(fmt::format("'{}' cannot be set: topoctl sets it itself", key));
-  }
-  config["cniVersion"] = "1.0.0";
-  config["name"] = kTopologyNetwork;
-  config["type"] = kTopologyNetwork;
-  config["template"] = file.stem().string();
-  if (!tr.prev_result.is_null()) config["prevResult"] = tr.prev_result;
   // The file's own directory is searched first, so the library finds exactly this file by its stem.
   std::string dir = file.parent_path().empty() ? "." : file.parent_path().string();
-  return {Request{"ADD", config, tr.name, tr.netns, kTopologyIfname}, Options{{dir}, tr.state_dir}};
+  Request request{topology_attachment(tr.name), file.stem().string(), tr.values, tr.prev_result, tr.netns, "ADD"};
+  return {std::move(request), Options{{dir}, tr.state_dir}};
 }
 
 // A template that speaks of the container scope needs --netns; without it the objects would be planned into
@@ -65,21 +54,18 @@ void check_scopes(const State& s, const std::string& netns) {
   auto in_container = [](const auto& v) {
     return std::any_of(v.begin(), v.end(), [](const auto& o) { return o.scope == kContainerScope; });
   };
-  bool peer_in_container = std::any_of(s.links.begin(), s.links.end(), [](const Link& l) {
+  bool peer_in_container = std::any_of(s.of<Link>().begin(), s.of<Link>().end(), [](const Link& l) {
     return l.kind == LinkKind::Veth && l.peer_scope == kContainerScope;
   });
-  if (in_container(s.links) || in_container(s.addresses) || in_container(s.routes) || in_container(s.rules) ||
-      in_container(s.nat) || in_container(s.sysctls) || peer_in_container) {
+  bool any = peer_in_container;
+  AllKinds::each([&]<class K>() { any = any || in_container(s.of<K>()); });
+  if (any) {
     throw Error("the template has objects in the 'container' scope: bind it with --netns PATH");
   }
 }
 
 Request del_request(const JournalRecord& record) {
-  json config = {{"cniVersion", "1.0.0"},
-                 {"name", record.attachment.network},
-                 {"type", kTopologyNetwork},
-                 {"template", record.template_name}};
-  return Request{"DEL", config, record.attachment.container_id, record.netns, record.attachment.ifname};
+  return Request{record.attachment, record.template_name, json::object(), nullptr, record.netns, "DEL"};
 }
 
 // Whether the kernel object carries our mark; kinds without one (sysctls) count as ours. An existing link is
@@ -129,12 +115,7 @@ std::vector<ObjectStatus> verify(const JournalRecord& record) {
   State observed = kernel.observe(record.state);
   std::vector<ObjectStatus> out;
   // In the order creates run, as plans list them.
-  verify_kind(record.state.links, observed.links, kernel, out);
-  verify_kind(record.state.sysctls, observed.sysctls, kernel, out);
-  verify_kind(record.state.addresses, observed.addresses, kernel, out);
-  verify_kind(record.state.routes, observed.routes, kernel, out);
-  verify_kind(record.state.rules, observed.rules, kernel, out);
-  verify_kind(record.state.nat, observed.nat, kernel, out);
+  AllKinds::each([&]<class K>() { verify_kind(record.state.of<K>(), observed.of<K>(), kernel, out); });
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "kinds/registry.h"
 #include "topo/error.h"
 
 namespace topo {
@@ -14,22 +15,6 @@ namespace {
 
 // Kind order is the Object variant's alternative order: links, sysctls, addresses, routes, rules, NAT.
 constexpr size_t kKinds = std::variant_size_v<Object>;
-
-// Ownership of an observed object, as the kernel marks say.
-bool owned(const Link& l) { return l.owned; }
-bool owned(const Address& a) { return a.owned; }
-bool owned(const Route& r) { return r.owned; }
-bool owned(const Rule& r) { return r.owned; }
-bool owned(const NatEntry&) { return true; }  // observe returns only rules with our owner comment
-bool owned(const Sysctl&) { return false; }   // sysctls carry no mark; they are restored, never deleted
-
-// May the desired object overwrite the observed one with the same key?
-bool may_replace(const Link& want, const Link& seen) { return seen.owned && seen.alias == want.alias; }
-bool may_replace(const Address&, const Address& seen) { return seen.owned; }
-bool may_replace(const Route& want, const Route& seen) { return seen.owned || want.takeover; }
-bool may_replace(const Rule&, const Rule& seen) { return seen.owned; }
-bool may_replace(const NatEntry&, const NatEntry&) { return true; }
-bool may_replace(const Sysctl&, const Sysctl&) { return true; }  // a declared setting wins
 
 // Routes without a gateway first: a gateway must be reachable (a link route) before a route uses it.
 bool create_before(const Object& a, const Object& b) {
@@ -71,14 +56,14 @@ void diff_kind(const std::vector<T>& desired, const std::vector<T>& observed, st
     }
     const T& o = *it->second;
     if (d == o) continue;
-    if (!may_replace(d, o)) {
+    if (!KindOps<T>::may_replace(d, o)) {
       throw ConflictError(fmt::format("{}: {} already exists in namespace '{}' and is not topocni's ({})",
                                       kind_name(Object(d)), describe(d), d.scope, describe(o)));
     }
     rest.push_back({Action::Replace, d, o});
   }
   for (const T& o : observed) {
-    if (!wanted.contains(o.key()) && owned(o)) deletes.push_back({Action::Delete, o, std::nullopt});
+    if (!wanted.contains(o.key()) && KindOps<T>::owned(o)) deletes.push_back({Action::Delete, o, std::nullopt});
   }
 }
 
@@ -86,8 +71,8 @@ void diff_kind(const std::vector<T>& desired, const std::vector<T>& observed, st
 // (or be a leftover half of this very attachment, which is then deleted and re-created).
 void check_links(const State& desired, const State& observed, std::vector<Change>& deletes) {
   std::map<std::tuple<std::string, std::string>, const Link*> seen;
-  for (const Link& l : observed.links) seen.emplace(l.key(), &l);
-  for (const Link& d : desired.links) {
+  for (const Link& l : observed.of<Link>()) seen.emplace(l.key(), &l);
+  for (const Link& d : desired.of<Link>()) {
     if (d.kind == LinkKind::Existing) {
       if (!seen.contains(d.key())) {
         throw ConflictError(fmt::format("interface '{}' does not exist in namespace '{}'", d.name, d.scope));
@@ -108,8 +93,8 @@ void check_links(const State& desired, const State& observed, std::vector<Change
 // Links are diffed without the separately reported peer ends (check_links handled those).
 State without_peer_ends(const State& desired, const State& observed) {
   State s = observed;
-  std::erase_if(s.links, [&](const Link& o) {
-    return std::any_of(desired.links.begin(), desired.links.end(), [&](const Link& d) {
+  std::erase_if(s.of<Link>(), [&](const Link& o) {
+    return std::any_of(desired.of<Link>().begin(), desired.of<Link>().end(), [&](const Link& d) {
       return d.kind == LinkKind::Veth && d.peer_scope == o.scope && d.peer_name == o.name;
     });
   });
@@ -122,6 +107,16 @@ std::vector<Link> managed_links(const std::vector<Link>& links) {
   std::copy_if(links.begin(), links.end(), std::back_inserter(out),
                [](const Link& l) { return l.kind == LinkKind::Veth; });
   return out;
+}
+
+// The objects of a kind the diff may create, change or delete: all of them, except links of kind existing,
+// which are references only.
+template <class T>
+decltype(auto) managed(const std::vector<T>& v) {
+  if constexpr (std::is_same_v<T, Link>)
+    return managed_links(v);
+  else
+    return (v);
 }
 
 // "net.ipv4.conf.<dev>.rp_filter" → "<dev>"; empty for sysctls that are not per interface.
@@ -168,26 +163,21 @@ std::vector<Route> remove_absent_routes(const std::vector<Route>& desired, const
 Plan diff(const State& desired_in, const State& observed_in) {
   std::vector<Change> deletes, rest;
   State desired = desired_in, observed = observed_in;
-  desired.routes = remove_absent_routes(desired_in.routes, observed_in.routes, deletes);
+  desired.of<Route>() = remove_absent_routes(desired_in.of<Route>(), observed_in.of<Route>(), deletes);
   // What an absent route removes is handled; it must not also count as "ours, not desired" below. (A key
   // set, not a scan of the desired routes per observed one: 10,000 routes made that 10^8 key compares.)
   // Keys also desired present stay: the present route is diffed against what holds them (as a takeover).
   std::set<decltype(Route{}.key())> absent_keys;
-  for (const Route& d : desired_in.routes) {
+  for (const Route& d : desired_in.of<Route>()) {
     if (d.absent) absent_keys.insert(d.key());
   }
-  for (const Route& d : desired.routes) absent_keys.erase(d.key());
+  for (const Route& d : desired.of<Route>()) absent_keys.erase(d.key());
   if (!absent_keys.empty()) {
-    std::erase_if(observed.routes, [&](const Route& o) { return absent_keys.contains(o.key()); });
+    std::erase_if(observed.of<Route>(), [&](const Route& o) { return absent_keys.contains(o.key()); });
   }
   check_links(desired, observed, deletes);
   State seen = without_peer_ends(desired, observed);
-  diff_kind(managed_links(desired.links), managed_links(seen.links), deletes, rest);
-  diff_kind(desired.sysctls, seen.sysctls, deletes, rest);
-  diff_kind(desired.addresses, seen.addresses, deletes, rest);
-  diff_kind(desired.routes, seen.routes, deletes, rest);
-  diff_kind(desired.rules, seen.rules, deletes, rest);
-  diff_kind(desired.nat, seen.nat, deletes, rest);
+  AllKinds::each([&]<class K>() { diff_kind(managed(desired.of<K>()), managed(seen.of<K>()), deletes, rest); });
   Plan plan;
   sort_plan(deletes, rest, plan);
   return plan;
@@ -195,12 +185,8 @@ Plan diff(const State& desired_in, const State& observed_in) {
 
 Plan diff_destroy(const State& journaled, const State& observed, const State& taken_over) {
   std::vector<Change> deletes, rest;
-  State nothing;
-  diff_kind(nothing.links, managed_links(observed.links), deletes, rest);
-  diff_kind(nothing.addresses, observed.addresses, deletes, rest);
-  diff_kind(nothing.routes, observed.routes, deletes, rest);
-  diff_kind(nothing.rules, observed.rules, deletes, rest);
-  diff_kind(nothing.nat, observed.nat, deletes, rest);
+  // Everything observed that carries our mark goes (sysctls carry none: they are restored below).
+  AllKinds::each([&]<class K>() { diff_kind(std::vector<K>{}, managed(observed.of<K>()), deletes, rest); });
 
   // Sysctls go back to the value they had before the first ADD, unless their interface is being deleted
   // anyway, or someone changed them since (then the newer value is theirs).
@@ -210,11 +196,11 @@ Plan diff_destroy(const State& journaled, const State& observed, const State& ta
       return l && ((l->scope == scope && l->name == dev) || (l->peer_scope == scope && l->peer_name == dev));
     });
   };
-  for (const Sysctl& j : journaled.sysctls) {
+  for (const Sysctl& j : journaled.of<Sysctl>()) {
     if (!j.previous || *j.previous == j.value || deleted_link(j.scope, sysctl_device(j.name))) continue;
-    auto it = std::find_if(observed.sysctls.begin(), observed.sysctls.end(),
+    auto it = std::find_if(observed.of<Sysctl>().begin(), observed.of<Sysctl>().end(),
                            [&](const Sysctl& o) { return o.key() == j.key(); });
-    if (it == observed.sysctls.end() || it->value != j.value) continue;
+    if (it == observed.of<Sysctl>().end() || it->value != j.value) continue;
     Sysctl restored = j;
     restored.value = *j.previous;
     restored.previous.reset();
@@ -223,10 +209,10 @@ Plan diff_destroy(const State& journaled, const State& observed, const State& ta
 
   // Foreign routes a takeover replaced come back when their interface is still there and nothing holds
   // their key any more (ours is being deleted above).
-  for (const Route& r : taken_over.routes) {
-    bool dev_present = std::any_of(observed.links.begin(), observed.links.end(),
+  for (const Route& r : taken_over.of<Route>()) {
+    bool dev_present = std::any_of(observed.of<Link>().begin(), observed.of<Link>().end(),
                                    [&](const Link& l) { return l.scope == r.scope && l.name == r.dev; });
-    bool key_held = std::any_of(observed.routes.begin(), observed.routes.end(),
+    bool key_held = std::any_of(observed.of<Route>().begin(), observed.of<Route>().end(),
                                 [&](const Route& o) { return o.key() == r.key() && !o.owned; });
     if (dev_present && !key_held) {
       Route original = r;

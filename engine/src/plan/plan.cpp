@@ -18,4 +18,9 @@ Change inverse(const Change& c) {
   return c;
 }
 
+std::string operation_of(const Change& c) {
+  static constexpr const char* kVerbs[] = {"create", "delete", "replace"};
+  return std::string(kVerbs[static_cast<int>(c.action)]) + " " + std::string(kind_name(c.object));
+}
+
 }  // namespace topo

@@ -49,6 +49,19 @@ class Fields {
   std::optional<Negatable<IpPrefix>> negatable_cidr(const char* key);
   std::optional<Negatable<std::string>> negatable_ifname(const char* key);
 
+  // One of the words of an enum's table (kinds/text.h).
+  template <class Table>
+  auto word(const char* key, const Table& table) -> std::optional<typename std::decay_t<decltype(table.entries()[0].first)>> {
+    const nlohmann::json& v = value(key);
+    if (v.is_null()) return std::nullopt;
+    std::string list;
+    for (auto& [e, w] : table.entries()) {
+      if (v.is_string() && v.get_ref<const std::string&>() == w) return e;
+      list += (list.empty() ? "" : ", ") + std::string(w);
+    }
+    fail(key, "expected one of " + list + ", found " + describe_value(v));
+  }
+
   // A nested map (a link's peer), read the same way.
   Fields child(const char* key);
 

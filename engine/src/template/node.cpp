@@ -44,6 +44,11 @@ std::string node_kind(const YAML::Node& n) {
 
 void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
                std::string_view what, std::initializer_list<KeySpec> keys) {
+  check_map(file, node, path, what, std::span<const KeySpec>(keys.begin(), keys.size()));
+}
+
+void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
+               std::string_view what, std::span<const KeySpec> keys) {
   if (!node.IsMap())
     fail_at(file, node, path, fmt::format("expected {} (a map), found {}", what, node_kind(node)));
   std::string names;

@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,8 @@ struct KeySpec {
 // Unknown, duplicate and missing keys of a map are errors; the node must be a map (`what` names it).
 void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
                std::string_view what, std::initializer_list<KeySpec> keys);
+void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
+               std::string_view what, std::span<const KeySpec> keys);
 
 // A scalar as YAML's core schema types it: plain `true`/`false`, `null`/`~`/empty, decimal or 0x ints; quoted
 // scalars and everything else are strings.

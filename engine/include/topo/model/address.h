@@ -1,6 +1,9 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "topo/model/ip.h"
@@ -8,6 +11,9 @@
 namespace topo {
 
 struct Address {
+  static constexpr std::string_view kName = "address";       // plan text, journal, CHECK
+  static constexpr std::string_view kSection = "addresses";  // template and journal section
+
   std::string scope;  // namespace scope
   std::string dev;    // ifa_index, by name
   IpPrefix local;     // IFA_LOCAL (IFA_ADDRESS for IPv6) + ifa_prefixlen
@@ -19,5 +25,10 @@ struct Address {
     return scope == o.scope && dev == o.dev && local == o.local && nodad == o.nodad;
   }
 };
+
+// Defined by the kind's unit (engine/src/kinds/address/): one line of plan text, and the journal's JSON form.
+std::string describe(const Address& v);
+void to_json(nlohmann::json& j, const Address& v);
+void from_json(const nlohmann::json& j, Address& v);
 
 }  // namespace topo

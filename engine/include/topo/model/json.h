@@ -13,20 +13,13 @@ void to_json(nlohmann::json& j, const IpAddress& v);
 void from_json(const nlohmann::json& j, IpAddress& v);
 void to_json(nlohmann::json& j, const IpPrefix& v);
 void from_json(const nlohmann::json& j, IpPrefix& v);
-void to_json(nlohmann::json& j, const Link& v);
-void from_json(const nlohmann::json& j, Link& v);
-void to_json(nlohmann::json& j, const Address& v);
-void from_json(const nlohmann::json& j, Address& v);
-void to_json(nlohmann::json& j, const Route& v);
-void from_json(const nlohmann::json& j, Route& v);
-void to_json(nlohmann::json& j, const Rule& v);
-void from_json(const nlohmann::json& j, Rule& v);
-void to_json(nlohmann::json& j, const NatEntry& v);
-void from_json(const nlohmann::json& j, NatEntry& v);
-void to_json(nlohmann::json& j, const Sysctl& v);
-void from_json(const nlohmann::json& j, Sysctl& v);
+// Each kind's to_json/from_json is declared with its value type (topo/model/<kind>.h).
 void to_json(nlohmann::json& j, const State& v);
 void from_json(const nlohmann::json& j, State& v);
+
+// One object as a template item of its kind's section would say it (topoctl render writes these as YAML):
+// only what a template sets, in the template format's spelling and key order.
+nlohmann::ordered_json template_form(const Object& o);
 
 // {"kind": "route", ...fields}
 nlohmann::json object_to_json(const Object& o);

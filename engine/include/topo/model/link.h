@@ -1,8 +1,11 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace topo {
@@ -13,6 +16,9 @@ enum class LinkKind : uint8_t {
 };
 
 struct Link {
+  static constexpr std::string_view kName = "link";       // plan text, journal, CHECK
+  static constexpr std::string_view kSection = "links";  // template and journal section
+
   std::string scope;             // namespace scope of this end
   std::string name;              // IFLA_IFNAME
   LinkKind kind{LinkKind::Veth};  // IFLA_INFO_KIND
@@ -31,5 +37,10 @@ struct Link {
            peer_name == o.peer_name && mtu == o.mtu && up == o.up && alias == o.alias;
   }
 };
+
+// Defined by the kind's unit (engine/src/kinds/link/): one line of plan text, and the journal's JSON form.
+std::string describe(const Link& v);
+void to_json(nlohmann::json& j, const Link& v);
+void from_json(const nlohmann::json& j, Link& v);
 
 }  // namespace topo

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "topo/model/ip.h"
@@ -14,6 +17,9 @@ enum class NatAction : uint8_t { Masquerade, Snat, Dnat };
 // One rule in topocni's own nftables table ("inet topocni"): masquerade/snat in a postrouting chain, dnat in a
 // prerouting chain. Each rule carries the owning attachment in its comment.
 struct NatEntry {
+  static constexpr std::string_view kName = "nat";       // plan text, journal, CHECK
+  static constexpr std::string_view kSection = "nat";  // template and journal section
+
   std::string scope;                // namespace scope
   Family family{Family::V4};        // ip / ip6 payload matches and NAT family
   NatAction action{NatAction::Masquerade};
@@ -35,5 +41,10 @@ struct NatEntry {
   }
   bool operator==(const NatEntry& o) const { return key() == o.key(); }
 };
+
+// Defined by the kind's unit (engine/src/kinds/nat/): one line of plan text, and the journal's JSON form.
+std::string describe(const NatEntry& v);
+void to_json(nlohmann::json& j, const NatEntry& v);
+void from_json(const nlohmann::json& j, NatEntry& v);
 
 }  // namespace topo

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "topo/model/ip.h"
@@ -17,6 +20,9 @@ enum class RouteScope : uint8_t { Universe = 0, Link = 253, Host = 254 };  // rt
 enum class RouteType : uint8_t { Unicast = 1, Local = 2, Blackhole = 6, Unreachable = 7, Prohibit = 8, Throw = 9 };
 
 struct Route {
+  static constexpr std::string_view kName = "route";       // plan text, journal, CHECK
+  static constexpr std::string_view kSection = "routes";  // template and journal section
+
   std::string scope;                   // namespace scope
   uint32_t table{kTableMain};          // RTA_TABLE
   IpPrefix dst;                        // RTA_DST + rtm_dst_len; its family is the route's family
@@ -47,5 +53,10 @@ struct Route {
            route_scope == o.route_scope && type == o.type && onlink == o.onlink;
   }
 };
+
+// Defined by the kind's unit (engine/src/kinds/route/): one line of plan text, and the journal's JSON form.
+std::string describe(const Route& v);
+void to_json(nlohmann::json& j, const Route& v);
+void from_json(const nlohmann::json& j, Route& v);
 
 }  // namespace topo

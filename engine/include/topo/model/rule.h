@@ -1,8 +1,11 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "topo/model/ip.h"
@@ -10,6 +13,9 @@
 namespace topo {
 
 struct Rule {
+  static constexpr std::string_view kName = "rule";       // plan text, journal, CHECK
+  static constexpr std::string_view kSection = "rules";  // template and journal section
+
   std::string scope;              // namespace scope
   Family family{Family::V4};      // frh_family
   uint32_t priority{0};           // FRA_PRIORITY ("pref" in ip-rule(8))
@@ -26,5 +32,10 @@ struct Rule {
   auto key() const { return std::tie(scope, family, priority, from, to, iif, oif, fwmark, fwmask); }
   bool operator==(const Rule& o) const { return key() == o.key() && table == o.table; }
 };
+
+// Defined by the kind's unit (engine/src/kinds/rule/): one line of plan text, and the journal's JSON form.
+std::string describe(const Rule& v);
+void to_json(nlohmann::json& j, const Rule& v);
+void from_json(const nlohmann::json& j, Rule& v);
 
 }  // namespace topo

@@ -5,16 +5,12 @@
 #include <cstdint>
 #include <string>
 
+#include "topo/model/ownership.h"  // scopes hold objects; most files that name one need the marks too
+
 namespace topo {
 
 inline constexpr const char* kHostScope = "host";
 inline constexpr const char* kContainerScope = "container";
 
-// The routing protocol number that marks routes and rules as topocni's (rtm_protocol / FRA_PROTOCOL /
-// IFA_PROTO). 99 is iproute2's "openr"; 157 is unassigned in /etc/iproute2/rt_protos.
-inline constexpr uint8_t kOwnerProtocol = 157;
-
-// Prefix of the IFLA_IFALIAS we put on links we create, followed by the attachment id.
-inline constexpr const char* kAliasPrefix = "topocni:";
 
 }  // namespace topo

@@ -1,35 +1,35 @@
 // A topology: every object of every kind, in any scope. Used for the desired state (rendered from a
-// template), the observed state (read from the kernel) and the journal.
+// template), the observed state (read from the kernel) and the journal. Its shape comes from the kind
+// registry (kinds.h): one vector per kind, reached with of<Kind>().
 #pragma once
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
-#include "topo/model/address.h"
-#include "topo/model/link.h"
-#include "topo/model/nat.h"
-#include "topo/model/route.h"
-#include "topo/model/rule.h"
-#include "topo/model/sysctl.h"
+#include "topo/model/kinds.h"
 
 namespace topo {
 
 struct State {
-  std::vector<Link> links;
-  std::vector<Address> addresses;
-  std::vector<Route> routes;
-  std::vector<Rule> rules;
-  std::vector<NatEntry> nat;
-  std::vector<Sysctl> sysctls;
+  AllKinds::Vectors all;
+
+  template <ObjectKind K>
+  std::vector<K>& of() {
+    return std::get<std::vector<K>>(all);
+  }
+  template <ObjectKind K>
+  const std::vector<K>& of() const {
+    return std::get<std::vector<K>>(all);
+  }
 
   bool empty() const {
-    return links.empty() && addresses.empty() && routes.empty() && rules.empty() && nat.empty() &&
-           sysctls.empty();
+    return std::apply([](const auto&... v) { return (v.empty() && ...); }, all);
   }
   size_t size() const {
-    return links.size() + addresses.size() + routes.size() + rules.size() + nat.size() + sysctls.size();
+    return std::apply([](const auto&... v) { return (v.size() + ... + 0); }, all);
   }
 };
 
@@ -45,10 +45,10 @@ void add_missing(std::vector<T>& into, const std::vector<T>& from) {
 State merge(State a, const State& b);
 
 // One object of any kind. The order of alternatives is the order creates run in (deletes run in reverse).
-using Object = std::variant<Link, Sysctl, Address, Route, Rule, NatEntry>;
+using Object = AllKinds::Variant;
 
 const std::string& scope_of(const Object& o);
-std::string_view kind_name(const Object& o);  // "link", "sysctl", "address", "route", "rule", "nat"
+std::string_view kind_name(const Object& o);  // each kind's kName: "link", "sysctl", "address", ...
 
 // One line in iproute2/nft vocabulary, e.g. "route 10.0.0.5/32 dev veth1a2b scope link table main".
 std::string describe(const Object& o);

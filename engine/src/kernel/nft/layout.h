@@ -13,8 +13,7 @@ namespace topo::nft {
 inline constexpr std::string_view kPostrouting = "postrouting";  // masquerade, snat
 inline constexpr std::string_view kPrerouting = "prerouting";    // dnat
 
-// The comment every rule of ours carries: kCommentPrefix + owner.
-inline constexpr std::string_view kCommentPrefix = "topocni:";
+
 
 inline std::string_view chain_for(NatAction a) { return a == NatAction::Dnat ? kPrerouting : kPostrouting; }
 

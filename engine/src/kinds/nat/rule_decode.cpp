@@ -13,6 +13,7 @@
 #include "kinds/nat/expr_layout.h"
 #include "kernel/nft/layout.h"
 #include "kinds/nat/rule_codec.h"
+#include "topo/model/ownership.h"
 
 namespace topo::nft {
 
@@ -271,8 +272,8 @@ int comment_cb(const nftnl_udata* attr, void* data) {
 std::optional<std::string> owner_of_userdata(const void* data, uint32_t len) {
   std::string comment;
   if (!data || nftnl_udata_parse(data, len, comment_cb, &comment) < 0) return std::nullopt;
-  if (!comment.starts_with(kCommentPrefix)) return std::nullopt;
-  return comment.substr(kCommentPrefix.size());
+  if (!comment.starts_with(kOwnerPrefix)) return std::nullopt;
+  return comment.substr(kOwnerPrefix.size());
 }
 
 std::optional<std::string> rule_owner(const nftnl_rule& r) {

@@ -139,7 +139,7 @@ class Encoder {
 
   // The comment as nft writes it: one NUL-terminated NFTNL_UDATA_RULE_COMMENT TLV.
   void comment() {
-    const std::string text = std::string(kCommentPrefix) + e_.owner;
+    const std::string text = std::string(kOwnerPrefix) + e_.owner;
     fail_if(text.size() + 1 > 255, "the owner is too long for a rule comment");
     std::unique_ptr<nftnl_udata_buf, void (*)(const nftnl_udata_buf*)> buf(nftnl_udata_buf_alloc(512),
                                                                          nftnl_udata_buf_free);

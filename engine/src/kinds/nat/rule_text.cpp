@@ -58,7 +58,7 @@ std::string rule_text(const NatEntry& e) {
       out += fmt::format("{} {} to {}", e.action == NatAction::Snat ? "snat" : "dnat", proto, e.to->str());
       break;
   }
-  out += " comment " + quoted("owner", std::string(kCommentPrefix) + e.owner);
+  out += " comment " + quoted("owner", std::string(kOwnerPrefix) + e.owner);
   return out;
 }
 

@@ -1,4 +1,4 @@
-#include "topo/cni.h"
+#include "cni/cni.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,5 +1,7 @@
-// Kernel::Impl: scope → namespace path, one netlink socket per scope (opened lazily inside that namespace)
-// and per-scope ifindex caches. Shared by kernel.cpp (facts), kernel_observe.cpp and kernel_execute.cpp.
+// KernelContext: scope → namespace path, one netlink socket per scope (opened lazily inside that namespace)
+// and per-scope ifindex caches: what every kind's kernel code (kinds/<kind>/<kind>_kernel.cpp) works with.
+// Kernel (topo/kernel.h) owns one; kernel.cpp answers facts, kernel_observe.cpp and kernel_execute.cpp
+// dispatch to the kinds.
 #pragma once
 
 #include <map>
@@ -12,12 +14,14 @@
 #include "kernel/netlink/socket.h"
 #include "kernel/nft/context.h"
 #include "kinds/sysctl/sysctl_io.h"
+#include "kinds/kind_ops.h"
 #include "topo/kernel.h"
 
 namespace topo {
 
-struct Kernel::Impl {
-  explicit Impl(ScopeMap s) : scopes(std::move(s)) {}
+class KernelContext {
+ public:
+  explicit KernelContext(ScopeMap s) : scopes(std::move(s)) {}
 
   ScopeMap scopes;
 
@@ -52,26 +56,8 @@ struct Kernel::Impl {
   // After a link is created or deleted its name may map to another index: drop what we knew.
   void forget_links(const std::string& scope);
 
-  // kernel_observe.cpp
-  State observe(const State& interest);
-  void observe_links(const State& interest, State& out);
-  void observe_addresses(const State& interest, State& out);
-  void observe_routes(const State& interest, State& out);
-  void observe_rules(const State& interest, State& out);
-  void observe_sysctls(const State& interest, State& out);
-  void observe_nat(const State& interest, State& out);
-
-  // kernel_execute.cpp
-  void execute(const std::vector<Change>& changes, size_t& done);
-  // Address and route changes [begin, end), all in one scope, in netlink batches.
-  void execute_batched(const std::vector<Change>& changes, size_t begin, size_t end, size_t& done);
-  // NAT changes [begin, end), all in one scope, in one nftables transaction.
-  void execute_nat(const std::vector<Change>& changes, size_t begin, size_t end, size_t& done);
-  void execute_link(const Change& c);
-  void execute_rule(const Change& c);
-  void execute_sysctl(const Change& c);
-  void create_veth(const Link& l);
-  void delete_veth(const Link& l);
+  // Fault injection for tests: run before every change (see Progress::attempt); empty in production.
+  Progress::Hook before_change;
 };
 
 }  // namespace topo

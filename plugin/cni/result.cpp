@@ -5,7 +5,7 @@
 // is only about `version` — after checking the fields a template relies on.
 #include <fmt/format.h>
 
-#include "topo/cni.h"
+#include "cni/cni.h"
 #include "topo/model/ip.h"
 
 namespace topo::cni {

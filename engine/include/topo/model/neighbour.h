@@ -1,0 +1,48 @@
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "topo/model/ip.h"
+
+namespace topo {
+
+// A link-layer address (IFLA_ADDRESS, NDA_LLADDR) of an Ethernet-like interface.
+struct MacAddress {
+  std::array<uint8_t, 6> bytes{};
+
+  // "aa:bb:cc:dd:ee:ff" (either case); nullopt for anything else.
+  static std::optional<MacAddress> parse(std::string_view text);
+  std::string str() const;  // lower case, as iproute2 prints it
+  auto operator<=>(const MacAddress&) const = default;
+};
+
+// A static neighbour entry (ARP for IPv4, NDP for IPv6), as `ip neigh replace ADDR lladdr MAC dev DEV nud
+// permanent` makes it.
+struct Neighbour {
+  static constexpr std::string_view kName = "neighbour";       // plan text, journal, CHECK
+  static constexpr std::string_view kSection = "neighbours";  // template and journal section
+
+  std::string scope;     // namespace scope
+  std::string dev;       // ndm_ifindex, by name
+  IpAddress address;     // NDA_DST; its family is the entry's (ndm_family)
+  MacAddress lladdr;     // NDA_LLADDR
+  bool owned{false};     // observed only: NDA_PROTOCOL == kOwnerProtocol (entries are created NUD_PERMANENT)
+
+  // The kernel identifies an entry by its table (family), device and address (neigh_lookup).
+  auto key() const { return std::tie(scope, dev, address); }
+  bool operator==(const Neighbour& o) const { return key() == o.key() && lladdr == o.lladdr; }
+};
+
+// Defined by the kind's unit (engine/src/kinds/neighbour/): one line of plan text, and the journal's JSON form.
+std::string describe(const Neighbour& v);
+void to_json(nlohmann::json& j, const Neighbour& v);
+void from_json(const nlohmann::json& j, Neighbour& v);
+
+}  // namespace topo

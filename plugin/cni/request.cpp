@@ -1,0 +1,74 @@
+#include "cni/request.h"
+
+#include <fmt/format.h>
+
+#include "topo/error.h"
+
+namespace topo::cni {
+
+using nlohmann::json;
+
+Request request_of(const json& config, const std::string& command, const std::string& container_id,
+                   const std::string& netns, const std::string& ifname) {
+  Request r;
+  r.attachment = {config.value("name", ""), container_id, ifname};
+  if (auto it = config.find("template"); it != config.end()) {
+    if (!it->is_string()) throw Error(kInvalidConfig, "invalid network config: key 'template' must be a string");
+    r.template_name = it->get<std::string>();
+  } else {
+    r.template_name = config.at("type").get<std::string>();
+  }
+  r.parameters = config;
+  r.parameters.erase("prevResult");
+  if (auto it = config.find("prevResult"); it != config.end()) r.prev_result = *it;
+  r.netns = netns;
+  r.command = command;
+  return r;
+}
+
+std::set<std::pair<std::string, std::string>> valid_attachments(const json& config) {
+  auto it = config.find("cni.dev/valid-attachments");
+  if (it == config.end() || !it->is_array())
+    throw Error(kInvalidConfig, "invalid network config: key 'cni.dev/valid-attachments' must be a list");
+  std::set<std::pair<std::string, std::string>> keep;
+  for (const json& v : *it) {
+    if (!v.is_object() || !v.contains("containerID") || !v.contains("ifname") || !v["containerID"].is_string() ||
+        !v["ifname"].is_string()) {
+      throw Error(kInvalidConfig,
+                  "invalid network config: each of 'cni.dev/valid-attachments' needs 'containerID' and 'ifname'");
+    }
+    keep.emplace(v["containerID"].get<std::string>(), v["ifname"].get<std::string>());
+  }
+  return keep;
+}
+
+std::vector<CreatedInterface> result_interfaces(const std::vector<topo::CreatedInterface>& created,
+                                                const std::string& netns) {
+  std::vector<CreatedInterface> out;
+  for (const auto& c : created) out.push_back({c.name, c.mac, c.scope == kContainerScope ? netns : ""});
+  return out;
+}
+
+ErrorReply reply_for(const std::exception& e) {
+  if (const auto* x = dynamic_cast<const Error*>(&e)) return {x->code, x->msg, x->details};
+  // A host fact a template asked for is missing: positioned at the template's scalar, but the host is what
+  // is wrong, so it is a conflict.
+  if (dynamic_cast<const HostFactError*>(&e)) return {kConflict, e.what(), ""};
+  if (const auto* x = dynamic_cast<const SpecError*>(&e)) {
+    // Errors in config values point at config keys; errors in templates at template lines.
+    return {x->file == "<network config>" ? kInvalidConfig : kTemplateError, e.what(), ""};
+  }
+  if (const auto* x = dynamic_cast<const TemplateNotFoundError*>(&e)) return {kTemplateError, e.what(), x->searched};
+  if (const auto* x = dynamic_cast<const NamespaceError*>(&e))
+    return {kInvalidEnvironment, fmt::format("CNI_NETNS {}", e.what()), x->path};
+  if (const auto* x = dynamic_cast<const DriftError*>(&e))
+    return {kCheckFailed, e.what(), fmt::format("{}", fmt::join(x->differences, "; "))};
+  if (const auto* x = dynamic_cast<const IncompleteError*>(&e))
+    return {kKernelRefused, e.what(), fmt::format("{}", fmt::join(x->failures, "; "))};
+  if (dynamic_cast<const BusyError*>(&e)) return {kTryAgainLater, e.what(), "another topocni holds the lock"};
+  if (dynamic_cast<const ConflictError*>(&e)) return {kConflict, e.what(), ""};
+  if (dynamic_cast<const NetlinkError*>(&e) || dynamic_cast<const SystemError*>(&e)) return {kKernelRefused, e.what(), ""};
+  return {kInternal, e.what(), ""};
+}
+
+}  // namespace topo::cni
