@@ -124,7 +124,7 @@ TEST_CASE("STATUS: ready when the state directory is writable, code 50 when it i
   char tmpl[] = "/tmp/topo-status-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
   CHECK_NOTHROW(Attachments(Options{{}, dir + "/state"}).status());
-  CHECK(std::filesystem::is_empty(dir + "/state/.status"));  // the probe is gone again
+  CHECK_FALSE(std::filesystem::exists(dir + "/state/.status"));  // the probe is gone again, and its directory
   std::ofstream(dir + "/file") << "x";
   try {
     Attachments(Options{{}, dir + "/file"}).status();
@@ -155,4 +155,5 @@ TEST_CASE("the journal is private and replaced atomically") {
   }
   CHECK(files == 1);
   lab.attachments().del(lab.request("DEL"));
+  CHECK_FALSE(std::filesystem::exists(lab.state_dir + "/cni0"));  // the network's directory went with its last journal
 }
