@@ -109,6 +109,7 @@ for bin in "$TOPOCNI" "$TOPOCTL"; do
 done
 
 # The installer, on the host first (a dynamic binary runs here): does the binary have `install` at all?
+mkdir -p "$TMP/probe-bin"
 if out=$(timeout 20 env -i PATH=/usr/bin:/bin "$TOPOCNI" install --cni-bin-dir "$TMP/probe-bin" --names veth-to-host 2>&1) &&
   [[ -x "$TMP/probe-bin/veth-to-host" ]]; then
   record 1 "topocni install works on the host"
