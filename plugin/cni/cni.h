@@ -70,7 +70,8 @@ nlohmann::json normalize_prev_result(const nlohmann::json& prev);
 // A result in the internal form, written for `version`: 0.3.x/0.4.0 get `ips[].version`, 1.x do not.
 nlohmann::json convert_result(nlohmann::json result, const std::string& version);
 
-// The ADD result: prevResult passed through in the config's version, with `interfaces` appended.
+// The ADD result: prevResult passed through in the config's version, with the host-side `interfaces` appended
+// (those with a sandbox are left out: runtimes take each of them for the attachment's own interface).
 struct CreatedInterface {
   std::string name, mac, sandbox;  // sandbox empty for the host side
 };

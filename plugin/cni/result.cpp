@@ -123,10 +123,18 @@ json make_result(const json& config, const std::vector<CreatedInterface>& create
   json& interfaces = result["interfaces"];
   if (!interfaces.is_array()) interfaces = json::array();
   // Appended after the earlier plugins' interfaces, so the indexes their `ips` hold stay valid.
+  //
+  // Only the host-side ends are reported. The spec asks for the interfaces an attachment created, but runtimes
+  // read every interface with a `sandbox` as one of the container's interfaces on this network, keyed by
+  // name: podman (containers/common, CNIResultToStatus) keeps them in a map and, on `podman network reload`
+  // and checkpoint/restore, re-ADDs with CNI_IFNAME and the MAC of the first one in Go's (random) map order.
+  // Listing the pod's auxiliary veth there made that re-ADD run now and then with CNI_IFNAME=veth0: macvlan
+  // then created a second veth0 and we refused (101), leaving the pod without network. A chained plugin never creates the attachment's own interface (CNI_IFNAME: the earlier plugin
+  // did, and it is already in prevResult), so what it adds in the sandbox is its own business, recorded
+  // in the journal; DEL and CHECK do not need it in prevResult.
   for (const auto& c : created) {
-    json i = {{"name", c.name}, {"mac", c.mac}};
-    if (!c.sandbox.empty()) i["sandbox"] = c.sandbox;
-    interfaces.push_back(i);
+    if (!c.sandbox.empty()) continue;
+    interfaces.push_back({{"name", c.name}, {"mac", c.mac}});
   }
   return convert_result(std::move(result), config.at("cniVersion").get<std::string>());
 }

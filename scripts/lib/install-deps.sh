@@ -10,6 +10,9 @@ packages=(
   containernetworking-plugins  # the real macvlan, host-local and ptp plugins, chained in the tests
   clang libclang-rt-14-dev     # libFuzzer targets
   hyperfine valgrind           # the benchmark
+  podman runc conmon busybox-static  # real containers in the tests (test_podman*.sh): podman 4.3's CNI backend
+  buildah                      # the installer image, built offline FROM scratch (test_image.sh)
+  python3-yaml                 # parsing deploy/'s manifests (test_deploy_manifests.sh)
 )
 
 missing=()

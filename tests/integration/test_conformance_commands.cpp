@@ -126,7 +126,7 @@ TEST_CASE("STATUS: ready when the state directory is writable, an error when it 
   char tmpl[] = "/tmp/topo-status-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
   CHECK_NOTHROW(Attachments(Options{{}, dir + "/state"}).status());
-  CHECK(std::filesystem::is_empty(dir + "/state/.status"));  // the probe is gone again
+  CHECK_FALSE(std::filesystem::exists(dir + "/state/.status"));  // the probe is gone again, and its directory
   std::ofstream(dir + "/file") << "x";
   // The plugin answers code 50 for it (e2e: test_conformance.sh).
   CHECK_THROWS(Attachments(Options{{}, dir + "/file"}).status());
@@ -152,4 +152,5 @@ TEST_CASE("the journal is private and replaced atomically") {
   }
   CHECK(files == 1);
   lab.attachments().del(lab.request("DEL"));
+  CHECK_FALSE(std::filesystem::exists(lab.state_dir + "/cni0"));  // the network's directory went with its last journal
 }

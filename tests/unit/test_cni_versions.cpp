@@ -61,8 +61,9 @@ TEST_CASE("every supported version parses its prevResult into the 1.x form and a
       CHECK(result["ips"][1]["version"] == "6");
     }
     CHECK(result["ips"][0]["gateway"] == "10.10.20.254");
-    REQUIRE(result["interfaces"].size() == 3);
+    REQUIRE(result["interfaces"].size() == 2);  // eth0 from prevResult, then our host side (no pod-side veth0)
     CHECK(result["interfaces"][0]["name"] == "eth0");  // index 0 still means the earlier plugin's interface
+    CHECK(result["interfaces"][1]["name"] == "vethabc");
     CHECK(result["routes"] == json::parse(R"([{"dst":"0.0.0.0/0"}])"));
     CHECK(result.contains("dns"));
   }

@@ -103,10 +103,17 @@ void Journal::store(const JournalRecord& r) const {
   ensure_dir();
   std::string path = path_of(r.attachment);
   std::string net_dir = fs::path(path).parent_path();
-  if (::mkdir(net_dir.c_str(), 0700) != 0 && errno != EEXIST) throw SystemError(errno, "create " + net_dir);
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw SystemError(errno, "create " + tmp);
+  // The network's directory goes away with its last journal (remove), without a lock: a concurrent DEL of
+  // that network's last attachment may rmdir it between our mkdir and open. rmdir only succeeds on an empty
+  // directory, so once the temp file exists the directory stays until the rename is done; an open that finds
+  // no directory just makes it again.
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    if (::mkdir(net_dir.c_str(), 0700) != 0 && errno != EEXIST) throw SystemError(errno, "create " + net_dir);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno != ENOENT || attempt == 100)) throw SystemError(errno, "create " + tmp);
+  }
   try {
     // No fsync: the journal must outlive the process (a crash, a SIGKILL), which the page cache and the
     // rename below ensure, not the machine. Everything a journal describes lives in the kernel and is gone
@@ -129,6 +136,11 @@ void Journal::store(const JournalRecord& r) const {
 void Journal::remove(const Attachment& a) const {
   std::string path = path_of(a);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw SystemError(errno, "remove " + path);
+  // The network's directory goes with its last journal, or every network ever used would leave one behind.
+  // rmdir(2) refuses a directory that is not empty (ENOTEMPTY or EEXIST): another attachment of the network,
+  // or an ADD between its mkdir and its rename (see store), keeps it. Any other failure only leaves an empty
+  // directory, which is harmless.
+  ::rmdir(fs::path(path).parent_path().c_str());
 }
 
 std::vector<JournalRecord> Journal::all() const {
