@@ -47,18 +47,20 @@ CONFLIST_OK='{"cniVersion":"1.0.0","name":"cni0","plugins":[
   {"type":"macvlan","master":"up0","ipam":{"type":"host-local","subnet":"10.10.20.0/24"}},
   {"type":"veth-to-host","hostInterface":"up0","ipMasq":true}]}'
 
-ns_add() {  # ns_add NAME: a namespace with lo up, its full name on stdout
-  local ns="${PREFIX}$1"
-  ip netns add "$ns"
-  NAMESPACES+=("$ns")
-  ip -n "$ns" link set lo up
-  echo "$ns"
+# ns_add NAME: a namespace with lo up, its full name in NEW_NS. Not echoed for $(...): the subshell would lose
+# the NAMESPACES entry the cleanup needs.
+ns_add() {
+  NEW_NS="${PREFIX}$1"
+  ip netns add "$NEW_NS"
+  NAMESPACES+=("$NEW_NS")
+  ip -n "$NEW_NS" link set lo up
 }
 
 # healthy CASE: a node namespace and dirs $TMP/CASE/{conf,bin,state}, all healthy; sets NS and DIR.
 healthy() {
   local c=$1
-  NS=$(ns_add "$c")
+  ns_add "$c"
+  NS=$NEW_NS
   DIR="$TMP/$c"
   mkdir -p "$DIR/conf" "$DIR/bin" "$DIR/state"
   printf '%s\n' "$CONFLIST_OK" >"$DIR/conf/10-cni0.conflist"
@@ -67,7 +69,8 @@ healthy() {
   chmod 0755 "$DIR/bin/topocni"
   ln -s topocni "$DIR/bin/veth-to-host"
   local peer
-  peer=$(ns_add "$c-lan")
+  ns_add "$c-lan"
+  peer=$NEW_NS
   ip -n "$NS" link add up0 type veth peer name lan0 netns "$peer"
   ip -n "$NS" link set up0 up
   ip -n "$NS" addr add 10.10.20.1/24 dev up0
@@ -138,7 +141,8 @@ host:
     - {priority: 4242, iif: dochv0, table: 4242}
 YAML
 apply_doclab() {  # apply_doclab RPFILTER: the topology "lab" in $NS, its container scope a new namespace $PEER
-  PEER=$(ns_add "$1-peer-$RANDOM")
+  ns_add "$1-peer"
+  PEER=$NEW_NS
   TOPOCNI_STATE_DIR="$DIR/state" ip netns exec "$NS" "$TOPOCTL" apply -f "$TMP/doclab.yaml" --name lab \
     --netns "/run/netns/$PEER" --set "rpFilter=$2" >"$DIR/apply.txt" 2>&1 || { cat "$DIR/apply.txt"; return 1; }
 }
