@@ -19,6 +19,26 @@ std::string locate(const scan::NftRuleRef& r) {
   return fmt::format("{} {} {} handle {}", r.family, r.table, r.chain, r.handle);
 }
 
+// How to get rid of an INVALID drop rule: kube-proxy's goes away with its own setting (it would put it back),
+// iptables-nft's is removed with iptables (its tables say "managed by iptables-nft, do not touch"), any other
+// by handle.
+std::string invalid_drop_fix(const scan::NftRuleRef& r) {
+  const char* alternative = "; or use the underlay-service template, whose path is symmetric";
+  if (r.chain.starts_with("KUBE-") || r.table == "kube-proxy") {
+    return fmt::format("kube-proxy >= 1.29: set conntrack.tcpBeLiberal: true in its configuration (it then installs "
+                       "no INVALID drop rule){}",
+                       alternative);
+  }
+  if (r.how.starts_with("xt ") && (r.family == "ip" || r.family == "ip6")) {
+    return fmt::format("{} -t {} -D {} -m conntrack --ctstate INVALID -j DROP   # the rule as `{} -t {} -S {}` "
+                       "prints it{}",
+                       r.family == "ip" ? "iptables" : "ip6tables", r.table, r.chain,
+                       r.family == "ip" ? "iptables" : "ip6tables", r.table, r.chain, alternative);
+  }
+  return fmt::format("nft delete rule {} {} {} handle {}   # or scope it away from the pods' traffic{}", r.family,
+                     r.table, r.chain, r.handle, alternative);
+}
+
 // A conntrack-INVALID drop breaks the half of an asymmetric path the node sees: veth-to-host sends a pod's
 // traffic for beyond the gateway through the node, and the replies go straight to the pod's macvlan, so the
 // node's conntrack never sees the SYN-ACK and calls the pod's next ACK INVALID (tcp_conntracks: SYN_SENT +
@@ -44,14 +64,7 @@ void check_invalid_drops(const scan::NftRuleset& rs, std::vector<Finding>& out) 
                      "of veth-to-host's path beyond the gateway (replies go straight to the pod), so the pod's ACKs "
                      "are INVALID there and its TCP connections to the outside hang. be_liberal=1 does not help.",
                      locate(r), where, r.how, liberal_text),
-         r.chain.starts_with("KUBE-") || r.table == "kube-proxy"
-             ? fmt::format("kube-proxy >= 1.29: set conntrack.tcpBeLiberal: true (kube-proxy then installs no "
-                           "INVALID drop rule); otherwise remove it: nft delete rule {} {} {} handle {}; or use the "
-                           "underlay-service template, whose path is symmetric",
-                           r.family, r.table, r.chain, r.handle)
-             : fmt::format("nft delete rule {} {} {} handle {}   # or scope it away from the pods' traffic; or use "
-                           "the underlay-service template, whose path is symmetric",
-                           r.family, r.table, r.chain, r.handle)});
+         invalid_drop_fix(r)});
   }
   if (!any) out.push_back({"conntrack-invalid", Status::Ok, "", checked, "none on the forward path; " + liberal_text, ""});
 }
@@ -100,7 +113,7 @@ std::optional<bool> ipmasq_default(const TemplateLibrary& library, const std::st
 // and the pod masquerades it to the pod's: the backend sees the pod and answers the pod, whose conntrack
 // returns the reply to the node. Without ipMasq the packet re-enters the pod with the pod's own address as
 // source (a martian the pod drops), unless kube-proxy's masquerade rewrote it first: then it works but the
-// backend sees a node address, not the pod.
+// backend sees a node address, not the pod. Without kube-proxy (no DNAT on the node) nothing is sent back.
 void check_masquerade(const Node& node, const KubeProxy& kp, std::vector<Finding>& out) {
   TemplateLibrary library(topo::Options::from_environment().template_dirs);
   bool any = false;
@@ -116,6 +129,14 @@ void check_masquerade(const Node& node, const KubeProxy& kp, std::vector<Finding
       source = "set in the config";
     }
     std::string checked = fmt::format("ipMasq of {} ({}) against kube-proxy's masquerade", e.where(), e.template_name);
+    if (!on && kp.mode.empty()) {
+      out.push_back({"kube-proxy-masquerade", Status::Ok, e.where(), checked,
+                     fmt::format("ipMasq false ({}); {}, so no Service DNAT here sends traffic back into the pod (if "
+                                 "another Service implementation DNATs on this node, set \"ipMasq\": true)",
+                                 source, kp.describe()),
+                     ""});
+      continue;
+    }
     if (on) {
       out.push_back({"kube-proxy-masquerade", Status::Ok, e.where(), checked,
                      fmt::format("ipMasq true ({}); {}: backends off the node see the pod's address and answer "

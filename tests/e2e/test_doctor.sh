@@ -231,6 +231,19 @@ expect "kube-proxy's iptables-nft rule (-m conntrack --ctstate INVALID -j DROP)"
 [[ $(fixes conntrack-invalid) == *"tcpBeLiberal"* ]] && record 1 "fix for kube-proxy's rule names tcpBeLiberal" ||
   record 0 "fix for kube-proxy's rule: $(fixes conntrack-invalid)"
 
+healthy ctfilter
+ip netns exec "$NS" iptables -A FORWARD -i up0 -m conntrack --ctstate INVALID,NEW -j DROP
+doctor
+expect "a host firewall's iptables-nft rule (-m conntrack --ctstate INVALID,NEW -j DROP)" 2 conntrack-invalid \
+  "ip filter FORWARD handle"
+ip netns exec "$NS" iptables -D FORWARD -i up0 -m conntrack --ctstate INVALID,NEW -j DROP
+ip netns exec "$NS" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
+doctor
+fix=$(fixes conntrack-invalid)
+ip netns exec "$NS" sh -c "${fix%%#*}"
+doctor
+expect "after the fix (${fix%%#*}): exit 0" 0 ""
+
 healthy ctnft
 ip netns exec "$NS" nft -f - <<'NFT'
 table ip hostfw {
@@ -255,7 +268,15 @@ NO_MASQ='{"cniVersion":"1.0.0","name":"cni0","plugins":[
 healthy masq
 printf '%s\n' "$NO_MASQ" >"$DIR/conf/10-cni0.conflist"
 doctor
-expect "veth-to-host without ipMasq, no kube-proxy" 2 kube-proxy-masquerade "ipMasq false (template default false); no kube-proxy rules"
+expect "veth-to-host without ipMasq, no kube-proxy (no DNAT to send back): healthy" 0 ""
+
+healthy masqsvc
+printf '%s\n' "$NO_MASQ" >"$DIR/conf/10-cni0.conflist"
+ip netns exec "$NS" iptables -t nat -N KUBE-SERVICES
+ip netns exec "$NS" iptables -t nat -A PREROUTING -j KUBE-SERVICES
+doctor
+expect "without ipMasq, kube-proxy iptables mode without a masquerade rule" 2 kube-proxy-masquerade \
+  "ipMasq false (template default false); kube-proxy iptables mode, masquerade rule absent: nothing rewrites"
 
 healthy masqipt
 printf '%s\n' "$NO_MASQ" >"$DIR/conf/10-cni0.conflist"
