@@ -336,6 +336,38 @@ TOPOCNI_STATE_DIR="$DIR/state" ip netns exec "$NS" sh -c "${fix/#topoctl /$TOPOC
 doctor
 expect "after the fix ($fix): exit 0" 0 ""
 
+# The same for a CNI attachment made by the real plugin (ctest sets TOPOCNI): the fix is the DEL it missed.
+if [[ -n "${TOPOCNI:-}" ]]; then
+  healthy stalecni
+  ln -sf "$(readlink -f "$TOPOCNI")" "$DIR/bin/topocni"  # the real plugin; veth-to-host links to it
+  ns_add stalecni-pod
+  POD=$NEW_NS
+  ip -n "$POD" link add eth0 type veth peer name eth0p  # the pod's main interface, as macvlan would leave it
+  ip -n "$POD" addr add 10.10.20.50/24 dev eth0
+  ip -n "$POD" link set eth0 up
+  ip -n "$POD" route add default via 10.10.20.254
+  printf '%s' '{"cniVersion":"1.0.0","name":"cni0","type":"veth-to-host","hostInterface":"up0","ipMasq":true,
+    "prevResult":{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/run/netns/'"$POD"'"}],
+    "ips":[{"address":"10.10.20.50/24","gateway":"10.10.20.254","interface":0}],"routes":[{"dst":"0.0.0.0/0"}]}}' |
+    TOPOCNI_STATE_DIR="$DIR/state" CNI_COMMAND=ADD CNI_CONTAINERID=ctr1 CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$POD" \
+      CNI_PATH="$DIR/bin" ip netns exec "$NS" "$DIR/bin/veth-to-host" >"$DIR/add.json"
+  doctor
+  expect "a live CNI attachment (veth-to-host ADD): healthy" 0 ""
+  ip netns del "$POD"
+  for _ in $(seq 50); do [[ $(ip -n "$NS" -o link show 2>/dev/null | grep -c 'alias topocni:' || true) == 0 ]] && break; sleep 0.1; done
+  doctor
+  expect "the pod's namespace gone without DEL" 2 stale-journal "no longer exists"
+  fix=$(fixes stale-journal)
+  echo "      fix: $fix"
+  ip netns exec "$NS" sh -c "$fix"
+  doctor
+  expect "after the fix (the DEL it missed): exit 0" 0 ""
+  left=$(find "$DIR/state" -name '*.json' | wc -l)
+  [[ $left == 0 ]] && record 1 "no journal left after the DEL" || record 0 "$left journal(s) left after the DEL"
+else
+  echo "SKIP  stale CNI attachment: TOPOCNI (the plugin binary) is not set"
+fi
+
 healthy orphan
 apply_doclab orphan 2
 find "$DIR/state" -name '*.json' -delete  # the journal is lost; the objects stay
