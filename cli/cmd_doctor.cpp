@@ -53,7 +53,8 @@ Command add_doctor(CLI::App& app) {
                   "the underlay interface to check (repeatable); default: the hostInterface of topocni's entries");
   cmd->add_option("--cni-conf-dir", args->options.cni_conf_dir, "CNI network configs")->capture_default_str();
   cmd->add_option("--cni-bin-dir", args->options.cni_bin_dir, "CNI plugin dirs, ':'-separated")->capture_default_str();
-  cmd->add_option("--state-dir", args->options.state_dir, "topocni's journals (default: $TOPOCNI_STATE_DIR, else /run/topocni)");
+  cmd->add_option("--state-dir", args->options.state_dir,
+                  "topocni's journals (default: $TOPOCNI_STATE_DIR, else /run/topocni)");
   cmd->add_option("--netns", args->netns, "the network namespace to diagnose (default: the one topoctl runs in)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--json", args->json_output, "print the findings as a JSON list");
@@ -78,7 +79,8 @@ Command add_doctor(CLI::App& app) {
             } else {
               bool color = use_color(args->no_color);
               for (const auto& f : findings) {
-                std::cout << paint(f.status, color) << " " << f.check << (f.subject.empty() ? "" : ": " + f.subject) << "\n";
+                std::cout << paint(f.status, color) << " " << f.check
+                          << (f.subject.empty() ? "" : ": " + f.subject) << "\n";
                 std::cout << "    checked: " << f.checked << "\n";
                 std::cout << "    found:   " << f.found << "\n";
                 if (!f.fix.empty()) std::cout << "    fix:     " << f.fix << "\n";

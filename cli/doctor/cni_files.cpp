@@ -47,9 +47,14 @@ void check_binaries(const Node& node, std::vector<Finding>& out) {
       continue;
     }
     std::string dir = dirs.empty() ? "/opt/cni/bin" : dirs.front();
-    std::string fix = name == "topocni" ? fmt::format("install -m 0755 /path/to/topocni {}/topocni", dir)
-                      : topocni ? fmt::format("ln -s topocni {}/{}   # next to {}", topocni->substr(0, topocni->rfind('/')), name, *topocni)
-                                : fmt::format("install -m 0755 /path/to/topocni {0}/topocni && ln -s topocni {0}/{1}", dir, name);
+    std::string fix;
+    if (name == "topocni") {
+      fix = fmt::format("install -m 0755 /path/to/topocni {}/topocni", dir);
+    } else if (topocni) {
+      fix = fmt::format("ln -s topocni {}/{}   # next to {}", topocni->substr(0, topocni->rfind('/')), name, *topocni);
+    } else {
+      fix = fmt::format("install -m 0755 /path/to/topocni {0}/topocni && ln -s topocni {0}/{1}", dir, name);
+    }
     out.push_back({"cni-plugin-binary", Status::Problem, name, checked,
                    fmt::format("no executable {} in any of them: the runtime fails every pod of this network with "
                                "\"failed to find plugin \\\"{}\\\"\"",
@@ -82,14 +87,17 @@ void check_order(const Node& node, std::vector<Finding>& out) {
       for (size_t j = 0; j < e.index && j < c.plugins.size(); ++j) {
         if (ours.contains({e.file, j})) continue;
         const auto& p = c.plugins[j];
-        main_before.emplace(j, p.is_object() && p.contains("type") && p["type"].is_string() ? p["type"].get<std::string>() : "?");
+        bool typed = p.is_object() && p.contains("type") && p["type"].is_string();
+        main_before.emplace(j, typed ? p["type"].get<std::string>() : "?");
       }
     }
     if (!main_before) {
       out.push_back({"cni-chain-order", Status::Problem, e.where(), checked,
                      fmt::format("it is {}, with no main plugin before it: ADD gets no prevResult (no pod address) "
                                  "and fails",
-                                 e.single ? "a single-plugin config" : e.index == 0 ? "first in its plugins list" : "after topocni entries only"),
+                                 e.single         ? "a single-plugin config"
+                                 : e.index == 0 ? "first in its plugins list"
+                                                : "after topocni entries only"),
                      e.single ? fmt::format("turn {} into a .conflist whose plugins list the main plugin (e.g. macvlan "
                                             "with its ipam) first, then this entry",
                                             e.file)

@@ -64,11 +64,12 @@ struct Node {
 std::optional<std::string> read_sysctl(const std::string& dir, const std::string& ifname, const std::string& key);
 std::optional<std::string> read_sysctl(const std::string& dotted);
 
-// The check families, one file each.
-void check_sysctls(const Node& node, std::vector<Finding>& out);       // sysctls.cpp: forwarding, rp_filter
-void check_netfilter(const Node& node, std::vector<Finding>& out);     // netfilter.cpp: INVALID drops, kube-proxy
-void check_cni_files(const Node& node, std::vector<Finding>& out);     // cni_files.cpp: bin dir, chain order
-void check_leftovers(const Node& node, std::vector<Finding>& out);     // leftovers.cpp: journals vs marks
+// The check families, one file each: sysctls.cpp (forwarding, rp_filter), netfilter.cpp (INVALID drops,
+// kube-proxy), cni_files.cpp (bin dir, chain order), leftovers.cpp (journals against marks).
+void check_sysctls(const Node& node, std::vector<Finding>& out);
+void check_netfilter(const Node& node, std::vector<Finding>& out);
+void check_cni_files(const Node& node, std::vector<Finding>& out);
+void check_leftovers(const Node& node, std::vector<Finding>& out);
 
 std::string status_name(Status s);
 nlohmann::json to_json(const Finding& f);

@@ -52,9 +52,11 @@ std::string removal(const JournalRecord& r, const Node& node) {
   const Attachment& a = r.attachment;
   if (a.network == "topoctl" && a.ifname == "-") return fmt::format("topoctl destroy --name {}", a.container_id);
   std::string dir = node.options.cni_bin_dir.substr(0, node.options.cni_bin_dir.find(':'));
-  std::string state = node.options.state_dir.empty() ? "" : fmt::format("TOPOCNI_STATE_DIR={} ", node.options.state_dir);
+  std::string state =
+      node.options.state_dir.empty() ? "" : fmt::format("TOPOCNI_STATE_DIR={} ", node.options.state_dir);
   return fmt::format(
-      "echo '{{\"cniVersion\":\"1.0.0\",\"name\":\"{}\",\"type\":\"topocni\",\"template\":\"{}\"}}' | {}CNI_COMMAND=DEL "
+      "echo '{{\"cniVersion\":\"1.0.0\",\"name\":\"{}\",\"type\":\"topocni\",\"template\":\"{}\"}}' | "
+      "{}CNI_COMMAND=DEL "
       "CNI_CONTAINERID={} CNI_IFNAME={} CNI_NETNS= CNI_PATH={} {}/topocni",
       a.network, r.template_name, state, a.container_id, a.ifname, dir, dir);
 }
@@ -99,7 +101,8 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
       journaled_rules.insert(rule_key(r));
       rules_left += rules_here.contains(rule_key(r));
     }
-    std::string checked = fmt::format("journal of {} (template {}) against this namespace", rec.attachment.id(), rec.template_name);
+    std::string checked = fmt::format("journal of {} (template {}) against this namespace", rec.attachment.id(),
+                                      rec.template_name);
     std::string gone;
     if (!missing_links.empty()) {
       // A veth dies with its peer: its host end missing means the pod's namespace is gone and no DEL came.
@@ -119,7 +122,8 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
   }
   if (healthy > 0 || records.empty()) {
     out.push_back({"stale-journal", Status::Ok, "", fmt::format("journals in {} against this namespace", journal.dir()),
-                   records.empty() ? "no journals" : fmt::format("{} journal(s) with their objects present", healthy), ""});
+                   records.empty() ? "no journals" : fmt::format("{} journal(s) with their objects present", healthy),
+                   ""});
   }
 
   // Marked objects no journal claims.
@@ -137,7 +141,8 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
   for (const auto& r : marked.routes) {
     if (journaled_routes.contains(route_key(r))) continue;
     ++orphans;
-    out.push_back({"unjournaled-route", Status::Problem, route_text(r), "routes with protocol 157 (topocni's), every table",
+    out.push_back({"unjournaled-route", Status::Problem, route_text(r),
+                   "routes with protocol 157 (topocni's), every table",
                    fmt::format("{} carries topocni's protocol but no journal holds it", route_text(r)),
                    fmt::format("ip {} route del {} table {} metric {} proto 157", family_flag(r.family()), r.dst.str(),
                                table_name(r.table), effective_metric(r))});

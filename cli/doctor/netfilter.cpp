@@ -66,7 +66,9 @@ void check_invalid_drops(const scan::NftRuleset& rs, std::vector<Finding>& out) 
                      locate(r), where, r.how, liberal_text),
          invalid_drop_fix(r)});
   }
-  if (!any) out.push_back({"conntrack-invalid", Status::Ok, "", checked, "none on the forward path; " + liberal_text, ""});
+  if (!any) {
+    out.push_back({"conntrack-invalid", Status::Ok, "", checked, "none on the forward path; " + liberal_text, ""});
+  }
 }
 
 struct KubeProxy {
@@ -76,7 +78,8 @@ struct KubeProxy {
     if (mode.empty()) return "no kube-proxy rules in this namespace";
     std::vector<std::string> m;
     for (const auto& r : masquerades) m.push_back(locate(r));
-    return fmt::format("kube-proxy {} mode, masquerade rule {}", mode, m.empty() ? "absent" : fmt::format("{}", fmt::join(m, ", ")));
+    return fmt::format("kube-proxy {} mode, masquerade rule {}", mode,
+                       m.empty() ? "absent" : fmt::format("{}", fmt::join(m, ", ")));
   }
 };
 
@@ -157,7 +160,8 @@ void check_masquerade(const Node& node, const KubeProxy& kp, std::vector<Finding
                    fmt::format("set \"ipMasq\": true in {}", e.where())});
   }
   if (!any) {
-    out.push_back({"kube-proxy-masquerade", Status::Ok, "", "ipMasq of topocni's entries against kube-proxy's masquerade",
+    out.push_back({"kube-proxy-masquerade", Status::Ok, "",
+                   "ipMasq of topocni's entries against kube-proxy's masquerade",
                    fmt::format("no topocni entry in {} uses a template with an ipMasq parameter; {}",
                                node.options.cni_conf_dir, kp.describe()),
                    ""});

@@ -62,7 +62,8 @@ void check_forwarding(const Node& node, const std::set<std::string>& present, st
   }
   const char* v6 = "net.ipv6.conf.all.forwarding";
   if (dual.empty()) {
-    out.push_back({"ipv6-forwarding", Status::Ok, "", v6, "not needed: no underlay interface has a global IPv6 address", ""});
+    out.push_back(
+        {"ipv6-forwarding", Status::Ok, "", v6, "not needed: no underlay interface has a global IPv6 address", ""});
     return;
   }
   auto value = read_sysctl(v6);
@@ -89,7 +90,8 @@ void check_rp_filter(const std::vector<scan::LinkEntry>& links, std::vector<Find
     any = true;
     int own = as_int(read_sysctl("net/ipv4/conf", l.name, "rp_filter"));
     int effective = std::max(all, own);  // the kernel uses max(all, interface): IN_DEV_RPFILTER
-    std::string checked = fmt::format("net.ipv4.conf.{{all,{}}}.rp_filter of topocni's link {} ({})", l.name, l.name, l.alias);
+    std::string checked =
+        fmt::format("net.ipv4.conf.{{all,{}}}.rp_filter of topocni's link {} ({})", l.name, l.name, l.alias);
     std::string found = fmt::format("all={}, {}={}: effective {}", all, l.name, own, effective);
     if (effective == 1) {
       out.push_back({"rp-filter", Status::Problem, l.name, checked,

@@ -155,7 +155,8 @@ int eval_expr(nftnl_expr* e, void* data) {
   } else if (n == "payload" && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG)) {
     ev.regs.erase(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG));
   } else if (n == "bitwise") {
-    uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG), dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG);
+    uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG);
+    uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG);
     bool boolean = !nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) ||
                    nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) == NFT_BITWISE_BOOL;
     auto it = ev.regs.find(sreg);
