@@ -3,10 +3,11 @@
 # problem, with doctor run inside it (ip netns exec) against CNI config, bin and state dirs of the test's own.
 # Each case asserts the exit status (0 healthy, 2 problems, 1 error) and, from --json, the exact set of
 # problem check ids, that every problem has a found text and a fix, and a distinguishing piece of the found text.
-# The leftover cases then run the fix doctor printed and assert the namespace is healthy afterwards.
+# Several cases then run the fix doctor printed and assert the namespace is healthy afterwards. A last section
+# checks the conntrack-invalid finding's premise on this kernel (be_liberal does not rescue an asymmetric path).
 # Nothing reads or changes the machine's own namespace; everything is removed on exit, also on failure.
 #
-# Environment (ctest sets it): TOPOCTL, the topoctl binary.
+# Environment (ctest sets it): TOPOCTL, the topoctl binary; TOPOCNI, the plugin (its case is skipped without it).
 # Exit status is non-zero when any check fails; the last line is "N passed, M failed".
 set -euo pipefail
 TOPOCTL=$(readlink -f "${TOPOCTL:?set TOPOCTL to the topoctl binary}")
@@ -19,9 +20,11 @@ done
 PREFIX="tdoc$$-"
 TMP=$(mktemp -d "/tmp/${PREFIX}XXXXXX")
 NAMESPACES=()
+PIDS=()  # background processes this script started
 cleanup() {
-  local rc=$? ns
+  local rc=$? ns pid
   set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
   rm -rf -- "$TMP"
   return "$rc"
@@ -377,6 +380,58 @@ expect "marked link, route and rule with no journal" 2 unjournaled-link,unjourna
 while read -r fix; do ip netns exec "$NS" sh -c "$fix"; done < <(fixes unjournaled-rule; fixes unjournaled-route; fixes unjournaled-link)
 doctor
 expect "after the fixes (ip rule/route/link del): exit 0" 0 ""
+
+# The conntrack-invalid check's premise, on this kernel: on an asymmetric path (client -> router -> server, the
+# server's replies straight to the client) a router that drops ct state invalid breaks TCP whatever
+# nf_conntrack_tcp_be_liberal says, and works without the rule. Bounded: 3 s per connection attempt.
+echo "== premise: INVALID drop on an asymmetric path, be_liberal 0 and 1"
+ns_add asym-c; C=$NEW_NS
+ns_add asym-r; R=$NEW_NS
+ns_add asym-s; S=$NEW_NS
+for n in "$C" "$R" "$S"; do ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0; done
+ip -n "$C" link add eth0 type veth peer name rc netns "$R"
+ip -n "$S" link add eth0 type veth peer name rs netns "$R"
+ip -n "$C" link add eth1 type veth peer name eth1 netns "$S"
+for l in eth0 eth1; do ip -n "$C" link set "$l" up; ip -n "$S" link set "$l" up; done
+ip -n "$R" link set rc up
+ip -n "$R" link set rs up
+ip -n "$C" addr add 10.0.1.2/24 dev eth0
+ip -n "$R" addr add 10.0.1.1/24 dev rc
+ip -n "$S" addr add 10.0.2.2/24 dev eth0
+ip -n "$R" addr add 10.0.2.1/24 dev rs
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$C" route add 10.0.2.2 via 10.0.1.1 dev eth0  # there through the router
+ip -n "$S" route add 10.0.1.2/32 dev eth1             # back directly
+ip netns exec "$R" nft add table inet fw
+ip netns exec "$R" nft add chain inet fw f '{ type filter hook forward priority 0; }'
+ip netns exec "$R" nft add rule inet fw f ct state invalid counter drop
+ip netns exec "$S" timeout 60 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("10.0.2.2", 8080)); s.listen(8)
+s.settimeout(50)
+while True:
+    c, _ = s.accept(); c.settimeout(3)
+    try: c.sendall(b"pong:" + c.recv(100))
+    except Exception: pass
+    c.close()' &
+SERVER=$!
+PIDS+=("$SERVER")
+sleep 0.5
+tcp_ok() {  # a request/response over TCP from C to S within 3 s
+  ip netns exec "$C" timeout 10 python3 -c '
+import socket
+s = socket.create_connection(("10.0.2.2", 8080), timeout=3); s.settimeout(3); s.sendall(b"ping"); assert s.recv(100) == b"pong:ping"' \
+    2>/dev/null
+}
+for liberal in 0 1; do
+  ip netns exec "$R" sysctl -qw "net.netfilter.nf_conntrack_tcp_be_liberal=$liberal"
+  tcp_ok && record 0 "asymmetric TCP through an INVALID drop worked with be_liberal=$liberal" ||
+    record 1 "asymmetric TCP through an INVALID drop fails with be_liberal=$liberal"
+done
+ip netns exec "$R" nft flush chain inet fw f
+tcp_ok && record 1 "asymmetric TCP works without the rule" || record 0 "asymmetric TCP fails even without the rule"
+kill "$SERVER" 2>/dev/null || true
+wait "$SERVER" 2>/dev/null || true
 
 echo "== errors"
 healthy err
