@@ -114,9 +114,10 @@ std::optional<bool> ipmasq_default(const TemplateLibrary& library, const std::st
 // veth-to-host and underlay-service send Service traffic that kube-proxy DNATed to a backend off the node
 // back into the pod, which forwards it out of its macvlan. With ipMasq the node snats it to its own address
 // and the pod masquerades it to the pod's: the backend sees the pod and answers the pod, whose conntrack
-// returns the reply to the node. Without ipMasq the packet re-enters the pod with the pod's own address as
-// source (a martian the pod drops), unless kube-proxy's masquerade rewrote it first: then it works but the
-// backend sees a node address, not the pod. Without kube-proxy (no DNAT on the node) nothing is sent back.
+// returns the reply to the node. Without ipMasq such Services do not answer (docs/veth-to-host.md), and a
+// masquerade on the node does not make up for it: measured in the e2e lab (veth-to-host, ipMasq false, a
+// Service backed by another node's host network) with none and with `ct status dnat masquerade` on the
+// node, it timed out both times. Without kube-proxy (no DNAT on the node) nothing is sent back.
 void check_masquerade(const Node& node, const KubeProxy& kp, std::vector<Finding>& out) {
   TemplateLibrary library(topo::Options::from_environment().template_dirs);
   bool any = false;
@@ -149,12 +150,10 @@ void check_masquerade(const Node& node, const KubeProxy& kp, std::vector<Finding
       continue;
     }
     std::string effect =
-        kp.masquerades.empty()
-            ? "nothing rewrites the source of Service traffic the node sends back into the pod, so it arrives with "
-              "the pod's own address and the pod drops it: Services whose backend is not on this node do not answer"
-            : "only traffic kube-proxy marks for masquerade (masquerade-all, or a pod outside --cluster-cidr) works, "
-              "and its backends see a node address instead of the pod's; the rest arrives in the pod with the pod's "
-              "own address as source and is dropped";
+        "Service traffic the node DNATs to a backend off this node is sent back into the pod and out of its "
+        "macvlan without the two NATs that bring the reply back the same way: Services whose backend is not on "
+        "this node do not answer";
+    if (!kp.masquerades.empty()) effect += " (kube-proxy's masquerade does not make up for it)";
     out.push_back({"kube-proxy-masquerade", Status::Problem, e.where(), checked,
                    fmt::format("ipMasq false ({}); {}: {}", source, kp.describe(), effect),
                    fmt::format("set \"ipMasq\": true in {}", e.where())});

@@ -279,7 +279,7 @@ ip netns exec "$NS" iptables -t nat -N KUBE-SERVICES
 ip netns exec "$NS" iptables -t nat -A PREROUTING -j KUBE-SERVICES
 doctor
 expect "without ipMasq, kube-proxy iptables mode without a masquerade rule" 2 kube-proxy-masquerade \
-  "ipMasq false (template default false); kube-proxy iptables mode, masquerade rule absent: nothing rewrites"
+  "ipMasq false (template default false); kube-proxy iptables mode, masquerade rule absent: Service traffic"
 
 healthy masqipt
 printf '%s\n' "$NO_MASQ" >"$DIR/conf/10-cni0.conflist"
@@ -290,7 +290,7 @@ ip netns exec "$NS" iptables -t nat -A POSTROUTING -j KUBE-POSTROUTING
 ip netns exec "$NS" iptables -t nat -A KUBE-POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE --random-fully
 doctor
 expect "without ipMasq, kube-proxy iptables mode with KUBE-POSTROUTING masquerade" 2 kube-proxy-masquerade \
-  "kube-proxy iptables mode, masquerade rule ip nat KUBE-POSTROUTING"
+  "kube-proxy iptables mode, masquerade rule ip nat KUBE-POSTROUTING handle"
 
 healthy masqnft
 printf '%s\n' "$NO_MASQ" >"$DIR/conf/10-cni0.conflist"
