@@ -12,5 +12,6 @@ Command add_plan(CLI::App& app);       // cmd_plan.cpp
 Command add_apply(CLI::App& app);      // cmd_apply.cpp
 Command add_destroy(CLI::App& app);    // cmd_apply.cpp
 Command add_show(CLI::App& app);       // cmd_show.cpp
+Command add_doctor(CLI::App& app);     // cmd_doctor.cpp
 
 }  // namespace topo::cli

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   std::vector<topo::cli::Command> commands = {
       topo::cli::add_templates(app), topo::cli::add_render(app), topo::cli::add_validate(app),
       topo::cli::add_plan(app),      topo::cli::add_apply(app),  topo::cli::add_destroy(app),
-      topo::cli::add_show(app)};
+      topo::cli::add_show(app),      topo::cli::add_doctor(app)};
   CLI11_PARSE(app, argc, argv);
   // Engine errors are caught here only, so every subcommand reports them the same way (exit status 1).
   try {
