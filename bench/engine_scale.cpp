@@ -1,9 +1,10 @@
-// engine_scale: the engine without a process around it. A topology of N routes (default 10,000) in a
-// throwaway namespace: applied (batched netlink), applied again (must plan nothing and send no mutating
-// request), destroyed. Each phase uses a fresh topo::Kernel, as a new topoctl process would, and is timed from
-// observe to the last ACK. Prints a markdown table.
+// engine_scale: the engine without a process around it. Three topologies in a throwaway namespace: N routes
+// (default 10,000) and N neighbours (batched netlink), and M veth pairs (default 1,000; one request each).
+// Each is applied, applied again (must plan nothing and send no mutating request), destroyed. Each phase uses
+// a fresh topo::Kernel, as a new topoctl process would, and is timed from observe to the last ACK. Prints
+// markdown tables.
 //
-//   engine_scale [--routes 10000] [--repeat 3]
+//   engine_scale [--routes 10000] [--neighbours 10000] [--links 1000] [--repeat 3]
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,17 +24,48 @@
 namespace bench {
 namespace {
 
-topo::State topology(int routes) {
+// 198.18.0.0/15 (RFC 2544, benchmarking): the i-th address.
+std::string bench_address(int i) {
+  unsigned a = 0xC6120000u + static_cast<unsigned>(i);
+  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+topo::State routes_topology(int routes) {
   topo::State s;
   for (int i = 0; i < routes; ++i) {
     topo::Route r;
     r.scope = "host";
-    // 198.18.0.0/15 (RFC 2544, benchmarking): one /32 each.
-    unsigned a = 0xC6120000u + static_cast<unsigned>(i);
-    r.dst = *topo::IpPrefix::parse(fmt::format("{}.{}.{}.{}/32", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255));
+    r.dst = *topo::IpPrefix::parse(bench_address(i) + "/32");
     r.dev = "sc0";
     r.route_scope = topo::RouteScope::Link;
-    s.of<Route>().push_back(std::move(r));
+    s.of<topo::Route>().push_back(std::move(r));
+  }
+  return s;
+}
+
+topo::State neighbours_topology(int neighbours) {
+  topo::State s;
+  for (int i = 0; i < neighbours; ++i) {
+    topo::Neighbour n;
+    n.scope = "host";
+    n.dev = "sc0";
+    n.address = *topo::IpAddress::parse(bench_address(i));
+    n.lladdr = *topo::MacAddress::parse(fmt::format("02:00:00:{:02x}:{:02x}:{:02x}", (i >> 16) & 255, (i >> 8) & 255, i & 255));
+    s.of<topo::Neighbour>().push_back(std::move(n));
+  }
+  return s;
+}
+
+topo::State links_topology(int links) {
+  topo::State s;
+  for (int i = 0; i < links; ++i) {
+    topo::Link l;
+    l.scope = "host";
+    l.name = fmt::format("bl{}", i);
+    l.peer_scope = "host";
+    l.peer_name = fmt::format("br{}", i);
+    l.alias = fmt::format("topocni:bench/{}", i);
+    s.of<topo::Link>().push_back(std::move(l));
   }
   return s;
 }
@@ -55,28 +87,25 @@ Phase timed(const topo::ScopeMap& scopes, Plan&& make_plan) {
   return p;
 }
 
-int run(int routes, int repeat) {
-  std::string ns = Namespaces::create("scale");
-  must({"ip", "-n", ns, "link", "add", "sc0", "type", "veth", "peer", "name", "sc1"});
-  must({"ip", "-n", ns, "link", "set", "sc0", "up"});
-  must({"ip", "-n", ns, "link", "set", "sc1", "up"});
-  const topo::ScopeMap scopes{{"host", Namespaces::path(ns)}};
-  const topo::State desired = topology(routes);
-
+// Applies, re-applies and destroys `desired` `repeat` times; returns the markdown section and whether every
+// target was met.
+std::string measure(const std::string& what, const topo::ScopeMap& scopes, const topo::State& desired, int repeat,
+                    double apply_goal, double reapply_goal, double destroy_goal) {
+  const size_t count = desired.size();
   std::vector<double> apply_ms, reapply_ms, destroy_ms;
   uint64_t reapply_mutations = 0;
   size_t reapply_changes = 0;
   for (int i = 0; i < repeat; ++i) {
     Phase a = timed(scopes, [&](topo::Kernel& k) { return topo::diff(desired, k.observe(desired)); });
-    if (a.changes != static_cast<size_t>(routes)) throw std::runtime_error("apply planned " + std::to_string(a.changes));
+    if (a.changes != count) throw std::runtime_error(what + ": apply planned " + std::to_string(a.changes));
     Phase r = timed(scopes, [&](topo::Kernel& k) { return topo::diff(desired, k.observe(desired)); });
     Phase d = timed(scopes, [&](topo::Kernel& k) {
       return topo::diff_destroy(desired, k.observe(desired), topo::State{});
     });
-    if (d.changes != static_cast<size_t>(routes)) throw std::runtime_error("destroy planned " + std::to_string(d.changes));
+    if (d.changes != count) throw std::runtime_error(what + ": destroy planned " + std::to_string(d.changes));
     {
       topo::Kernel k(scopes);
-      if (!k.observe(desired).of<Route>().empty()) throw std::runtime_error("routes left after destroy");
+      if (!k.observe(desired).empty()) throw std::runtime_error(what + ": objects left after destroy");
     }
     apply_ms.push_back(a.ms);
     reapply_ms.push_back(r.ms);
@@ -84,22 +113,38 @@ int run(int routes, int repeat) {
     reapply_mutations += r.mutations;
     reapply_changes += r.changes;
   }
-  Namespaces::remove(ns);
-
   Summary sa = summarize(apply_ms), sr = summarize(reapply_ms), sd = summarize(destroy_ms);
-  std::string out = fmt::format("### Engine: a topology of {} routes (batched netlink, {} runs)\n\n", routes, repeat);
+  std::string out = fmt::format("### Engine: a topology of {} ({} runs)\n\n", what, repeat);
   out += table_head();
   out += row("apply (observe + diff + create)", sa);
   out += row("apply again (no-op)", sr,
              fmt::format("{} changes planned, {} mutating netlink requests sent", reapply_changes, reapply_mutations));
   out += row("destroy", sd);
   out += "\n| target | measured | goal | met |\n|---|---:|---:|---|\n";
-  auto verdict = [&](const std::string& what, double v, double goal, bool extra = true) {
-    out += fmt::format("| {} | {} ms | ≤ {} ms | {} |\n", what, ms(v), goal, v <= goal && extra ? "yes" : "**no**");
+  auto verdict = [&](const std::string& phase, double v, double goal, bool extra = true) {
+    out += fmt::format("| {} {} | {} ms | ≤ {} ms | {} |\n", what, phase, ms(v), goal, v <= goal && extra ? "yes" : "**no**");
   };
-  verdict(fmt::format("{}-route apply (max)", routes), sa.max, 1000);
-  verdict(fmt::format("{}-route re-apply, no mutating message (max)", routes), sr.max, 100, reapply_mutations == 0);
-  verdict(fmt::format("{}-route destroy (max)", routes), sd.max, 1000);
+  verdict("apply (max)", sa.max, apply_goal);
+  verdict("re-apply, no mutating message (max)", sr.max, reapply_goal, reapply_mutations == 0);
+  verdict("destroy (max)", sd.max, destroy_goal);
+  return out;
+}
+
+int run(int routes, int neighbours, int links, int repeat) {
+  std::string ns = Namespaces::create("scale");
+  must({"ip", "-n", ns, "link", "add", "sc0", "type", "veth", "peer", "name", "sc1"});
+  must({"ip", "-n", ns, "link", "set", "sc0", "up"});
+  must({"ip", "-n", ns, "link", "set", "sc1", "up"});
+  const topo::ScopeMap scopes{{"host", Namespaces::path(ns)}};
+  std::string out;
+  out += measure(fmt::format("{} routes", routes), scopes, routes_topology(routes), repeat, 1000, 100, 1000) + "\n";
+  out += measure(fmt::format("{} neighbours", neighbours), scopes, neighbours_topology(neighbours), repeat, 1000, 100,
+                 1000) + "\n";
+  // Links cost one request each (and the kernel's own per-device work), so their goals are per 1,000.
+  double per = links / 1000.0;
+  out += measure(fmt::format("{} veth pairs", links), scopes, links_topology(links), repeat, 3000 * per, 300 * per,
+                 3000 * per);
+  Namespaces::remove(ns);
   std::cout << out << "\n" << std::flush;
   return 0;
 }
@@ -113,17 +158,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "engine_scale: needs root (creates a network namespace)\n");
     return 2;
   }
-  int routes = 10000, repeat = 3;
+  int routes = 10000, neighbours = 10000, links = 1000, repeat = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--routes")
       routes = std::stoi(argv[i + 1]);
+    else if (k == "--neighbours")
+      neighbours = std::stoi(argv[i + 1]);
+    else if (k == "--links")
+      links = std::stoi(argv[i + 1]);
     else if (k == "--repeat")
       repeat = std::stoi(argv[i + 1]);
   }
   Namespaces::install_cleanup();
   try {
-    return run(routes, repeat);
+    return run(routes, neighbours, links, repeat);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "engine_scale: %s\n", e.what());
     Namespaces::remove_all();

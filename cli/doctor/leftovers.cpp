@@ -84,18 +84,18 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
     journaled_ids.insert(rec.attachment.id());
     std::vector<std::string> missing_links;
     size_t links_ours = 0, routes_ours = 0, rules_ours = 0, routes_left = 0, rules_left = 0;
-    for (const auto& l : rec.state.links) {
+    for (const auto& l : rec.state.of<Link>()) {
       if (l.scope != kHostScope || l.kind != LinkKind::Veth) continue;
       ++links_ours;
       if (!present.contains(l.name)) missing_links.push_back(l.name);
     }
-    for (const auto& r : rec.state.routes) {
+    for (const auto& r : rec.state.of<Route>()) {
       if (r.scope != kHostScope) continue;
       ++routes_ours;
       journaled_routes.insert(route_key(r));
       routes_left += routes_here.contains(route_key(r));
     }
-    for (const auto& r : rec.state.rules) {
+    for (const auto& r : rec.state.of<Rule>()) {
       if (r.scope != kHostScope) continue;
       ++rules_ours;
       journaled_rules.insert(rule_key(r));
@@ -129,8 +129,8 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
   // Marked objects no journal claims.
   size_t orphans = 0;
   for (const auto& l : links) {
-    if (!l.alias.starts_with(kAliasPrefix)) continue;
-    std::string id = l.alias.substr(std::string_view(kAliasPrefix).size());
+    if (!is_owner_text(l.alias)) continue;
+    std::string id = l.alias.substr(kOwnerPrefix.size());
     if (journaled_ids.contains(id)) continue;
     ++orphans;
     out.push_back({"unjournaled-link", Status::Problem, l.name, "links whose alias starts with topocni:",
@@ -159,7 +159,7 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
                    "links with a topocni: alias, routes and rules with protocol 157, against the journals",
                    fmt::format("{} link(s), {} route(s), {} rule(s) marked, all journaled",
                                std::count_if(links.begin(), links.end(),
-                                             [](const auto& l) { return l.alias.starts_with(kAliasPrefix); }),
+                                             [](const auto& l) { return is_owner_text(l.alias); }),
                                marked.routes.size(), marked.rules.size()),
                    ""});
   }

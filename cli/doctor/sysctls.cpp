@@ -86,7 +86,7 @@ void check_rp_filter(const std::vector<scan::LinkEntry>& links, std::vector<Find
   int all = as_int(read_sysctl("net.ipv4.conf.all.rp_filter"));
   bool any = false;
   for (const auto& l : links) {
-    if (!l.alias.starts_with(kAliasPrefix)) continue;
+    if (!is_owner_text(l.alias)) continue;
     any = true;
     int own = as_int(read_sysctl("net/ipv4/conf", l.name, "rp_filter"));
     int effective = std::max(all, own);  // the kernel uses max(all, interface): IN_DEV_RPFILTER

@@ -26,7 +26,7 @@ class AttachmentLock {
   void remove_on_release() { remove_ = true; }
 
  private:
-  std::string path_;
+  std::string path_, dir_;
   int fd_{-1};
   bool remove_{false};
 };
