@@ -91,7 +91,7 @@ while (( $(date +%s) < deadline && iterations < 400 )); do
 done
 log "$iterations iterations: ADD killed $add_killed, ADD finished first $add_finished, DEL killed $del_killed, DEL finished first $del_finished"
 killed=$((add_killed + del_killed))
-if (( iterations >= 20 && killed >= iterations / 4 )); then
+if (( iterations >= 10 && killed >= iterations / 4 )); then
   record 1 "$iterations random kills tried ($killed hit a running plugin), $failures failures"
 else
   record 0 "too few kills hit a running plugin: $killed of $iterations"

@@ -59,6 +59,10 @@ class Netns {
     static int counter = 0;
     name_ = "topo-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
     must("ip netns add " + name_);
+    // Before any link exists, so every interface inherits it: an IPv6 address still tentative when a test
+    // takes its "before" snapshot would differ from the same address in the "after" one (a loaded machine
+    // makes that likely), though nothing of ours touched it.
+    must("ip netns exec " + name_ + " sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
     must("ip -n " + name_ + " link set lo up");
   }
   ~Netns() {

@@ -76,9 +76,9 @@ TEST_CASE("ADD creates the veth-to-host topology; a second plan is empty; DEL re
     auto created = lab.attachments().add(lab.request("ADD"));
     REQUIRE(created.size() == 2);
     CHECK(created[0].name.starts_with("veth"));
-    CHECK(created[0].sandbox.empty());
+    CHECK(created[0].scope == "host");
     CHECK(created[1].name == "veth0");
-    CHECK(created[1].sandbox == lab.pod.path());
+    CHECK(created[1].scope == "container");
     CHECK(created[1].mac.size() == 17);
 
     Planned again = lab.attachments().plan(lab.request("ADD"));
@@ -145,7 +145,7 @@ TEST_CASE("an interface name taken in the pod is a conflict naming it, and nothi
 TEST_CASE("a host interface that does not exist is named") {
   NodeAndPod lab;
   Request req = lab.request("ADD");
-  req.config["hostInterface"] = "enp9s9";
+  req.parameters["hostInterface"] = "enp9s9";
   NetnsGuard in_node(lab.node.path());
   // Positioned at the template's scalar that asked; the plugin still reports it as a conflict (CNI code 101).
   CHECK_THROWS_WITH_AS(lab.attachments().add(req), doctest::Contains(": host interface 'enp9s9' does not exist"),
@@ -156,7 +156,7 @@ TEST_CASE("a 250-character container id still fits the ownership marks (alias, N
   NodeAndPod lab;
   std::string node_before = lab.snapshot(lab.node);
   Request add = lab.request("ADD");
-  add.container_id = std::string(250, 'a');
+  add.attachment.container_id = std::string(250, 'a');
   Request del = add;
   del.command = "DEL";
   NetnsGuard in_node(lab.node.path());

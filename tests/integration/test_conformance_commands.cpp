@@ -80,11 +80,10 @@ TEST_CASE("GC removes every attachment of the network not in cni.dev/valid-attac
   std::string node_before = lab.snapshot(lab.node);
   NetnsGuard in_node(lab.node.path());
   for (int i = 0; i < 3; ++i) lab.attachments().add(lab.request("ADD", i));
-  json config = lab.request("GC").config;
-  config.erase("prevResult");
+  json config = lab.request("GC").parameters;
   config["cniVersion"] = "1.1.0";
   config["cni.dev/valid-attachments"] = json::array({{{"containerID", "c0ffee1"}, {"ifname", "eth0"}}});
-  auto removed = lab.attachments().gc(config);
+  auto removed = lab.attachments().gc(cni::request_of(config, "GC", "", "", ""), cni::valid_attachments(config));
   CHECK(removed == std::vector<std::string>{"cni0/c0ffee0/eth0", "cni0/c0ffee2/eth0"});
   CHECK_FALSE(std::filesystem::exists(lab.journal_path(0)));
   CHECK(std::filesystem::exists(lab.journal_path(1)));
@@ -144,13 +143,15 @@ TEST_CASE("the journal is private and replaced atomically") {
   CHECK((st.st_mode & 0077) == 0);
   REQUIRE(::stat((lab.state_dir + "/cni0").c_str(), &st) == 0);
   CHECK((st.st_mode & 0077) == 0);
-  // No temp file is left next to it.
+  // No temp file is left next to it; only the journal and the attachment's lock (lifecycle/attachment_lock.h).
   size_t files = 0;
   for (const auto& f : std::filesystem::directory_iterator(lab.state_dir + "/cni0")) {
-    CHECK(f.path().extension() == ".json");
+    CHECK((f.path().extension() == ".json" || f.path().extension() == ".lock"));
+    REQUIRE(::stat(f.path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
     ++files;
   }
-  CHECK(files == 1);
+  CHECK(files == 2);
   lab.attachments().del(lab.request("DEL"));
   CHECK_FALSE(std::filesystem::exists(lab.state_dir + "/cni0"));  // the network's directory went with its last journal
 }

@@ -112,7 +112,7 @@ TEST_CASE("DEL without a journal and with a template that does not render finds 
   add(lab);
   std::filesystem::remove(lab.journal_path(0));
   Request req = lab.request("DEL", 0, false);
-  req.config["template"] = "no-such-template";
+  req.template_name = "no-such-template";
   CHECK(del_source(lab, req) == "marks");
   del(lab, req);
   CHECK(changed_lines(node_before, lab.snapshot(lab.node)) == "");
@@ -127,7 +127,7 @@ TEST_CASE("no journal, no template, no namespace: the orphaned rule and NAT are 
   add(lab, 0);
   add(lab, 1);
   Request del0 = lab.request("DEL", 0, false), del1 = lab.request("DEL", 1, false);
-  del0.config["template"] = "no-such-template";
+  del0.template_name = "no-such-template";
   lab.pods[0].reset();
   lab.pods[1].reset();  // both rules now point to vanished links; only pod 1 keeps its journal
   std::filesystem::remove(lab.journal_path(0));
