@@ -20,8 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Ours, recognisable (remove_stale_temporaries), hidden from a listing, and never a name a runtime executes:
-// runtimes run the plugin named by a config's `type`, which cannot start with a dot.
+// Ours, recognisable (remove_stale_temporaries), hidden from a listing, and never a name a runtime uses: it
+// ends in the pid, not in .conf, .conflist or .json (libcni loads only those from the config dir), and no
+// config's `type` names a dot file in the bin dir.
 constexpr std::string_view kTempMarker = ".topocni-tmp.";
 
 fs::path temporary_for(const fs::path& path) {
