@@ -2,6 +2,7 @@
 #include "command_log.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,11 +11,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace topo::plugin {
 
@@ -101,9 +100,13 @@ std::string utc_now() {
 }
 
 // Values that may hold spaces are JSON strings, so each line splits on spaces into key=value fields.
-std::string json_string(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string json_string(const std::string& s) {
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
-[[noreturn]] void sys_fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void sys_fail(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 }  // namespace
 
@@ -119,7 +122,8 @@ void append_rotating(const std::string& path, const std::string& line, unsigned 
       ~Closer() { ::close(fd); }
     } closer{fd};
     if (::flock(fd, LOCK_EX) != 0) sys_fail("lock " + path);
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     if (::fstat(fd, &held) != 0) sys_fail("stat " + path);
     if (::stat(path.c_str(), &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev) {
       continue;  // rotated away while we waited for the lock
@@ -165,13 +169,15 @@ CommandLog::~CommandLog() {
                               : "-";
     std::string attachment = fmt::format("{}/{}/{}", network, env("CNI_CONTAINERID").value_or("-"),
                                          env("CNI_IFNAME").value_or("-"));
-    std::string result = g_outcome.failed
-                             ? fmt::format("result=error code={} msg={}", g_outcome.code, json_string(g_outcome.message))
-                             : "result=ok";
+    std::string result = g_outcome.failed ? fmt::format("result=error code={} msg={}", g_outcome.code,
+                                                        json_string(g_outcome.message))
+                                          : "result=ok";
     // A command outside the spec's (refused, but logged) could hold anything: quote it then.
-    bool plain = !command.empty() && command.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;
-    std::string line = fmt::format("{} attachment={} command={} duration_ms={:.3f} {}\n", utc_now(),
-                                   json_string(attachment), plain ? command : json_string(command), ms, result);
+    bool plain =
+        !command.empty() && command.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;
+    std::string line =
+        fmt::format("{} attachment={} command={} duration_ms={:.3f} {}\n", utc_now(), json_string(attachment),
+                    plain ? command : json_string(command), ms, result);
     log_detail::append_rotating(s.file, line, s.max_bytes);
   } catch (const std::exception& e) {
     std::cerr << "topocni: log: " << e.what() << " (the command's result is unaffected)\n";

@@ -11,12 +11,17 @@ char* bytes(const void* p) { return const_cast<char*>(static_cast<const char*>(p
 // The payload length each fixed-size type must have; 0: any length (checked per type below).
 size_t fixed_length(enum mnl_attr_data_type type) {
   switch (type) {
-    case MNL_TYPE_U8: return sizeof(uint8_t);
-    case MNL_TYPE_U16: return sizeof(uint16_t);
-    case MNL_TYPE_U32: return sizeof(uint32_t);
+    case MNL_TYPE_U8:
+      return sizeof(uint8_t);
+    case MNL_TYPE_U16:
+      return sizeof(uint16_t);
+    case MNL_TYPE_U32:
+      return sizeof(uint32_t);
     case MNL_TYPE_U64:
-    case MNL_TYPE_MSECS: return sizeof(uint64_t);
-    default: return 0;
+    case MNL_TYPE_MSECS:
+      return sizeof(uint64_t);
+    default:
+      return 0;
   }
 }
 
@@ -56,7 +61,8 @@ int validate(const struct nlattr* attr, enum mnl_attr_data_type type, size_t exp
 // Calls `cb` on each well-formed attribute in [first, end), stopping when it returns STOP or ERROR.
 int parse_range(const char* first, const char* end, mnl_attr_cb_t cb, void* data) {
   for (auto* attr = reinterpret_cast<const struct nlattr*>(first);
-       mnl_attr_ok(attr, static_cast<int>(end - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr)) {
+       mnl_attr_ok(attr, static_cast<int>(end - reinterpret_cast<const char*>(attr)));
+       attr = mnl_attr_next(attr)) {
     int ret = cb(attr, data);
     if (ret <= MNL_CB_STOP) return ret;
   }
@@ -113,7 +119,9 @@ int mnl_attr_parse_payload(const void* payload, size_t payload_len, mnl_attr_cb_
 }
 
 // Scalars are read with memcpy: a u64 after a 4-byte-aligned header is not 8-byte aligned.
-uint8_t mnl_attr_get_u8(const struct nlattr* attr) { return *static_cast<const uint8_t*>(mnl_attr_get_payload(attr)); }
+uint8_t mnl_attr_get_u8(const struct nlattr* attr) {
+  return *static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
+}
 
 uint16_t mnl_attr_get_u16(const struct nlattr* attr) {
   uint16_t v;
@@ -133,7 +141,9 @@ uint64_t mnl_attr_get_u64(const struct nlattr* attr) {
   return v;
 }
 
-const char* mnl_attr_get_str(const struct nlattr* attr) { return static_cast<const char*>(mnl_attr_get_payload(attr)); }
+const char* mnl_attr_get_str(const struct nlattr* attr) {
+  return static_cast<const char*>(mnl_attr_get_payload(attr));
+}
 
 // nla_len counts the header and the payload, not the padding; the message grows by the padded size and the
 // padding is zeroed (the kernel does not care, but a byte-exact dump does).
@@ -147,10 +157,18 @@ void mnl_attr_put(struct nlmsghdr* nlh, uint16_t type, size_t len, const void* d
   nlh->nlmsg_len += MNL_ALIGN(attr->nla_len);
 }
 
-void mnl_attr_put_u8(struct nlmsghdr* nlh, uint16_t type, uint8_t data) { mnl_attr_put(nlh, type, sizeof(data), &data); }
-void mnl_attr_put_u16(struct nlmsghdr* nlh, uint16_t type, uint16_t data) { mnl_attr_put(nlh, type, sizeof(data), &data); }
-void mnl_attr_put_u32(struct nlmsghdr* nlh, uint16_t type, uint32_t data) { mnl_attr_put(nlh, type, sizeof(data), &data); }
-void mnl_attr_put_u64(struct nlmsghdr* nlh, uint16_t type, uint64_t data) { mnl_attr_put(nlh, type, sizeof(data), &data); }
+void mnl_attr_put_u8(struct nlmsghdr* nlh, uint16_t type, uint8_t data) {
+  mnl_attr_put(nlh, type, sizeof(data), &data);
+}
+void mnl_attr_put_u16(struct nlmsghdr* nlh, uint16_t type, uint16_t data) {
+  mnl_attr_put(nlh, type, sizeof(data), &data);
+}
+void mnl_attr_put_u32(struct nlmsghdr* nlh, uint16_t type, uint32_t data) {
+  mnl_attr_put(nlh, type, sizeof(data), &data);
+}
+void mnl_attr_put_u64(struct nlmsghdr* nlh, uint16_t type, uint64_t data) {
+  mnl_attr_put(nlh, type, sizeof(data), &data);
+}
 void mnl_attr_put_str(struct nlmsghdr* nlh, uint16_t type, const char* data) {
   mnl_attr_put(nlh, type, std::strlen(data), data);
 }

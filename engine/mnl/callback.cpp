@@ -19,9 +19,12 @@ int on_error(const struct nlmsghdr* nlh, void*) {
 // Control messages (types below NLMSG_MIN_TYPE) the caller left unhandled.
 int on_control(const struct nlmsghdr* nlh, void* data) {
   switch (nlh->nlmsg_type) {
-    case NLMSG_ERROR: return on_error(nlh, data);
-    case NLMSG_DONE: return MNL_CB_STOP;
-    default: return MNL_CB_OK;  // NLMSG_NOOP, NLMSG_OVERRUN and the reserved types
+    case NLMSG_ERROR:
+      return on_error(nlh, data);
+    case NLMSG_DONE:
+      return MNL_CB_STOP;
+    default:
+      return MNL_CB_OK;  // NLMSG_NOOP, NLMSG_OVERRUN and the reserved types
   }
 }
 
@@ -30,8 +33,8 @@ int on_control(const struct nlmsghdr* nlh, void* data) {
 // Checks each message's port id and sequence against ours (ESRCH, EPROTO), refuses an interrupted dump
 // (NLM_F_DUMP_INTR: EINTR, the caller retries), and hands data messages to cb_data and control messages to
 // the caller's table when it has an entry for that type, else to the defaults above.
-int mnl_cb_run2(const void* buf, size_t numbytes, unsigned int seq, unsigned int portid, mnl_cb_t cb_data, void* data,
-                mnl_cb_t* cb_ctl_array, unsigned int cb_ctl_array_len) {
+int mnl_cb_run2(const void* buf, size_t numbytes, unsigned int seq, unsigned int portid, mnl_cb_t cb_data,
+                void* data, mnl_cb_t* cb_ctl_array, unsigned int cb_ctl_array_len) {
   int ret = MNL_CB_OK;
   int len = static_cast<int>(numbytes);
   const auto* nlh = static_cast<const struct nlmsghdr*>(buf);
@@ -62,6 +65,7 @@ int mnl_cb_run2(const void* buf, size_t numbytes, unsigned int seq, unsigned int
   return ret;
 }
 
-int mnl_cb_run(const void* buf, size_t numbytes, unsigned int seq, unsigned int portid, mnl_cb_t cb_data, void* data) {
+int mnl_cb_run(const void* buf, size_t numbytes, unsigned int seq, unsigned int portid, mnl_cb_t cb_data,
+               void* data) {
   return mnl_cb_run2(buf, numbytes, seq, portid, cb_data, data, nullptr, 0);
 }

@@ -34,7 +34,9 @@ void* mnl_nlmsg_get_payload_offset(const struct nlmsghdr* nlh, size_t offset) {
   return bytes(nlh) + MNL_NLMSG_HDRLEN + MNL_ALIGN(offset);
 }
 
-void* mnl_nlmsg_get_payload_tail(const struct nlmsghdr* nlh) { return bytes(nlh) + MNL_ALIGN(nlh->nlmsg_len); }
+void* mnl_nlmsg_get_payload_tail(const struct nlmsghdr* nlh) {
+  return bytes(nlh) + MNL_ALIGN(nlh->nlmsg_len);
+}
 
 // A message is usable when its header fits in what is left and its stated length does too.
 bool mnl_nlmsg_ok(const struct nlmsghdr* nlh, int len) {

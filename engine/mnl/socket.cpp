@@ -24,7 +24,9 @@ struct mnl_socket* mnl_socket_open2(int bus, int flags) {
   return nl;
 }
 
-struct mnl_socket* mnl_socket_open(int bus) { return mnl_socket_open2(bus, 0); }
+struct mnl_socket* mnl_socket_open(int bus) {
+  return mnl_socket_open2(bus, 0);
+}
 
 // Adopts a socket opened elsewhere; it must be a netlink socket (its address tells).
 struct mnl_socket* mnl_socket_fdopen(int fd) {
@@ -78,7 +80,9 @@ ssize_t mnl_socket_sendto(const struct mnl_socket* nl, const void* req, size_t s
 // A datagram larger than the buffer is cut by the kernel (MSG_TRUNC): that is an error, never a short read.
 ssize_t mnl_socket_recvfrom(const struct mnl_socket* nl, void* buf, size_t size) {
   struct sockaddr_nl from {};
-  struct iovec iov {buf, size};
+  struct iovec iov {
+    buf, size
+  };
   struct msghdr msg {};
   msg.msg_name = &from;
   msg.msg_namelen = sizeof(from);

@@ -2,6 +2,7 @@
 #include "install/atomic_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "install/install_error.h"
 
@@ -88,7 +87,8 @@ void replace(const fs::path& path, mode_t mode, Fill fill) {
 }  // namespace
 
 void write_file_atomically(const fs::path& path, std::string_view content, mode_t mode) {
-  replace(path, mode, [&](int fd, const fs::path& tmp) { write_all(fd, content.data(), content.size(), tmp); });
+  replace(path, mode,
+          [&](int fd, const fs::path& tmp) { write_all(fd, content.data(), content.size(), tmp); });
 }
 
 void copy_file_atomically(const fs::path& from, const fs::path& path, mode_t mode) {

@@ -5,9 +5,8 @@
 
 #include <signal.h>
 
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "install/install_error.h"
 #include "install/installer.h"
@@ -33,13 +32,16 @@ void wait_for_stop(std::ostream& out) {
 }  // namespace
 
 int run_command(int argc, char** argv) {
-  CLI::App app{"topocni: a CNI plugin (a runtime runs it without arguments); with arguments, its own installer"};
+  CLI::App app{
+      "topocni: a CNI plugin (a runtime runs it without arguments); with arguments, its own installer"};
   app.require_subcommand(1);
 
   InstallOptions in;
   bool sleep = false;
-  auto* inst = app.add_subcommand("install", "Install topocni into a node's CNI bin dir, with templates and config");
-  inst->add_option("--cni-bin-dir", in.cni_bin_dir, "the runtime's CNI plugin directory")->capture_default_str();
+  auto* inst =
+      app.add_subcommand("install", "Install topocni into a node's CNI bin dir, with templates and config");
+  inst->add_option("--cni-bin-dir", in.cni_bin_dir, "the runtime's CNI plugin directory")
+      ->capture_default_str();
   inst->add_option("--names", in.names, "names the plugin also serves, comma-separated (symlinks to topocni)")
       ->delimiter(',')
       ->capture_default_str();
@@ -51,21 +53,25 @@ int run_command(int argc, char** argv) {
   conflist->needs(after)->needs(entry);
   after->needs(conflist);
   entry->needs(conflist);
-  auto* write = inst->add_option("--write-conflist", in.write_conflist, "write a whole conflist to this path");
-  auto* json = inst->add_option("--conflist-json", in.conflist_json, "the conflist --write-conflist writes (JSON)");
+  auto* write =
+      inst->add_option("--write-conflist", in.write_conflist, "write a whole conflist to this path");
+  auto* json =
+      inst->add_option("--conflist-json", in.conflist_json, "the conflist --write-conflist writes (JSON)");
   write->needs(json);
   json->needs(write);
   inst->add_flag("--sleep", sleep, "after installing, wait for SIGTERM or SIGINT, then exit 0");
 
   UninstallOptions un;
   auto* uninst = app.add_subcommand("uninstall", "Remove what install put on the node");
-  uninst->add_option("--cni-bin-dir", un.cni_bin_dir, "the runtime's CNI plugin directory")->capture_default_str();
+  uninst->add_option("--cni-bin-dir", un.cni_bin_dir, "the runtime's CNI plugin directory")
+      ->capture_default_str();
   uninst->add_option("--names", un.names, "names to remove, comma-separated (only links to topocni go)")
       ->delimiter(',')
       ->capture_default_str();
   uninst->add_option("--templates-dir", un.templates_dir, "where user templates are")->capture_default_str();
   uninst->add_option("--template", un.templates, "an installed template's name to remove (repeatable)");
-  auto* un_conflist = uninst->add_option("--conflist", un.conflist, "a conflist to remove the --type entries from");
+  auto* un_conflist =
+      uninst->add_option("--conflist", un.conflist, "a conflist to remove the --type entries from");
   auto* un_type = uninst->add_option("--type", un.type, "the type of the plugin entries to remove");
   un_conflist->needs(un_type);
   un_type->needs(un_conflist);

@@ -1,9 +1,9 @@
 // Conflist parsing and the insert/remove edits of `topocni install --conflist` and `uninstall --type`.
 #include "install/conflist_edit.h"
 
-#include <optional>
-
 #include <fmt/format.h>
+
+#include <optional>
 
 #include "install/install_error.h"
 
@@ -25,12 +25,15 @@ OrderedJson parse_object(const std::string& text, const std::string& where, cons
 void require_type(const OrderedJson& plugin, const std::string& where) {
   if (!plugin.is_object() || !plugin.contains("type") || !plugin["type"].is_string() ||
       plugin["type"].get<std::string>().empty()) {
-    throw InstallError(fmt::format("{}: a plugin entry must be an object with a non-empty string \"type\"", where));
+    throw InstallError(
+        fmt::format("{}: a plugin entry must be an object with a non-empty string \"type\"", where));
   }
 }
 
 bool same_plugin(const OrderedJson& a, const OrderedJson& b) {
-  auto template_of = [](const OrderedJson& p) { return p.contains("template") ? p["template"] : OrderedJson(); };
+  auto template_of = [](const OrderedJson& p) {
+    return p.contains("template") ? p["template"] : OrderedJson();
+  };
   return a["type"] == b["type"] && template_of(a) == template_of(b);
 }
 
@@ -41,7 +44,8 @@ OrderedJson parse_conflist(const std::string& text, const std::string& where) {
   if (!j.contains("plugins") || !j["plugins"].is_array()) {
     throw InstallError(fmt::format("{}: not a conflist: no \"plugins\" list", where));
   }
-  for (size_t i = 0; i < j["plugins"].size(); ++i) require_type(j["plugins"][i], fmt::format("{}: plugins[{}]", where, i));
+  for (size_t i = 0; i < j["plugins"].size(); ++i)
+    require_type(j["plugins"][i], fmt::format("{}: plugins[{}]", where, i));
   return j;
 }
 
@@ -63,7 +67,8 @@ OrderedJson insert_after(OrderedJson conflist, const std::string& after_type, co
       break;
     }
   }
-  if (!after) throw InstallError(fmt::format("the conflist has no plugin of type \"{}\" to insert after", after_type));
+  if (!after)
+    throw InstallError(fmt::format("the conflist has no plugin of type \"{}\" to insert after", after_type));
 
   // The first copy after `after` is replaced in place; every other copy goes.
   std::optional<size_t> keep;

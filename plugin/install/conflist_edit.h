@@ -2,9 +2,8 @@
 // writes anything. Key order is kept (ordered_json): an operator's diff of the file shows only our entry.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace topo::install {
 

@@ -3,20 +3,18 @@
 // template that is not there yet; uninstall goes the other way round.
 #include "install/installer.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "install/atomic_file.h"
 #include "install/conflist_edit.h"
@@ -47,7 +45,8 @@ void require_dir(const std::string& dir, const char* flag) {
 
 // A name in the CNI bin dir: a plain file name a conflist's "type" can hold.
 void check_name(const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.starts_with('.')) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.starts_with('.')) {
     throw InstallError(fmt::format("--names: \"{}\" is not a plugin file name", name));
   }
   if (name == kBinary) throw InstallError("--names: topocni is always installed; list only the other names");
@@ -66,7 +65,8 @@ bool is_our_link(const fs::path& path) {
 // searched for what it extends are its own and the templates dir.
 std::string checked_template(const std::string& file, const std::string& templates_dir) {
   fs::path p(file);
-  if (p.extension() != ".yaml") throw InstallError(fmt::format("--template {}: a template file is NAME.yaml", file));
+  if (p.extension() != ".yaml")
+    throw InstallError(fmt::format("--template {}: a template file is NAME.yaml", file));
   std::string text = read_file(p);
   try {
     TemplateLibrary library({p.parent_path().empty() ? "." : p.parent_path().string(), templates_dir});
@@ -93,16 +93,19 @@ void install(const InstallOptions& o, std::ostream& out) {
     fs::path parent = fs::path(o.templates_dir).parent_path();
     std::error_code ec;
     if (!fs::is_directory(o.templates_dir, ec) && !fs::is_directory(parent.empty() ? "." : parent, ec)) {
-      throw InstallError(fmt::format("--templates-dir {}: neither it nor its parent directory exists", o.templates_dir));
+      throw InstallError(
+          fmt::format("--templates-dir {}: neither it nor its parent directory exists", o.templates_dir));
     }
     for (const auto& t : o.templates) {
-      templates.emplace_back(fs::path(o.templates_dir) / fs::path(t).filename(), checked_template(t, o.templates_dir));
+      templates.emplace_back(fs::path(o.templates_dir) / fs::path(t).filename(),
+                             checked_template(t, o.templates_dir));
     }
   }
   std::optional<std::string> edited;  // the conflist's new text
   if (!o.conflist.empty()) {
     std::error_code ec;
-    if (!fs::is_regular_file(o.conflist, ec)) throw InstallError(fmt::format("--conflist {}: no such file", o.conflist));
+    if (!fs::is_regular_file(o.conflist, ec))
+      throw InstallError(fmt::format("--conflist {}: no such file", o.conflist));
     auto doc = parse_conflist(read_file(o.conflist), o.conflist);
     edited = render_conflist(insert_after(std::move(doc), o.after, parse_entry(o.entry, "--entry")));
   }
@@ -123,8 +126,8 @@ void install(const InstallOptions& o, std::ostream& out) {
     std::error_code ec;
     bool replaced = fs::exists(fs::symlink_status(link, ec)) && !is_our_link(link);
     symlink_atomically(kBinary, link);
-    out << "installed " << link.string() << " -> " << kBinary << (replaced ? " (replaced a file of that name)" : "")
-        << "\n";
+    out << "installed " << link.string() << " -> " << kBinary
+        << (replaced ? " (replaced a file of that name)" : "") << "\n";
   }
   if (!templates.empty()) {
     std::error_code ec;
@@ -166,7 +169,8 @@ void uninstall(const UninstallOptions& o, std::ostream& out) {
   std::optional<Removal> removal;
   if (!o.conflist.empty()) {
     std::error_code ec;
-    if (!fs::is_regular_file(o.conflist, ec)) throw InstallError(fmt::format("--conflist {}: no such file", o.conflist));
+    if (!fs::is_regular_file(o.conflist, ec))
+      throw InstallError(fmt::format("--conflist {}: no such file", o.conflist));
     removal = remove_type(parse_conflist(read_file(o.conflist), o.conflist), o.type);
   }
 
@@ -174,7 +178,8 @@ void uninstall(const UninstallOptions& o, std::ostream& out) {
     struct stat st {};
     mode_t mode = ::stat(o.conflist.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
     write_file_atomically(o.conflist, render_conflist(removal->conflist), mode);
-    out << "updated " << o.conflist << ": removed " << removal->removed << " plugin(s) of type " << o.type << "\n";
+    out << "updated " << o.conflist << ": removed " << removal->removed << " plugin(s) of type " << o.type
+        << "\n";
   } else if (removal) {
     out << o.conflist << ": no plugin of type " << o.type << ", unchanged\n";
   }
@@ -204,7 +209,8 @@ void uninstall(const UninstallOptions& o, std::ostream& out) {
   }
   fs::path bin = fs::path(o.cni_bin_dir) / kBinary;
   if (!users.empty()) {
-    out << "kept " << bin.string() << ": still served as " << fmt::format("{}", fmt::join(users, ", ")) << "\n";
+    out << "kept " << bin.string() << ": still served as " << fmt::format("{}", fmt::join(users, ", "))
+        << "\n";
   } else if (remove_synced(bin)) {
     out << "removed " << bin.string() << "\n";
   }

@@ -1,6 +1,7 @@
 // libmnl's API as topocni and libnftnl.a use it. The fully static build links engine/mnl/ (our
 // implementation), the dynamic ones (sanitizers, TOPO_STATIC_DEPS=OFF) Debian's libmnl: the same expectations
 // run against both, so the two cannot drift apart unnoticed.
+#include <doctest/doctest.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <doctest/doctest.h>
 
 namespace {
 
@@ -25,7 +24,8 @@ std::vector<const nlattr*> attributes(const nlmsghdr* nlh, size_t offset) {
   std::vector<const nlattr*> out;
   const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
   for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-       mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr)) {
+       mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)));
+       attr = mnl_attr_next(attr)) {
     out.push_back(attr);
   }
   return out;
@@ -130,7 +130,7 @@ TEST_CASE("mnl: validation rejects wrong lengths with ERANGE and bad strings wit
   CHECK(errno == EINVAL);
   CHECK(mnl_attr_validate2(a[2], MNL_TYPE_BINARY, 3) == 0);
   CHECK(mnl_attr_validate2(a[2], MNL_TYPE_BINARY, 4) == -1);
-  CHECK(mnl_attr_validate(a[1], MNL_TYPE_NESTED) == 0);  // an empty nest is fine
+  CHECK(mnl_attr_validate(a[1], MNL_TYPE_NESTED) == 0);   // an empty nest is fine
   CHECK(mnl_attr_validate(a[0], MNL_TYPE_NESTED) == -1);  // 2 bytes cannot hold an attribute
   CHECK(mnl_attr_type_valid(a[3], 4) == 1);
   errno = 0;
