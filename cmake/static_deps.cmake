@@ -11,9 +11,10 @@
 # Why fully static (glibc too, -static): a node's CNI bin dir is filled by a DaemonSet, and the node may have
 # no libmnl (Flatcar, Talos, Bottlerocket) or another glibc; a static binary runs on any Linux node and in an
 # empty root. Static glibc is safe here because nothing calls NSS (no getpwnam, no getaddrinfo: the link
-# would warn), and with no ld.so at all start-up is cheaper still: the same objects linked both ways, perf stat
-# task-clock per process on a loaded 2-vCPU machine, VERSION 5.7 -> 3.2 ms (103 -> 58 page faults), ADD
-# 15.2 -> 11.4 ms, DEL 13.3 -> 9.0 ms (medians of 120).
+# would warn), and with no ld.so at all start-up is cheaper still. CPU time of the plugin process (perf stat
+# task-clock, medians, runs interleaved, on a 2-vCPU machine at load 6-7, so absolute values are inflated),
+# the last dynamic build -> the static one: VERSION 7.0 -> 4.3 ms (90 -> 58 page faults), ADD 20.9 -> 17.2 ms,
+# DEL 16.3 -> 12.9 ms.
 # The sanitizer and fuzzer runtimes need the dynamic loader and the shared libstdc++ (ASan intercepts
 # operator new/delete), so those builds stay dynamic and link Debian's libmnl.
 option(TOPO_STATIC_DEPS "Link every dependency and glibc statically (a fully static binary)" ON)
