@@ -11,6 +11,8 @@
 
 #include "cni/cni.h"
 #include "cni/request.h"
+#include "command_log.h"
+#include "install/command.h"
 #include "topo/attachment.h"
 #include "topo/fault_injection.h"
 
@@ -24,6 +26,7 @@ std::string read_stdin() {
 }
 
 int fail(const std::string& version, int code, const std::string& msg, const std::string& details) {
+  topo::plugin::CommandLog::failed(code, msg);
   std::cout << cni::error_json(version, code, msg, details).dump() << std::endl;
   std::cerr << fmt::format("topocni: error {}: {}{}\n", code, msg, details.empty() ? "" : " (" + details + ")");
   return 1;
@@ -83,9 +86,11 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) return topo::install::run_command(argc, argv);  // topocni install|uninstall; runtimes pass none
   std::string version_text;
   std::string stdin_text;
+  topo::plugin::CommandLog command_log(stdin_text);  // the optional log file's line, written on return
   try {
     auto env = cni::read_environment();
     stdin_text = read_stdin();

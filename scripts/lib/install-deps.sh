@@ -8,6 +8,7 @@ packages=(
   libnftnl-dev
   iproute2 nftables python3 procps
   iptables                     # iptables-nft rules as kube-proxy writes them (test_doctor.sh)
+  binutils util-linux          # readelf and unshare/nsenter for test_static_chroot.sh
   containernetworking-plugins  # the real macvlan, host-local and ptp plugins, chained in the tests
   clang libclang-rt-14-dev     # libFuzzer targets
   hyperfine valgrind           # the benchmark
