@@ -11,6 +11,7 @@
 #include "topo/attachment.h"
 #include "topo/cni.h"
 #include "topo/error.h"
+#include "topo/state_dir.h"
 
 namespace {
 
@@ -76,6 +77,7 @@ int main() {
   std::string stdin_text;
   try {
     auto env = cni::read_environment();
+    cni::validate_container_netns(env);
     stdin_text = read_stdin();
     if (env.command == "VERSION") return version(stdin_text);
     return run(env, stdin_text, version_text);
@@ -89,7 +91,12 @@ int main() {
     int code = e.file == "<network config>" ? cni::kInvalidConfig : cni::kTemplateError;
     return fail(version_text, code, e.what(), "");
   } catch (const topo::BusyError& e) {
-    return fail(version_text, cni::kTryAgainLater, e.what(), "another topocni holds the journal lock");
+    // The message names the lock and its file (flock_wait.cpp): the journal's or a namespace's nftables lock.
+    return fail(version_text, cni::kTryAgainLater, e.what(), "another process holds it; nothing was changed");
+  } catch (const topo::StateDirError& e) {
+    // Code 5 (I/O failure: state cannot be kept safely), not 4: the directory is not a CNI_* variable, and
+    // the default one (/run/topocni) is refused the same way when someone else made it.
+    return fail(version_text, cni::kIoFailure, e.what(), "");
   } catch (const topo::ConflictError& e) {
     return fail(version_text, cni::kConflict, e.what(), "");
   } catch (const topo::NetlinkError& e) {

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "lifecycle/attachment_marks.h"
+#include "template/prev.h"
 #include "topo/apply.h"
 #include "topo/diff.h"
 #include "topo/error.h"
@@ -125,7 +126,7 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
   return r;
 }
 
-json prev_result_of(const Request& req) { return req.config.value("prevResult", json()); }
+json prev_result_of(const Request& req) { return tmpl::prev_for_journal(req.config.value("prevResult", json())); }
 
 // The attachment's objects found by their marks alone (see attachment_marks.h). A rule another attachment's
 // journal holds is never taken for an orphan.
@@ -346,6 +347,7 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
     State observed = kernel.observe(interest_for_add(r.rendered.state, previous, mode == TableAllocator::Mode::Reserve));
     out.plan = diff(r.rendered.state, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+    out.record.netns_identity = netns_identity_text(req.netns);  // DEL verifies it (cni_scopes)
     record_originals(out.plan, out.record, previous);
     return out;
   } catch (...) {
@@ -415,7 +417,9 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
 
 void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
-  Kernel kernel(cni_scopes(req.netns));
+  // The container side only in the namespace ADD configured (its identity is journaled).
+  auto journaled = journal.load(req.attachment());
+  Kernel kernel(cni_scopes(req.netns, journaled ? journaled->netns_identity : ""));
   Planned planned = plan(req, kernel, true);
   // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
   // nobody); the journal then stays, so a later DEL can finish.
