@@ -7,6 +7,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libmnl-dev libfmt-dev doctest-dev libcli11-dev
   libnftnl-dev
   iproute2 nftables python3 procps
+  util-linux                   # setpriv and flock: test_hardening.sh plays an unprivileged local user
   containernetworking-plugins  # the real macvlan, host-local and ptp plugins, chained in the tests
   clang libclang-rt-14-dev     # libFuzzer targets
   hyperfine valgrind           # the benchmark
