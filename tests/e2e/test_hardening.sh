@@ -263,7 +263,7 @@ expect_ok "with no rule of ours left" bash -c "! ip netns exec $NS_NODE1 nft lis
 in_ns "$NS_NODE1" nft delete table inet topocni 2>/dev/null || true
 # And topocni's own table goes with its last rule, as before.
 call "$NS_NODE1" ADD "${POD_ID[p1]}" "$(pod_path p1)" "$(topo_config p1)" >/dev/null || true
-expect_ok "our own table carries our comment" bash -c "ip netns exec $NS_NODE1 nft list table inet topocni | grep -q 'comment \"topocni: removed with its last rule\"'"
+expect_ok "our own table carries our comment" bash -c "ip netns exec $NS_NODE1 nft list table inet topocni | grep -q 'comment \"managed by topocni\"'"
 call "$NS_NODE1" DEL "${POD_ID[p1]}" "$(pod_path p1)" "$(topo_config p1 noprev)" >/dev/null || true
 snapshot "$NS_NODE1" >"$LAB_TMP/node.after"
 expect_same "our table went with our last rule: node1 as before" "$LAB_TMP/node.before" "$LAB_TMP/node.after"

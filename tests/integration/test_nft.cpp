@@ -332,7 +332,7 @@ add chain inet topocni postrouting { type nat hook postrouting priority srcnat; 
   topo::nft::apply({change(Action::Create, masq), change(Action::Create, dnat)});
   CHECK(sorted(observe({"o1"})) == sorted({masq, dnat}));
   // The prerouting chain was ours to make: it carries our comment, and goes with our last rule.
-  CHECK(nft("list chain inet topocni prerouting").find("comment \"topocni: removed with its last rule\"") !=
+  CHECK(nft("list chain inet topocni prerouting").find("comment \"managed by topocni\"") !=
         std::string::npos);
   topo::nft::apply({change(Action::Delete, masq), change(Action::Delete, dnat)});
   CHECK(nft("list ruleset") == before);
@@ -340,7 +340,7 @@ add chain inet topocni postrouting { type nat hook postrouting priority srcnat; 
   // Our own table goes with its last rule, as it always did.
   nft("delete table inet topocni");
   topo::nft::apply({change(Action::Create, masq)});
-  CHECK(nft("list table inet topocni").find("comment \"topocni: removed with its last rule\"") != std::string::npos);
+  CHECK(nft("list table inet topocni").find("comment \"managed by topocni\"") != std::string::npos);
   topo::nft::apply({change(Action::Delete, masq)});
   CHECK_FALSE(our_table_exists());
 }

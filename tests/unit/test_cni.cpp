@@ -127,7 +127,8 @@ TEST_CASE("JSON nested too deep or too large is refused before it is parsed, nam
   // Not an object at all: code 6.
   CHECK(code_of(nested("[", "]", 100000)) == cni::kDecodeFailure);
   // Size: the largest key is named.
-  const std::string big = head + R"("small":"x","prevResult":{"dns":{"search":[")" + std::string(2 << 20, 'x') + R"("]}}})";
+  const std::string big = head + R"("small":"x","prevResult":{"dns":{"search":[")" + std::string(2 << 20, 'x') +
+                          R"("]}}})";
   try {
     cni::parse_config(big);
     FAIL("expected an error");

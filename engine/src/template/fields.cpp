@@ -13,7 +13,8 @@ namespace {
 // `s` with control characters (a NUL, a newline) escaped, for messages.
 std::string printable(const std::string& s) {
   std::string out;
-  for (unsigned char c : s) out += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, static_cast<char>(c));
+  for (unsigned char c : s)
+    out += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, static_cast<char>(c));
   return out;
 }
 

@@ -17,7 +17,7 @@
 
 namespace topo::nft {
 
-inline constexpr std::string_view kOwnerComment = "topocni: removed with its last rule";
+inline constexpr std::string_view kOwnerComment = "managed by topocni";
 
 // The userdata bytes of a table or chain comment `text` (nftnl_udata, type 0: table and chain comments share
 // it).
