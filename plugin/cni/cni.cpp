@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "cni/json_limits.h"
+#include "topo/netns.h"
+
 namespace topo::cni {
 
 using nlohmann::json;
@@ -27,6 +30,21 @@ bool is_name_char(char c) {
          c == '.';
 }
 
+constexpr size_t kMaxNetworkName = 128;
+
+// `s` with control characters (a NUL, a newline) shown escaped, for error messages.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void validate_container_id(const std::string& id) {
@@ -38,20 +56,28 @@ void validate_container_id(const std::string& id) {
 }
 
 void validate_ifname(const std::string& name, const std::string& what, int code) {
-  // Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+  // Linux dev_valid_name() allows 1..15 bytes but any byte except '/', ':' and whitespace. Narrower here, the
+  // same rule as templates' bad_ifname(): a NUL cuts the name short in netlink, '%' makes the kernel pick a
+  // name itself (dev_alloc_name: "veth%d" becomes veth0), and quotes break nft rule text and aliases.
   bool ok = !name.empty() && name.size() <= 15 && name != "." && name != ".." &&
-            std::none_of(name.begin(), name.end(),
-                         [](char c) { return c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)); });
-  if (!ok) throw Error(code, fmt::format("invalid {}", what), fmt::format("'{}' is not a valid interface name", name));
+            std::all_of(name.begin(), name.end(), is_name_char);
+  if (!ok) {
+    throw Error(code, fmt::format("invalid {}", what),
+                fmt::format("'{}' is not a valid interface name: 1 to 15 letters, digits, '_', '-' or '.'",
+                            printable(name)));
+  }
 }
 
 void validate_network_name(const std::string& name) {
+  // The name is a directory of the state dir (a file name has at most 255 bytes: a 300-character name failed
+  // as ENAMETOOLONG after rendering). 128 leaves room and fits any Kubernetes-generated name in use.
   if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0])) ||
-      !std::all_of(name.begin(), name.end(), is_name_char)) {
+      !std::all_of(name.begin(), name.end(), is_name_char) || name.size() > kMaxNetworkName) {
     throw Error(kInvalidConfig, "invalid network config: key 'name'",
-                fmt::format("'{}' must start with a letter or digit and contain only letters, digits, '_', "
-                            "'-' and '.'",
-                            name));
+                fmt::format("'{}' must start with a letter or digit, contain only letters, digits, '_', "
+                            "'-' and '.', and be at most {} characters long (it has {})",
+                            printable(name.substr(0, 80)) + (name.size() > 80 ? "..." : ""), kMaxNetworkName,
+                            name.size()));
   }
 }
 
@@ -73,7 +99,24 @@ Environment read_environment() {
   return e;
 }
 
+void validate_container_netns(const Environment& e) {
+  if (e.command != "ADD" && e.command != "CHECK") return;
+  auto id = netns_identity(e.netns);
+  if (!id) {
+    throw Error(kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is not a network namespace", e.netns),
+                "the path is missing, or is not a mounted network namespace (a plain file, another namespace type)");
+  }
+  if (*id == own_netns_identity()) {
+    throw Error(kInvalidEnvironment, fmt::format("CNI_NETNS '{}' is the node's own network namespace", e.netns),
+                "the plugin runs in it; a container's namespace must be a different one");
+  }
+}
+
 json parse_config(const std::string& text) {
+  if (auto problem = check_json_limits(text)) {
+    if (problem->key.empty()) throw Error(kDecodeFailure, "cannot decode the network config", problem->message);
+    throw Error(kInvalidConfig, fmt::format("invalid network config: key '{}': {}", problem->key, problem->message));
+  }
   json config;
   try {
     config = json::parse(text);

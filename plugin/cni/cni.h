@@ -55,6 +55,11 @@ struct Environment {
 // Reads and validates CNI_* for the command (code 4 naming the variable when one is missing or invalid).
 Environment read_environment();
 
+// ADD and CHECK: CNI_NETNS must be a network namespace (not a plain file, not a namespace of another type)
+// and not the one the plugin runs in (the node's): code 4 naming it. DEL and GC accept any path: one that is
+// not a container's namespace only means the container side is gone (cni_scopes()).
+void validate_container_netns(const Environment& e);
+
 // Validates names that reach the kernel or the file system: container ids, interface and network names.
 void validate_container_id(const std::string& id);  // throws Error(4)
 void validate_ifname(const std::string& name, const std::string& what, int code);

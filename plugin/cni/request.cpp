@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "topo/error.h"
+#include "topo/state_dir.h"
 
 namespace topo::cni {
 
@@ -65,7 +66,11 @@ ErrorReply reply_for(const std::exception& e) {
     return {kCheckFailed, e.what(), fmt::format("{}", fmt::join(x->differences, "; "))};
   if (const auto* x = dynamic_cast<const IncompleteError*>(&e))
     return {kKernelRefused, e.what(), fmt::format("{}", fmt::join(x->failures, "; "))};
-  if (dynamic_cast<const BusyError*>(&e)) return {kTryAgainLater, e.what(), "another topocni holds the lock"};
+  // The message names the lock and its file (flock_wait.cpp).
+  if (dynamic_cast<const BusyError*>(&e)) return {kTryAgainLater, e.what(), "another process holds it; nothing was changed"};
+  // Code 5 (I/O failure: state cannot be kept safely), not 4: the directory is not a CNI_* variable, and the
+  // default one (/run/topocni) is refused the same way when someone else made it.
+  if (dynamic_cast<const StateDirError*>(&e)) return {kIoFailure, e.what(), ""};
   if (dynamic_cast<const ConflictError*>(&e)) return {kConflict, e.what(), ""};
   if (dynamic_cast<const NetlinkError*>(&e) || dynamic_cast<const SystemError*>(&e)) return {kKernelRefused, e.what(), ""};
   return {kInternal, e.what(), ""};

@@ -9,6 +9,7 @@ packages=(
   iproute2 nftables python3 procps
   iptables                     # iptables-nft rules as kube-proxy writes them (test_doctor.sh)
   binutils util-linux          # readelf and unshare/nsenter for test_static_chroot.sh
+  util-linux                   # setpriv and flock: test_hardening.sh plays an unprivileged local user
   containernetworking-plugins  # the real macvlan, host-local and ptp plugins, chained in the tests
   clang libclang-rt-14-dev     # libFuzzer targets
   hyperfine valgrind           # the benchmark

@@ -15,6 +15,7 @@
 #include "kernel/nft/nat_table.h"
 #include "kernel/nft/table_lock.h"
 #include "netns_fixture.h"
+#include "topo/state_dir.h"
 #include "topo/error.h"
 #include "topo/netns.h"
 
@@ -285,33 +286,63 @@ TEST_CASE("an entry that cannot be encoded fails before anything is sent, naming
   CHECK(observe({"o1"}) == std::vector<NatEntry>{kept});
 }
 
-TEST_CASE("a transaction the kernel refuses changes nothing and carries errno, the request and the rule") {
-  TempNetns ns;
-  // Someone made our postrouting chain a filter chain: the kernel refuses masquerade there (EOPNOTSUPP).
-  nft(R"(add table inet topocni
-add chain inet topocni postrouting { type filter hook postrouting priority srcnat; }
+TEST_CASE("a chain of our name defined otherwise is a conflict before anything is sent") {
+  // Issue 12: a rule appended to an unhooked chain never runs, yet ADD said success. Someone made our
+  // postrouting chain a filter chain here, or a regular chain: nothing is sent, not even the delete.
+  for (const char* def : {"{ type filter hook postrouting priority srcnat; }", ""}) {
+    CAPTURE(def);
+    TempNetns ns;
+    nft(std::string("add table inet topocni\nadd chain inet topocni postrouting ") + def + R"(
 add chain inet topocni prerouting { type nat hook prerouting priority dstnat; }
 add rule inet topocni prerouting ip daddr 192.0.2.1 dnat ip to 10.0.0.1 comment "topocni:o1"
 )");
+    const std::string before = nft("list ruleset");
+    NatEntry dnat = entry(Family::V4, NatAction::Dnat, "o1");
+    dnat.daddr = IpPrefix::parse("192.0.2.1");
+    dnat.to = IpAddress::parse("10.0.0.1");
+    REQUIRE(observe({"o1"}) == std::vector<NatEntry>{dnat});
+    NatEntry masq = entry(Family::V4, NatAction::Masquerade, "o1");
+    masq.oif = "eth0";
+    std::string what;
+    try {
+      topo::nft::apply({change(Action::Delete, dnat), change(Action::Create, masq)});
+    } catch (const topo::ConflictError& e) {
+      what = e.what();
+    }
+    CAPTURE(what);
+    CHECK(what.find("chain inet topocni postrouting exists and is not topocni's") != std::string::npos);
+    CHECK(what.find(*def ? "type filter hook postrouting priority 100" : "a regular chain without a hook") !=
+          std::string::npos);
+    CHECK(nft("list ruleset") == before);
+  }
+}
+
+TEST_CASE("a table or chain topocni did not make is never deleted, even when its last rule of ours goes") {
+  TempNetns ns;
+  // Someone else's table, its chain hooked as ours: our rule may go there, but the table and chain stay.
+  nft(R"(add table inet topocni { comment "the admin's"; }
+add chain inet topocni postrouting { type nat hook postrouting priority srcnat; }
+)");
   const std::string before = nft("list ruleset");
+  NatEntry masq = entry(Family::V4, NatAction::Masquerade, "o1");
+  masq.oif = "eth0";
   NatEntry dnat = entry(Family::V4, NatAction::Dnat, "o1");
   dnat.daddr = IpPrefix::parse("192.0.2.1");
   dnat.to = IpAddress::parse("10.0.0.1");
-  REQUIRE(observe({"o1"}) == std::vector<NatEntry>{dnat});
-  NatEntry masq = entry(Family::V4, NatAction::Masquerade, "o1");
-  masq.oif = "eth0";
-  std::string what;
-  int err = 0;
-  try {
-    topo::nft::apply({change(Action::Delete, dnat), change(Action::Create, masq)});
-  } catch (const topo::SystemError& e) {
-    what = e.what();
-    err = e.err;
-  }
-  CAPTURE(what);
-  CHECK(err != 0);
-  CHECK(what.find("add rule inet topocni postrouting " + topo::nft::rule_text(masq)) != std::string::npos);
-  CHECK(nft("list ruleset") == before);  // the delete in the same batch was not committed either
+  topo::nft::apply({change(Action::Create, masq), change(Action::Create, dnat)});
+  CHECK(sorted(observe({"o1"})) == sorted({masq, dnat}));
+  // The prerouting chain was ours to make: it carries our comment, and goes with our last rule.
+  CHECK(nft("list chain inet topocni prerouting").find("comment \"managed by topocni\"") !=
+        std::string::npos);
+  topo::nft::apply({change(Action::Delete, masq), change(Action::Delete, dnat)});
+  CHECK(nft("list ruleset") == before);
+
+  // Our own table goes with its last rule, as it always did.
+  nft("delete table inet topocni");
+  topo::nft::apply({change(Action::Create, masq)});
+  CHECK(nft("list table inet topocni").find("comment \"managed by topocni\"") != std::string::npos);
+  topo::nft::apply({change(Action::Delete, masq)});
+  CHECK_FALSE(our_table_exists());
 }
 
 TEST_CASE("a rule with our comment that is not ours in shape is reported undecodable and can be deleted") {
@@ -413,7 +444,10 @@ TEST_CASE("the table lock excludes a second holder in its namespace only, waits 
     Timeout() { setenv("TOPOCNI_LOCK_TIMEOUT_MS", "50", 1); }
     ~Timeout() { unsetenv("TOPOCNI_LOCK_TIMEOUT_MS"); }
   } short_timeout;
-  auto lock_files = [] { return topo::test::sh("ls /run/lock 2>/dev/null | grep -c '^topocni' || true"); };
+  // In the state dir's .locks/ (topo/state_dir.h), not world-writable /run/lock.
+  auto lock_files = [] {
+    return topo::test::sh("ls " + topo::state_dir_from_environment() + "/.locks 2>/dev/null | grep -c '^nft-' || true");
+  };
   const std::string files_before = lock_files();
 
   TempNetns a;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cni/cni.h"
+#include "cni/json_limits.h"
 
 using namespace topo;
 
@@ -86,4 +87,62 @@ TEST_CASE("error JSON has the spec's fields") {
   CHECK(j["cniVersion"] == "0.4.0");
   CHECK(j["code"] == 7);
   CHECK(j["details"] == "got \"yes\"");
+}
+
+TEST_CASE("names that reach the kernel or the file system are config errors naming the key") {
+  // Issue 12: a 300-character network name failed as ENAMETOOLONG (102) after rendering.
+  auto with_name = [](const std::string& name) {
+    return nlohmann::json{{"cniVersion", "1.0.0"}, {"name", name}, {"type", "x"}}.dump();
+  };
+  CHECK(code_of(with_name(std::string(128, 'n'))) == 0);
+  CHECK(code_of(with_name(std::string(300, 'n'))) == cni::kInvalidConfig);
+  CHECK_THROWS_WITH(cni::parse_config(with_name(std::string(300, 'n'))), "invalid network config: key 'name'");
+  for (std::string bad : {std::string("uplink0\0x", 9), std::string("ve\"th0"), std::string("veth%d")}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH(cni::validate_ifname(bad, "CNI_IFNAME", cni::kInvalidEnvironment), "invalid CNI_IFNAME");
+  }
+  CHECK_NOTHROW(cni::validate_ifname("enp5s0f0.100", "CNI_IFNAME", cni::kInvalidEnvironment));
+}
+
+TEST_CASE("JSON nested too deep or too large is refused before it is parsed, naming the key") {
+  const std::string head = R"({"cniVersion":"1.0.0","name":"n","type":"x",)";
+  auto nested = [](const char* open, const char* close, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += open;
+    s += "1";
+    for (int i = 0; i < n; ++i) s += close;
+    return s;
+  };
+  // 100,000 nested objects crashed the plugin (SIGSEGV); now code 7 naming the key.
+  try {
+    cni::parse_config(head + R"("x":)" + nested(R"({"a":)", "}", 100000) + "}");
+    FAIL("expected an error");
+  } catch (const cni::Error& e) {
+    CHECK(e.code == cni::kInvalidConfig);
+    CHECK(e.msg.find("key 'x.a.a.a'") != std::string::npos);
+  }
+  try {
+    cni::parse_config(head + R"("prevResult":{"interfaces":[{"junk":)" + nested("[", "]", 100000) + "}]}}");
+    FAIL("expected an error");
+  } catch (const cni::Error& e) {
+    CHECK(e.code == cni::kInvalidConfig);
+    CHECK(e.msg.find("key 'prevResult.interfaces[0].junk'") != std::string::npos);
+  }
+  // Not an object at all: code 6.
+  CHECK(code_of(nested("[", "]", 100000)) == cni::kDecodeFailure);
+  // Size: the largest key is named.
+  const std::string big = head + R"("small":"x","prevResult":{"dns":{"search":[")" + std::string(2 << 20, 'x') +
+                          R"("]}}})";
+  try {
+    cni::parse_config(big);
+    FAIL("expected an error");
+  } catch (const cni::Error& e) {
+    CHECK(e.code == cni::kInvalidConfig);
+    CHECK(e.msg.find("key 'prevResult'") != std::string::npos);
+  }
+  // Within the limits: strings with brackets, quotes and escapes do not count as structure.
+  CHECK_FALSE(cni::check_json_limits(head + R"("s":"[[[{{{\"]]]","t":[1,[2,[3]]]})"));
+  CHECK(code_of(head + R"("s":"[[[{{{\"]]]","t":[1,[2,[3]]]})") == 0);
+  CHECK(cni::check_json_limits(nested("[", "]", 64)) == std::nullopt);
+  CHECK(cni::check_json_limits(nested("[", "]", 65)).has_value());
 }

@@ -140,7 +140,23 @@ parameters:
          "most 15"});
   check(error_of(yaml, {{"dev", "a/b"}}), {"<network config>", 0, 0, "config.dev",
                                            "parameter 'dev' (ifname): 'a/b' contains '/'; interface names "
-                                           "cannot contain '/', ':' or whitespace"});
+                                           "here are letters, digits, '_', '-' and '.'"});
+  // Issue 12: each of these reached the kernel or nft (codes 102, 110, 100) instead of being a config error.
+  check(error_of(yaml, {{"dev", std::string("uplink0\0x", 9)}}),
+        {"<network config>", 0, 0, "config.dev",
+         "parameter 'dev' (ifname): 'uplink0\\x00x' contains byte 0x00; interface names here are letters, "
+         "digits, '_', '-' and '.'"});
+  check(error_of(yaml, {{"dev", "ve\"th0"}}),
+        {"<network config>", 0, 0, "config.dev",
+         "parameter 'dev' (ifname): 've\"th0' contains '\"'; interface names here are letters, digits, '_', "
+         "'-' and '.'"});
+  check(error_of(yaml, {{"dev", "veth%d"}}),
+        {"<network config>", 0, 0, "config.dev",
+         "parameter 'dev' (ifname): 'veth%d' contains '%'; interface names here are letters, digits, '_', "
+         "'-' and '.'"});
+  check(error_of(yaml, {{"dev", "lo"}}),
+        {"<network config>", 0, 0, "config.dev",
+         "parameter 'dev' (ifname): 'lo' is the loopback device, not an interface for this parameter"});
   check(error_of(yaml, {{"dev", ".."}}), {"<network config>", 0, 0, "config.dev",
                                           "parameter 'dev' (ifname): '..' is not a legal interface name"});
   check(

@@ -13,6 +13,7 @@
 #include "lifecycle/attachment_lock.h"
 #include "lifecycle/attachment_marks.h"
 #include "lifecycle/ownership.h"
+#include "template/prev.h"
 #include "topo/apply.h"
 #include "topo/diff.h"
 #include "topo/error.h"
@@ -98,7 +99,7 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
   return r;
 }
 
-json prev_result_of(const Request& req) { return req.prev_result; }
+json prev_result_of(const Request& req) { return tmpl::prev_for_journal(req.prev_result); }
 
 // The attachment's objects found by their marks alone (see attachment_marks.h). A rule another attachment's
 // journal holds is never taken for an orphan.
@@ -339,6 +340,7 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
     if (previous) vouch_for_unmarked_veths(observed, previous->state);
     out.plan = diff(r.rendered.state, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+    out.record.netns_identity = netns_identity_text(req.netns);  // DEL verifies it (cni_scopes)
     record_originals(out.plan, out.record, previous);
     return out;
   } catch (...) {
@@ -406,7 +408,9 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
 void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
   AttachmentLock held(journal, req.attachment);
-  Kernel kernel(cni_scopes(req.netns));
+  // The container side only in the namespace ADD configured (its identity is journaled).
+  auto journaled = journal.load(req.attachment);
+  Kernel kernel(cni_scopes(req.netns, journaled ? journaled->netns_identity : ""));
   kernel.set_change_hook(options_.change_hook);
   Planned planned = plan(req, kernel, true);
   // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
@@ -420,7 +424,13 @@ void Attachments::del(const Request& req) {
 }
 
 void Attachments::check(const Request& req) {
-  AttachmentLock held(Journal(options_.state_dir), req.attachment);
+  Journal journal(options_.state_dir);
+  AttachmentLock held(journal, req.attachment);
+  // The namespace must be the one ADD configured: comparing a pod's template against another namespace
+  // (the node's own, a recycled path) would report drift that is not there, or hide drift that is.
+  if (auto journaled = journal.load(req.attachment); journaled && !journaled->netns_identity.empty() &&
+                                                       netns_identity_text(req.netns) != journaled->netns_identity)
+    throw NamespaceError(req.netns, "it is not the network namespace ADD configured for " + req.attachment.id());
   Planned planned = plan(req);
   if (planned.plan.empty()) return;
   std::vector<std::string> differences;

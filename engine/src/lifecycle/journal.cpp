@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -16,6 +14,7 @@
 #include "topo/error.h"
 #include "topo/hash.h"
 #include "topo/model/json.h"
+#include "topo/state_dir.h"
 
 namespace topo {
 
@@ -25,11 +24,13 @@ using nlohmann::json;
 namespace {
 
 json record_to_json(const JournalRecord& r) {
-  return {{"network", r.attachment.network}, {"containerId", r.attachment.container_id},
+  json j = {{"network", r.attachment.network}, {"containerId", r.attachment.container_id},
           {"ifname", r.attachment.ifname},   {"template", r.template_name},
           {"netns", r.netns},                {"allocations", r.allocations},
           {"prevResult", r.prev_result},
           {"state", r.state},                {"takenOver", r.taken_over}};
+  if (!r.netns_identity.empty()) j["netnsIdentity"] = r.netns_identity;
+  return j;
 }
 
 JournalRecord record_from_json(const json& j) {
@@ -41,7 +42,39 @@ JournalRecord record_from_json(const json& j) {
   r.prev_result = j.value("prevResult", json());
   r.state = j.value("state", State{});
   r.taken_over = j.value("takenOver", State{});
+  r.netns_identity = j.value("netnsIdentity", "");
   return r;
+}
+
+// A name used as a path component: what the CNI layer lets through (no '/', not "." or "..", no NUL).
+bool safe_component(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+// The whole file, read without following a symlink and only if it is a regular file of ours; nullopt when
+// there is none.
+std::optional<std::string> read_private(const std::string& path) {
+  int fd = open_private_file(path, O_RDONLY);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_open_error(errno, "open", path);
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw SystemError(err, "read " + path);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 void write_all(int fd, const std::string& data, const std::string& path) {
@@ -57,36 +90,32 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 }  // namespace
 
 Journal::Journal(std::string dir) : dir_(std::move(dir)) {
-  if (dir_.empty()) {
-    const char* env = std::getenv("TOPOCNI_STATE_DIR");
-    dir_ = env && *env ? env : kDefaultDir;
-  }
+  if (dir_.empty()) dir_ = state_dir_from_environment();
 }
 
 void Journal::ensure_dir() const {
-  // 0700: journals name containers and interfaces; nobody but root needs them.
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) throw SystemError(ec.value(), "create state directory " + dir_);
-  ::chmod(dir_.c_str(), 0700);
+  // 0700, created so or refused (topo/state_dir.h): journals name containers and interfaces, and the
+  // directory holds the locks every ADD and DEL takes.
+  ensure_private_dir(dir_);
 }
 
 std::string Journal::path_of(const Attachment& a) const {
   // Names were validated (no '/'), so they are safe as path components. A file name may not exceed 255
   // bytes and container ids may be that long themselves: long ones are shortened with a hash (the record
   // inside keeps the full id).
+  // Checked again here, because a record read back from disk names its attachment too (all()).
+  for (const std::string* name : {&a.network, &a.container_id, &a.ifname})
+    if (!safe_component(*name)) throw StateDirError(fmt::format("refusing attachment name '{}' as a path", *name));
   std::string id = a.container_id;
   if (id.size() > 128) id = fmt::format("{}~{:016x}", id.substr(0, 100), fnv1a(id));
   return fmt::format("{}/{}/{}-{}.json", dir_, a.network, id, a.ifname);
 }
 
 std::optional<JournalRecord> Journal::load(const Attachment& a) const {
-  std::ifstream in(path_of(a));
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
+  std::optional<std::string> text = read_private(path_of(a));
+  if (!text) return std::nullopt;
   try {
-    return record_from_json(json::parse(text.str()));
+    return record_from_json(json::parse(*text));
   } catch (const std::exception& e) {
     // An unreadable journal is as good as none: DEL falls back to re-rendering.
     fmt::print(stderr, "topocni: ignoring unreadable journal {}: {}\n", path_of(a), e.what());
@@ -96,13 +125,12 @@ std::optional<JournalRecord> Journal::load(const Attachment& a) const {
 
 bool Journal::exists(const Attachment& a) const {
   struct stat st{};
-  return ::stat(path_of(a).c_str(), &st) == 0;
+  return ::lstat(path_of(a).c_str(), &st) == 0;
 }
 
 void Journal::store(const JournalRecord& r) const {
   ensure_dir();
   std::string path = path_of(r.attachment);
-  std::string net_dir = fs::path(path).parent_path();
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   // The network's directory goes away with its last journal (remove), without a lock: a concurrent DEL of
   // that network's last attachment may rmdir it between our mkdir and open. rmdir only succeeds on an empty
@@ -110,9 +138,11 @@ void Journal::store(const JournalRecord& r) const {
   // no directory just makes it again.
   int fd = -1;
   for (int attempt = 0; fd < 0; ++attempt) {
-    if (::mkdir(net_dir.c_str(), 0700) != 0 && errno != EEXIST) throw SystemError(errno, "create " + net_dir);
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno != ENOENT || attempt == 100)) throw SystemError(errno, "create " + tmp);
+    ensure_private_subdir(dir_, r.attachment.network);
+    // A file of a killed run with our pid is stale: replaced, never written through (O_EXCL).
+    ::unlink(tmp.c_str());
+    fd = open_private_file(tmp, O_WRONLY | O_CREAT | O_EXCL);
+    if (fd < 0 && (errno != ENOENT || attempt == 100)) throw_open_error(errno, "create", tmp);
   }
   try {
     // No fsync: the journal must outlive the process (a crash, a SIGKILL), which the page cache and the
@@ -147,16 +177,30 @@ std::vector<JournalRecord> Journal::all() const {
   std::vector<JournalRecord> out;
   std::error_code ec;
   for (const auto& net : fs::directory_iterator(dir_, ec)) {
-    if (!net.is_directory()) continue;
+    if (!net.is_directory() || net.is_symlink()) continue;
     for (const auto& file : fs::directory_iterator(net.path(), ec)) {
       if (file.path().extension() != ".json") continue;
-      std::ifstream in(file.path());
-      std::stringstream text;
-      text << in.rdbuf();
       try {
-        out.push_back(record_from_json(json::parse(text.str())));
-      } catch (const std::exception&) {
-        // Half-written files cannot exist (atomic rename); anything else unreadable is skipped.
+        std::optional<std::string> text = read_private(file.path());
+        if (!text) continue;
+        JournalRecord r = record_from_json(json::parse(*text));
+        // The record names its attachment, and GC and DEL derive every path from that name (the journal,
+        // table reservations): only a record that sits where its own names put it is trusted. One naming
+        // "../../x" made GC unlink a file outside the state dir.
+        fs::path expected;
+        try {
+          expected = path_of(r.attachment);
+        } catch (const StateDirError&) {
+        }
+        if (expected.filename() != file.path().filename() || r.attachment.network != net.path().filename()) {
+          fmt::print(stderr, "topocni: skipping journal {}: it names attachment '{}', whose journal is not this file\n",
+                     file.path().string(), r.attachment.id());
+          continue;
+        }
+        out.push_back(std::move(r));
+      } catch (const std::exception& e) {
+        // Half-written files cannot exist (atomic rename); anything else unreadable is skipped, and said.
+        fmt::print(stderr, "topocni: skipping unreadable journal {}: {}\n", file.path().string(), e.what());
       }
     }
   }
@@ -164,8 +208,8 @@ std::vector<JournalRecord> Journal::all() const {
 }
 
 Journal::Lock::Lock(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw SystemError(errno, "open lock " + path);
+  fd_ = open_private_file(path, O_RDWR | O_CREAT);
+  if (fd_ < 0) throw_open_error(errno, "open lock", path);
   try {
     flock_exclusive(fd_, "journal lock", path);
   } catch (...) {
@@ -180,9 +224,8 @@ Journal::Lock::~Lock() {
 
 std::string Journal::lock_path_of(const Attachment& a) const {
   ensure_dir();
+  ensure_private_subdir(dir_, a.network);
   std::string path = path_of(a);
-  std::string net_dir = fs::path(path).parent_path();
-  if (::mkdir(net_dir.c_str(), 0700) != 0 && errno != EEXIST) throw SystemError(errno, "create " + net_dir);
   return path.substr(0, path.size() - std::string(".json").size()) + ".lock";
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "topo/error.h"
+#include "topo/state_dir.h"
 
 namespace topo {
 
@@ -18,8 +19,15 @@ using nlohmann::json;
 namespace {
 
 // The file holds the attachment's id, "network/container id/ifname": none of the three contains '/'.
+// Nothing but a regular file of ours is read (a symlink planted there is not followed: it reads as no owner,
+// and reserve() replaces it by a file of its own).
 std::optional<Attachment> read_owner(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = -1;
+  try {
+    fd = open_private_file(path, O_RDONLY);
+  } catch (const StateDirError&) {
+    return std::nullopt;
+  }
   if (fd < 0) return std::nullopt;
   char buf[512];
   ssize_t n = ::read(fd, buf, sizeof buf);
@@ -33,13 +41,14 @@ std::optional<Attachment> read_owner(const std::string& path) {
                     std::string(id.substr(b + 1))};
 }
 
-// Creates `path` naming `owner`; false if it exists. `replace`: overwrite whatever is there.
+// Creates `path` naming `owner`; false if it exists. `replace`: whatever is there is removed first (unlink
+// removes a symlink itself, never its target; O_TRUNC on a planted symlink overwrote the target).
 bool write_owner(const std::string& path, const Attachment& owner, bool replace) {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
-  int fd = ::open(path.c_str(), flags, 0600);
+  if (replace && ::unlink(path.c_str()) != 0 && errno != ENOENT) throw SystemError(errno, "remove " + path);
+  int fd = open_private_file(path, O_WRONLY | O_CREAT | O_EXCL);
   if (fd < 0) {
     if (errno == EEXIST) return false;
-    throw SystemError(errno, "create " + path);
+    throw_open_error(errno, "create", path);
   }
   std::string id = owner.id();
   bool ok = ::write(fd, id.data(), id.size()) == static_cast<ssize_t>(id.size());
@@ -83,8 +92,10 @@ std::string TableReservations::path_of(uint32_t table) const { return fmt::forma
 
 void TableReservations::create_dir_and_adopt_journals() {
   if (dir_ready_) return;
+  ensure_private_dir(journal_.dir());
   if (::mkdir(dir_.c_str(), 0700) != 0) {
     if (errno != EEXIST) throw SystemError(errno, "create " + dir_);
+    ensure_private_subdir(journal_.dir(), ".tables");  // exists: checked (a symlink, another owner: refused)
     dir_ready_ = true;
     return;
   }

@@ -25,8 +25,10 @@ struct Negatable {
   bool negated{false};
 };
 
-// Kernel interface-name rules (dev_valid_name() in net/core/dev.c): 1..15 bytes (IFNAMSIZ - 1), not "." or
-// "..", no '/', ':' or whitespace. Returns why a name is bad, or nullopt.
+// Interface-name rules: the kernel's (dev_valid_name() in net/core/dev.c: 1..15 bytes (IFNAMSIZ - 1), not "."
+// or "..", no '/', ':' or whitespace), narrowed to letters, digits, '_', '-' and '.': a NUL cuts a name short
+// in netlink ("uplink0\0x" named uplink0), '%' makes the kernel choose the name (dev_alloc_name: "veth%d"
+// becomes veth0), and a quote cannot be written in nft rule text. Returns why a name is bad, or nullopt.
 std::optional<std::string> bad_ifname(const std::string& name);
 
 class Fields {

@@ -78,6 +78,11 @@ std::optional<std::string> param_value_problem(const ParamDecl& p, const json& v
       break;
     case ParamType::Ifname:
       if (!v.is_string()) return expected("an interface name");
+      // An ifname parameter names an interface a template creates or routes through (an uplink, a veth end);
+      // every namespace's loopback is neither: `hostInterface: lo` rendered a route to 127.0.0.1 the kernel
+      // refused, and a veth cannot be called lo. A template that matches on lo writes it itself.
+      if (v.get<std::string>() == "lo")
+        return std::string("'lo' is the loopback device, not an interface for this parameter");
       return bad_ifname(v.get<std::string>());
     case ParamType::List:
       if (!v.is_array()) return expected("a list");

@@ -87,4 +87,28 @@ json normalize_prev(const json& prev) {
   return out;
 }
 
+json prev_for_journal(const json& prev) {
+  if (!prev.is_object()) return prev.is_null() ? json() : json::object();
+  // Keep only `keys` of each object in prev[list] that has them.
+  auto pick = [&](const char* list, std::initializer_list<const char*> keys) {
+    json out = json::array();
+    auto it = prev.find(list);
+    if (it == prev.end() || !it->is_array()) return out;
+    for (const json& item : *it) {
+      json kept = json::object();
+      if (item.is_object())
+        for (const char* k : keys)
+          if (auto v = item.find(k); v != item.end() && (v->is_string() || v->is_number_integer())) kept[k] = *v;
+      out.push_back(std::move(kept));  // even when empty: ips[].interface indexes must stay valid
+    }
+    return out;
+  };
+  json out = json::object();
+  if (auto v = prev.find("cniVersion"); v != prev.end() && v->is_string()) out["cniVersion"] = *v;
+  out["interfaces"] = pick("interfaces", {"name", "mac", "sandbox"});
+  out["ips"] = pick("ips", {"address", "gateway", "interface"});
+  out["routes"] = pick("routes", {"dst", "gw"});
+  return out;
+}
+
 }  // namespace topo::tmpl

@@ -10,4 +10,11 @@ namespace topo::tmpl {
 // prevResult is a SpecError in "<network config>" at "prevResult...".
 nlohmann::json normalize_prev(const nlohmann::json& prev);
 
+// The part of a (normalised, CNI 1.x) prevResult worth keeping in the journal: what a later re-rendering
+// (topoctl plan, DEL without a journal entry) reads as `prev`, still in the shape of a CNI result:
+// cniVersion, interfaces [{name, mac, sandbox}], ips [{address, gateway, interface}], routes [{dst, gw}].
+// Anything else a runtime or an earlier plugin put there (dns, extension keys of any size) is dropped: the
+// journal is written on every ADD and must not grow with what the runtime sends.
+nlohmann::json prev_for_journal(const nlohmann::json& prev);
+
 }  // namespace topo::tmpl

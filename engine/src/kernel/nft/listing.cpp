@@ -20,6 +20,7 @@
 #include "kernel/nft/context.h"
 #include "kernel/nft/layout.h"
 #include "kernel/nft/nat_table.h"
+#include "kernel/nft/ownership.h"
 #include "kinds/nat/rule_codec.h"
 #include "topo/error.h"
 
@@ -34,9 +35,13 @@ using Buffer = std::array<char, 512>;
   throw SystemError(a.err, a.ext_ack.empty() ? what : what + " (" + a.ext_ack + ")");
 }
 
-// NFT_MSG_GETTABLE of our table: nullopt if it does not exist, else its use count (NFTA_TABLE_USE: how many
-// chains, sets, objects and flowtables it holds).
-std::optional<uint32_t> table_use(Context& ctx) {
+struct TableInfo {
+  uint32_t use{0};  // NFTA_TABLE_USE: how many chains, sets, objects and flowtables it holds
+  std::optional<std::string> comment;
+};
+
+// NFT_MSG_GETTABLE of our table: nullopt if it does not exist.
+std::optional<TableInfo> table_info(Context& ctx) {
   alignas(nlmsghdr) Buffer buf{};
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, NFPROTO_INET, 0, 0);
   nftnl_table* t = nftnl_table_alloc();
@@ -44,21 +49,59 @@ std::optional<uint32_t> table_use(Context& ctx) {
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, kTable);
   nftnl_table_nlmsg_build_payload(nlh, t);
   nftnl_table_free(t);
-  uint32_t use = 0;
+  TableInfo info;
   Answer a = ctx.get(nlh, [&](const nlmsghdr& reply) {
     nftnl_table* got = nftnl_table_alloc();
     if (!got) throw SystemError(ENOMEM, "nftnl_table_alloc");
-    if (nftnl_table_nlmsg_parse(&reply, got) == 0 && nftnl_table_is_set(got, NFTNL_TABLE_USE))
-      use = nftnl_table_get_u32(got, NFTNL_TABLE_USE);
+    if (nftnl_table_nlmsg_parse(&reply, got) == 0) {
+      if (nftnl_table_is_set(got, NFTNL_TABLE_USE)) info.use = nftnl_table_get_u32(got, NFTNL_TABLE_USE);
+      if (nftnl_table_is_set(got, NFTNL_TABLE_USERDATA)) {
+        uint32_t len = 0;
+        const void* data = nftnl_table_get_data(got, NFTNL_TABLE_USERDATA, &len);
+        info.comment = comment_of_userdata(data, len);
+      }
+    }
     nftnl_table_free(got);
   });
   if (a.err == ENOENT) return std::nullopt;
   if (a.err) fail(a, fmt::format("get table inet {}", kTable));
-  return use;
+  return info;
 }
 
-// NFT_MSG_GETCHAIN of one chain of ours by name: true if it exists.
-bool chain_exists(Context& ctx, std::string_view chain) {
+const char* hook_name(uint32_t hook) {
+  switch (hook) {
+    case NF_INET_PRE_ROUTING: return "prerouting";
+    case NF_INET_LOCAL_IN: return "input";
+    case NF_INET_FORWARD: return "forward";
+    case NF_INET_LOCAL_OUT: return "output";
+    case NF_INET_POST_ROUTING: return "postrouting";
+    default: return "?";
+  }
+}
+
+// How the chain is defined, from NFT_MSG_GETCHAIN's answer.
+ChainShape shape_of(const nftnl_chain& c, std::string_view name) {
+  ChainShape shape;
+  if (nftnl_chain_is_set(&c, NFTNL_CHAIN_USERDATA)) {
+    uint32_t len = 0;
+    const void* data = nftnl_chain_get_data(&c, NFTNL_CHAIN_USERDATA, &len);
+    shape.comment = comment_of_userdata(data, len);
+  }
+  if (!nftnl_chain_is_set(&c, NFTNL_CHAIN_HOOKNUM)) {
+    shape.text = "a regular chain without a hook";
+    return shape;
+  }
+  const char* type = nftnl_chain_is_set(&c, NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(&c, NFTNL_CHAIN_TYPE) : "?";
+  const uint32_t hook = nftnl_chain_get_u32(&c, NFTNL_CHAIN_HOOKNUM);
+  const int32_t prio = nftnl_chain_is_set(&c, NFTNL_CHAIN_PRIO) ? nftnl_chain_get_s32(&c, NFTNL_CHAIN_PRIO) : 0;
+  shape.text = fmt::format("type {} hook {} priority {}", type, hook_name(hook), prio);
+  const ChainSpec spec = chain_spec(name);
+  shape.as_ours = std::string_view(type) == "nat" && hook == spec.hook && prio == spec.priority;
+  return shape;
+}
+
+// NFT_MSG_GETCHAIN of one chain of ours by name: how it is defined, nullopt if it does not exist.
+std::optional<ChainShape> chain_shape(Context& ctx, std::string_view chain) {
   alignas(nlmsghdr) Buffer buf{};
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETCHAIN, NFPROTO_INET, 0, 0);
   nftnl_chain* c = nftnl_chain_alloc();
@@ -67,10 +110,17 @@ bool chain_exists(Context& ctx, std::string_view chain) {
   nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, std::string(chain).c_str());
   nftnl_chain_nlmsg_build_payload(nlh, c);
   nftnl_chain_free(c);
-  Answer a = ctx.get(nlh, [](const nlmsghdr&) {});
-  if (a.err == ENOENT) return false;
+  std::optional<ChainShape> shape;
+  Answer a = ctx.get(nlh, [&](const nlmsghdr& reply) {
+    nftnl_chain* got = nftnl_chain_alloc();
+    if (!got) throw SystemError(ENOMEM, "nftnl_chain_alloc");
+    if (nftnl_chain_nlmsg_parse(&reply, got) == 0) shape = shape_of(*got, chain);
+    nftnl_chain_free(got);
+  });
+  if (a.err == ENOENT) return std::nullopt;
   if (a.err) fail(a, fmt::format("get chain inet {} {}", kTable, chain));
-  return true;
+  if (!shape) shape = ChainShape{false, std::nullopt, "a chain that cannot be parsed"};
+  return shape;
 }
 
 // A rule's chain, handle and owner from its top-level attributes, without libnftnl's full parse (which
@@ -97,15 +147,35 @@ ListedRule scan_rule(const nlmsghdr& reply) {
 
 }  // namespace
 
+bool Listing::table_ours() const {
+  if (!exists) return false;
+  if (comment) return *comment == kOwnerComment;
+  if (others != 0) return false;
+  for (const auto& [name, shape] : shapes)
+    if (!shape.as_ours || shape.comment) return false;
+  return true;
+}
+
+bool Listing::chain_ours(std::string_view chain) const {
+  auto it = shapes.find(std::string(chain));
+  if (it == shapes.end() || !it->second.as_ours) return false;
+  if (it->second.comment) return *it->second.comment == kOwnerComment;
+  return table_ours();
+}
+
 Listing list_table(Context& ctx, const std::set<std::string>& decode, bool with_rules) {
   Listing listing;
-  const std::optional<uint32_t> use = table_use(ctx);
-  if (!use) return listing;
+  const std::optional<TableInfo> table = table_info(ctx);
+  if (!table) return listing;
   listing.exists = true;
+  listing.comment = table->comment;
   for (std::string_view chain : {kPostrouting, kPrerouting}) {
-    if (chain_exists(ctx, chain)) listing.chains.emplace(chain, 0);
+    if (auto shape = chain_shape(ctx, chain)) {
+      listing.chains.emplace(chain, 0);
+      listing.shapes.emplace(chain, std::move(*shape));
+    }
   }
-  listing.others = *use > listing.chains.size() ? *use - listing.chains.size() : 0;
+  listing.others = table->use > listing.chains.size() ? table->use - listing.chains.size() : 0;
   if (!with_rules) return listing;
 
   // One dump of the rules of our table only: nf_tables_dump_rules skips every other table in the kernel.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "topo/model/nat.h"
@@ -23,12 +24,28 @@ struct ListedRule {
                                       // owners list_table() was asked to decode
 };
 
+// How an existing chain named like one of ours is defined (NFT_MSG_GETCHAIN).
+struct ChainShape {
+  bool as_ours{false};                  // type nat, our hook and priority (layout.h chain_spec)
+  std::optional<std::string> comment;   // its comment (userdata), if any
+  std::string text;                     // what it is, for errors: "type nat hook postrouting priority 100"
+};
+
 struct Listing {
   bool exists{false};                    // table inet topocni is present
+  std::optional<std::string> comment;    // the table's comment (userdata), if any
+  std::map<std::string, ChainShape> shapes;  // our two chain names → how the chain of that name is defined
   std::map<std::string, size_t> chains;  // chains that exist → their number of rules (anyone's); our two
                                          // always when present, another chain when it has rules
   size_t others{0};                      // chains, sets, ... in the table besides our two chains
   std::vector<ListedRule> rules;         // every rule in the table, in listing order
+
+  // topocni made the table (ownership.h): it carries our comment, or it has no comment and holds exactly
+  // our two chains as an earlier release made them. Only then may topocni delete it.
+  bool table_ours() const;
+  // topocni made this chain: defined as ours, and it carries our comment or (no comment) sits in a table of
+  // ours. Only then may topocni delete it.
+  bool chain_ours(std::string_view chain) const;
 };
 
 // Lists only our table: NFT_MSG_GETTABLE and NFT_MSG_GETCHAIN of our table and chains by name (the chain

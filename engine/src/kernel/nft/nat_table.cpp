@@ -11,6 +11,8 @@
 #include "kernel/nft/transaction.h"
 #include "topo/error.h"
 
+#include <fmt/format.h>
+
 namespace topo::nft {
 
 std::vector<NatEntry> observe(const std::string& scope, const std::set<std::string>& owners) {
@@ -73,6 +75,21 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
   // dump is the larger part of the kernel's work for an ADD.
   const Listing listing = list_table(ctx, deleted_owners, !deletes.empty());
   std::map<std::string, size_t> remaining = listing.chains;  // rules per chain after the commit
+
+  // A rule only runs in a chain hooked as ours: a chain of that name defined otherwise (an unhooked one
+  // someone made) is a conflict, before anything is sent. Rules already in it that carry our comment are
+  // still ours to delete.
+  for (const NatEntry* e : creates) {
+    const std::string chain(chain_for(e->action));
+    auto shape = listing.shapes.find(chain);
+    if (shape != listing.shapes.end() && !shape->second.as_ours) {
+      const ChainSpec spec = chain_spec(chain);
+      throw ConflictError(fmt::format(
+          "chain inet {} {} exists and is not topocni's: it is {}, where topocni needs type nat hook {} priority "
+          "{}; nothing was changed",
+          kTable, chain, shape->second.text, chain, spec.priority));
+    }
+  }
   Transaction tx;
 
   // Deletes by handle: each listed rule is matched (decoded the way observe() does) at most once, so two
@@ -116,15 +133,17 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
 
   // Leave the host as it was before our first rule: no empty table, no empty chain of ours. Deleting a table
   // or chain takes its rules with it (it is not refused when non-empty), so only do it when the listing,
-  // taken under the lock, says nothing of anyone's is left.
+  // taken under the lock, says nothing of anyone's is left, and only for a table or chain topocni made
+  // (ownership.h): someone else's stays, empty or not.
   if (listing.exists) {
     size_t total = 0;
     for (const auto& [chain, n] : remaining) total += n;
-    if (total == 0 && listing.others == 0) {
+    if (total == 0 && listing.others == 0 && listing.table_ours()) {
       tx.delete_table();
     } else if (!deletes.empty()) {
       for (std::string_view chain : {kPostrouting, kPrerouting}) {
-        if (listing.chains.contains(std::string(chain)) && remaining[std::string(chain)] == 0)
+        if (listing.chains.contains(std::string(chain)) && remaining[std::string(chain)] == 0 &&
+            listing.chain_ours(chain))
           tx.delete_chain(chain);
       }
     }

@@ -10,6 +10,7 @@
 
 #include "lifecycle/flock_wait.h"
 #include "topo/error.h"
+#include "topo/state_dir.h"
 
 namespace topo::nft {
 
@@ -18,7 +19,7 @@ namespace {
 // True when `fd` is still the file at `path`: the holder before us may have removed it after we opened it.
 bool still_at_path(int fd, const std::string& path) {
   struct stat by_fd {}, by_path {};
-  return ::fstat(fd, &by_fd) == 0 && ::stat(path.c_str(), &by_path) == 0 && by_fd.st_dev == by_path.st_dev &&
+  return ::fstat(fd, &by_fd) == 0 && ::lstat(path.c_str(), &by_path) == 0 && by_fd.st_dev == by_path.st_dev &&
          by_fd.st_ino == by_path.st_ino;
 }
 
@@ -27,12 +28,14 @@ bool still_at_path(int fd, const std::string& path) {
 TableLock::TableLock() {
   struct stat ns {};
   if (::stat("/proc/thread-self/ns/net", &ns) != 0) throw SystemError(errno, "stat /proc/thread-self/ns/net");
-  ::mkdir("/run/lock", 0755);  // present on Debian; created for minimal systems
-  path_ = fmt::format("/run/lock/topocni-nft-{}-{}.lock", static_cast<unsigned long>(ns.st_dev),
+  const std::string dir = state_dir_from_environment();
+  ensure_private_dir(dir);
+  ensure_private_subdir(dir, ".locks");
+  path_ = fmt::format("{}/.locks/nft-{}-{}.lock", dir, static_cast<unsigned long>(ns.st_dev),
                       static_cast<unsigned long>(ns.st_ino));
   for (;;) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw SystemError(errno, "open " + path_);
+    fd_ = open_private_file(path_, O_RDWR | O_CREAT);
+    if (fd_ < 0) throw_open_error(errno, "open", path_);
     try {
       flock_exclusive(fd_, "nftables table lock", path_);
     } catch (...) {

@@ -3,11 +3,13 @@
 // concurrent plugin runs (parallel pod starts and stops) must not interleave. The lock is held only around one
 // listing and one transaction.
 //
-// The lock is a file, /run/lock/topocni-nft-<netns device>-<netns inode>.lock, flocked, and removed again by
+// The lock is a file, <state dir>/.locks/nft-<netns device>-<netns inode>.lock, flocked, and removed again by
 // its holder on release, so no file is left per namespace (one per pod that ever ran, before). A process that
 // locked the file just as the holder removed it finds its file gone from the path and locks anew. A file, not
 // an abstract unix socket address: any process in the namespace (a hostNetwork pod, in the node's) could bind
-// that address first and keep every topocni run waiting; /run/lock is the node's.
+// that address first and keep every topocni run waiting. Not in the world-writable /run/lock either: any
+// local user could flock the file there (every ADD and DEL then timed out with code 11) or plant a symlink
+// root followed; the state dir is root's alone (topo/state_dir.h).
 #pragma once
 
 #include <string>

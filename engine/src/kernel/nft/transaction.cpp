@@ -17,6 +17,7 @@
 #include "kernel/nft/context.h"
 #include "kernel/nft/layout.h"
 #include "kernel/nft/nat_table.h"
+#include "kernel/nft/ownership.h"
 #include "kinds/nat/rule_codec.h"
 #include "topo/error.h"
 
@@ -72,7 +73,10 @@ void Transaction::finish(nlmsghdr* nlh, std::string what) {
 
 void Transaction::add_table() {
   nlmsghdr* nlh = start(NFT_MSG_NEWTABLE, NLM_F_CREATE);
-  nftnl_table_nlmsg_build_payload(nlh, table().get());
+  TablePtr t = table();
+  const std::string mark = comment_userdata(kOwnerComment);  // ownership.h: how the table is known as ours
+  nftnl_table_set_data(t.get(), NFTNL_TABLE_USERDATA, mark.data(), static_cast<uint32_t>(mark.size()));
+  nftnl_table_nlmsg_build_payload(nlh, t.get());
   finish(nlh, fmt::format("add table inet {}", kTable));
 }
 
@@ -82,6 +86,8 @@ void Transaction::add_chain(std::string_view name) {
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "nat");
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, spec.hook);
   nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, spec.priority);
+  const std::string mark = comment_userdata(kOwnerComment);
+  nftnl_chain_set_data(c.get(), NFTNL_CHAIN_USERDATA, mark.data(), static_cast<uint32_t>(mark.size()));
   nlmsghdr* nlh = start(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
   nftnl_chain_nlmsg_build_payload(nlh, c.get());
   finish(nlh, fmt::format("add chain inet {} {}", kTable, name));

@@ -1,0 +1,88 @@
+#include "topo/state_dir.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include "topo/journal.h"
+
+namespace topo {
+
+namespace {
+
+// Why `st` (of `path`) is not a directory topocni may keep its state in; empty when it may.
+std::string unsafe_dir(const struct stat& st, const std::string& path) {
+  if (!S_ISDIR(st.st_mode)) return fmt::format("{} is not a directory", path);
+  if (st.st_uid != ::geteuid())
+    return fmt::format("{} is owned by uid {}, not by uid {} that topocni runs as", path, st.st_uid,
+                       ::geteuid());
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return fmt::format(
+        "{} has mode {:04o}: others can write to it (topocni keeps its locks and journals there; "
+        "make it 0700 or remove it)",
+        path, st.st_mode & 07777);
+  return "";
+}
+
+}  // namespace
+
+std::string state_dir_from_environment() {
+  const char* env = std::getenv("TOPOCNI_STATE_DIR");
+  return env && *env ? env : Journal::kDefaultDir;
+}
+
+void ensure_private_dir(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) throw SystemError(errno, "stat state directory " + dir);
+    std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) throw SystemError(ec.value(), "create the parents of state directory " + dir);
+    // 0700 from the start (mkdir's mode is masked by the umask, which can only take bits away).
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      throw SystemError(errno, "create state directory " + dir);
+    if (::stat(dir.c_str(), &st) != 0) throw SystemError(errno, "stat state directory " + dir);
+  }
+  if (std::string why = unsafe_dir(st, dir); !why.empty())
+    throw StateDirError("refusing state directory (TOPOCNI_STATE_DIR): " + why);
+}
+
+void ensure_private_subdir(const std::string& parent, const std::string& name) {
+  const std::string path = parent + "/" + name;
+  if (::mkdir(path.c_str(), 0700) == 0) return;
+  if (errno != EEXIST) throw SystemError(errno, "create " + path);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw SystemError(errno, "stat " + path);
+  if (S_ISLNK(st.st_mode))
+    throw StateDirError(fmt::format("refusing {}: a symlink, not a directory topocni made", path));
+  if (std::string why = unsafe_dir(st, path); !why.empty()) throw StateDirError("refusing " + why);
+}
+
+int open_private_file(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+  if (fd < 0) return -1;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw SystemError(err, "stat " + path);
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    ::close(fd);
+    throw StateDirError(fmt::format("refusing {}: not a regular file owned by uid {}", path, ::geteuid()));
+  }
+  return fd;
+}
+
+void throw_open_error(int err, const std::string& what, const std::string& path) {
+  if (err == ELOOP) throw StateDirError(fmt::format("refusing {}: a symlink, not a file topocni made", path));
+  throw SystemError(err, what + " " + path);
+}
+
+}  // namespace topo
