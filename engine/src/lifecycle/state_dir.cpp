@@ -55,10 +55,15 @@ void ensure_private_dir(const std::string& dir) {
 
 void ensure_private_subdir(const std::string& parent, const std::string& name) {
   const std::string path = parent + "/" + name;
-  if (::mkdir(path.c_str(), 0700) == 0) return;
-  if (errno != EEXIST) throw SystemError(errno, "create " + path);
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) throw SystemError(errno, "stat " + path);
+  // A network's directory goes with its last journal, without a lock (Journal::remove): it may vanish
+  // between our mkdir and lstat; then it is made again.
+  for (int attempt = 0;; ++attempt) {
+    if (::mkdir(path.c_str(), 0700) == 0) return;
+    if (errno != EEXIST) throw SystemError(errno, "create " + path);
+    if (::lstat(path.c_str(), &st) == 0) break;
+    if (errno != ENOENT || attempt == 100) throw SystemError(errno, "stat " + path);
+  }
   if (S_ISLNK(st.st_mode))
     throw StateDirError(fmt::format("refusing {}: a symlink, not a directory topocni made", path));
   if (std::string why = unsafe_dir(st, path); !why.empty()) throw StateDirError("refusing " + why);
