@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernel/kernel_context.h"
+#include "kernel/netlink/batch_run.h"
 #include "topo/error.h"
 
 namespace topo {
@@ -35,6 +36,25 @@ inline uint32_t required_ifindex(KernelContext& k, const std::string& scope, con
   auto index = k.ifindex(scope, dev);
   if (!index) throw NetlinkError(ENODEV, operation_of(c), describe(c.object), "device " + dev + " not found in scope " + scope);
   return static_cast<uint32_t>(*index);
+}
+
+// Runs consecutive changes of kind K (with `scope` and `dev`) through netlink batches: `encode(Builder&, const
+// K&, Action, uint32_t ifindex)` writes the body of the NEW or DEL request that makes one change happen.
+template <class K, class Encode>
+void run_rtnl_changes(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end, Progress& p,
+                      uint16_t new_type, uint16_t del_type, Encode encode) {
+  netlink::run_batched(k, changes, begin, end, p, [&](netlink::Batch& batch, const Change& c) {
+    const K& o = std::get<K>(c.object);
+    uint32_t index = required_ifindex(k, o.scope, o.dev, c);
+    RtnlRequest req = rtnl_request(c.action, new_type, del_type);
+    netlink::Builder b = batch.add(req.type, req.flags);
+    try {
+      encode(b, o, c.action, index);
+    } catch (...) {
+      batch.cancel();
+      throw;
+    }
+  });
 }
 
 }  // namespace topo

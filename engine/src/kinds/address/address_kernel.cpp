@@ -6,7 +6,6 @@
 #include <set>
 #include <tuple>
 
-#include "kernel/netlink/batch_run.h"
 #include "kinds/address/address_codec.h"
 #include "kinds/address/address_ops.h"
 #include "kinds/rtnl_batched.h"
@@ -53,18 +52,11 @@ void KindOps<Address>::observe(KernelContext& k, const std::vector<Address>& int
 
 void KindOps<Address>::execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end,
                                Progress& p) {
-  netlink::run_batched(k, changes, begin, end, p, [&](netlink::Batch& batch, const Change& c) {
-    const Address& a = std::get<Address>(c.object);
-    uint32_t index = required_ifindex(k, a.scope, a.dev, c);
-    RtnlRequest req = rtnl_request(c.action, RTM_NEWADDR, RTM_DELADDR);
-    netlink::Builder b = batch.add(req.type, req.flags);
-    try {
-      netlink::encode_address(b, a, static_cast<int>(index));
-    } catch (...) {
-      batch.cancel();
-      throw;
-    }
-  });
+  run_rtnl_changes<Address>(k, changes, begin, end, p, RTM_NEWADDR, RTM_DELADDR,
+                        [](netlink::Builder& b, const Address& o, Action action, uint32_t index) {
+                          (void)action;  // the same body for NEW and DEL
+                          netlink::encode_address(b, o, static_cast<int>(index));
+                        });
 }
 
 // An address goes with its device (ENODEV), and one already removed answers EADDRNOTAVAIL.

@@ -6,7 +6,6 @@
 #include <set>
 #include <tuple>
 
-#include "kernel/netlink/batch_run.h"
 #include "kinds/neighbour/neighbour_codec.h"
 #include "kinds/neighbour/neighbour_ops.h"
 #include "kinds/rtnl_batched.h"
@@ -52,18 +51,11 @@ void KindOps<Neighbour>::observe(KernelContext& k, const std::vector<Neighbour>&
 
 void KindOps<Neighbour>::execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end,
                                  Progress& p) {
-  netlink::run_batched(k, changes, begin, end, p, [&](netlink::Batch& batch, const Change& c) {
-    const Neighbour& n = std::get<Neighbour>(c.object);
-    uint32_t index = required_ifindex(k, n.scope, n.dev, c);
-    RtnlRequest req = rtnl_request(c.action, RTM_NEWNEIGH, RTM_DELNEIGH);
-    netlink::Builder b = batch.add(req.type, req.flags);
-    try {
-      netlink::encode_neighbour(b, n, static_cast<int>(index));
-    } catch (...) {
-      batch.cancel();
-      throw;
-    }
-  });
+  run_rtnl_changes<Neighbour>(k, changes, begin, end, p, RTM_NEWNEIGH, RTM_DELNEIGH,
+                        [](netlink::Builder& b, const Neighbour& o, Action action, uint32_t index) {
+                          (void)action;  // the same body for NEW and DEL
+                          netlink::encode_neighbour(b, o, static_cast<int>(index));
+                        });
 }
 
 // An entry goes with its device (ENODEV); one already removed answers ENOENT.

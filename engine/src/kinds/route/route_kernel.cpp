@@ -7,7 +7,6 @@
 #include <set>
 #include <tuple>
 
-#include "kernel/netlink/batch_run.h"
 #include "kinds/route/route_codec.h"
 #include "kinds/route/route_ops.h"
 #include "kinds/rtnl_batched.h"
@@ -80,21 +79,13 @@ void KindOps<Route>::observe(KernelContext& k, const std::vector<Route>& interes
 
 void KindOps<Route>::execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end,
                              Progress& p) {
-  netlink::run_batched(k, changes, begin, end, p, [&](netlink::Batch& batch, const Change& c) {
-    const Route& r = std::get<Route>(c.object);
-    uint32_t oif = required_ifindex(k, r.scope, r.dev, c);
-    RtnlRequest req = rtnl_request(c.action, RTM_NEWROUTE, RTM_DELROUTE);
-    netlink::Builder b = batch.add(req.type, req.flags);
-    try {
-      if (c.action == Action::Delete)
-        netlink::encode_route_delete(b, r, oif);
-      else
-        netlink::encode_route(b, r, oif);
-    } catch (...) {
-      batch.cancel();
-      throw;
-    }
-  });
+  run_rtnl_changes<Route>(k, changes, begin, end, p, RTM_NEWROUTE, RTM_DELROUTE,
+                        [](netlink::Builder& b, const Route& o, Action action, uint32_t index) {
+                          if (action == Action::Delete)
+                            netlink::encode_route_delete(b, o, index);
+                          else
+                            netlink::encode_route(b, o, index);
+                        });
 }
 
 // A route whose device vanished meanwhile went with the device (ENODEV); one DEL deletes without looking for
