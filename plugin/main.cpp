@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   topo::plugin::CommandLog command_log(stdin_text);  // the optional log file's line, written on return
   try {
     auto env = cni::read_environment();
+    stdin_text = read_stdin();  // first: the command log reads its settings from the config
     cni::validate_container_netns(env);
-    stdin_text = read_stdin();
     if (env.command == "VERSION") return version(stdin_text);
     return run(env, stdin_text, version_text);
   } catch (const std::exception& e) {
