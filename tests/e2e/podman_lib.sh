@@ -198,5 +198,7 @@ quiet() { "$@" >/dev/null; }
 pm_state_leftovers() {
   local dir="$LAB_TMP/state"
   [[ -d "$dir" ]] || return 0
-  find "$dir" -mindepth 1 ! -name .lock ! -path "$dir/.tables" -printf '%P\n' | sort
+  # The node-wide directories (.tables for reservations, .locks for the nftables table locks) stay; anything
+  # in them would still be listed.
+  find "$dir" -mindepth 1 ! -name .lock ! -path "$dir/.tables" ! -path "$dir/.locks" -printf '%P\n' | sort
 }
