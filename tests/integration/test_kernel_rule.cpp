@@ -93,5 +93,6 @@ TEST_CASE("kernel: a foreign rule with the same priority survives our delete") {
   State interest;
   interest.of<Rule>() = {ours};
   // If the foreign rule has exactly our selectors it is observed (not owned); otherwise nothing is.
-  for (const Rule& r : k.observe(interest).of<Rule>()) CHECK_FALSE(r.owned);
+  State seen = k.observe(interest);  // a named State: of<>() returns into it
+  for (const Rule& r : seen.of<Rule>()) CHECK_FALSE(r.owned);
 }
