@@ -30,6 +30,11 @@ p = subprocess.Popen(["nsenter", "--net=/var/run/netns/$NS_NODE1", "$TOPOCNI"], 
                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 p.stdin.write(config)
 p.stdin.close()
+if max_ms < 0:  # calibration: how long the plugin runs when nothing kills it, spawned exactly like this
+    start = time.monotonic()
+    rc = p.wait()
+    print(f"{(time.monotonic() - start) * 1000:.1f}" if rc == 0 else "failed")
+    sys.exit(0)
 time.sleep(random.uniform(0, max_ms) / 1000)
 try:
     os.kill(p.pid, signal.SIGKILL)
@@ -40,13 +45,16 @@ print("killed" if rc == -signal.SIGKILL else f"finished {rc}")
 PY
 }
 
-# How long one ADD and one DEL take here: kill delays are drawn from a little more than that.
-t0=$(date +%s%N)
-topo_call p1 ADD "$CONFIG1" >/dev/null || die "a plain ADD failed: $(cat "$LAB_TMP/stderr")"
-t1=$(date +%s%N)
-topo_call p1 DEL "$CONFIG1" >/dev/null || die "a plain DEL failed: $(cat "$LAB_TMP/stderr")"
-t2=$(date +%s%N)
-add_ms=$(( (t1 - t0) * 3 / 2 / 1000000 + 2 )); del_ms=$(( (t2 - t1) * 3 / 2 / 1000000 + 2 ))
+# How long one ADD and one DEL run here, spawned as the kills spawn them: delays are drawn from [0, 1.2 x the
+# slower of three runs), so most kills land while the plugin runs.
+add_ms=0 del_ms=0
+for _ in 1 2 3; do
+  t=$(kill_at_random ADD -1); [[ $t == failed ]] && die "a plain ADD failed"
+  add_ms=$(python3 -c "print(max($add_ms, $t))")
+  t=$(kill_at_random DEL -1); [[ $t == failed ]] && die "a plain DEL failed"
+  del_ms=$(python3 -c "print(max($del_ms, $t))")
+done
+add_ms=$(python3 -c "print(round($add_ms * 1.2, 1))"); del_ms=$(python3 -c "print(round($del_ms * 1.2, 1))")
 log "kill delays: ADD within ${add_ms} ms, DEL within ${del_ms} ms"
 
 deadline=$(( $(date +%s) + ${CRASH_SECONDS:-60} ))
