@@ -55,6 +55,8 @@ ErrorReply reply_for(const std::exception& e) {
   // A host fact a template asked for is missing: positioned at the template's scalar, but the host is what
   // is wrong, so it is a conflict.
   if (dynamic_cast<const HostFactError*>(&e)) return {kConflict, e.what(), ""};
+  // The template's own refusal (assert:): this configuration on this node is not one it serves.
+  if (dynamic_cast<const TemplateAssertionError*>(&e)) return {kInvalidConfig, e.what(), ""};
   if (const auto* x = dynamic_cast<const SpecError*>(&e)) {
     // Errors in config values point at config keys; errors in templates at template lines.
     return {x->file == "<network config>" ? kInvalidConfig : kTemplateError, e.what(), ""};

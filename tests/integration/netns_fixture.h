@@ -97,8 +97,15 @@ inline bool link_kind_supported(const std::string& kind) {
   if (it != known.end()) return it->second;
   Netns probe;
   int status = 0;
-  std::string extra = kind == "veth" ? " peer name probe1" : kind == "vxlan" ? " id 42 dstport 4789" : "";
-  sh("ip -n " + probe.name() + " link add probe0 type " + kind + extra + " 2>&1", &status);
+  // Children need a parent device, and some kinds a mandatory attribute: a missing one is not a missing kind.
+  sh("ip -n " + probe.name() + " link add probep type veth peer name probeq 2>&1", &status);
+  bool child = kind == "macvlan" || kind == "macvtap" || kind == "ipvlan" || kind == "vlan";
+  std::string extra = kind == "veth"    ? " peer name probe1"
+                      : kind == "vxlan" ? " id 42 dstport 4789"
+                      : kind == "vlan"  ? " id 1"
+                      : kind == "vrf"   ? " table 1"
+                                        : "";
+  sh("ip -n " + probe.name() + " link add " + (child ? "link probep " : "") + "probe0 type " + kind + extra + " 2>&1", &status);
   return known[kind] = status == 0;
 }
 

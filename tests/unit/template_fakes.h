@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "topo/error.h"
 #include "topo/template/template.h"
 
@@ -32,6 +34,22 @@ class FakeFacts : public HostFacts {
     auto it = defaults.find(family);
     if (it == defaults.end()) return std::nullopt;
     return it->second;
+  }
+  std::map<std::string, nlohmann::json> links;  // name -> {name, kind, mtu, mac, up}
+  std::optional<nlohmann::json> link(const std::string& ifname) override {
+    auto it = links.find(ifname);
+    if (it == links.end()) return std::nullopt;
+    return it->second;
+  }
+  std::map<std::string, std::string> sysctls;
+  std::optional<std::string> sysctl(const std::string& name) override {
+    auto it = sysctls.find(name);
+    if (it == sysctls.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> kinds;  // link kinds the fake kernel has
+  bool supports_link_kind(const std::string& kind) override {
+    return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
   }
 };
 

@@ -43,6 +43,9 @@ json eval(const std::string& text) {
   facts.sources["192.168.1.254"] = "192.168.1.10";
   facts.sources["2001:db8::fe"] = "2001:db8::10";
   facts.defaults[topo::Family::V4] = "eth0";
+  facts.links["eth0"] = {{"name", "eth0"}, {"kind", "veth"}, {"mtu", 1450}, {"mac", "02:00:00:00:00:01"}, {"up", true}};
+  facts.sysctls["net.ipv6.conf.all.disable_ipv6"] = "1";
+  facts.kinds = {"veth", "bridge"};
   EvalEnv env{r, &facts};
   return evaluate(*parse_expression(text), env);
 }
@@ -324,6 +327,12 @@ TEST_CASE("functions") {
       {"host_default_interface(4)", "eth0"},
       {"host_default_interface(6)", nullptr},
       {"host_default_interface(4) | host_addresses | ipv4 | address | first", "192.168.1.10"},
+      {"host_link(host_default_interface(4)).mtu", 1450},
+      {"host_link('eth0').kind", "veth"},
+      {"host_sysctl('net.ipv6.conf.all.disable_ipv6')", "1"},
+      {"host_sysctl('net.ipv4.no_such_thing')", nullptr},
+      {"host_supports_link('bridge')", true},
+      {"host_supports_link('vrf')", false},
       {"'EtH0' | lower", "eth0"},
       {"'eth0' | upper", "ETH0"},
       {"['a', 'B'] | upper", json::array({"A", "B"})},

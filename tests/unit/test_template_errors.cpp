@@ -51,7 +51,7 @@ TEST_CASE("structure errors at load") {
   check(error_of(""), {"t.yaml", 0, 0, "", "the template is empty"});
   check(error_of("nmae: t\n"), {"t.yaml", 1, 1, "nmae",
                                 "unknown key 'nmae' in a template; expected one of: name, description, "
-                                "include, parameters, allocate, vars, host, "
+                                "include, parameters, allocate, vars, assert, host, "
                                 "container"});
   check(error_of("name: other\n"),
         {"t.yaml", 1, 7, "name", "the name must be the file's stem 't', found the scalar 'other'"});
@@ -76,14 +76,14 @@ TEST_CASE("structure errors at load") {
   check(error_of("pod:\n  routes: []\n"),
         {"t.yaml", 1, 1, "pod",
          "unknown key 'pod' in a template; expected one of: name, description, "
-         "include, parameters, allocate, vars, host, container"});
+         "include, parameters, allocate, vars, assert, host, container"});
 }
 
 TEST_CASE("expression errors at load: syntax and unknown functions") {
   check(error_of("vars:\n  a: \"x${ params.a | nope }\"\n"),
         {"t.yaml", 2, 6, "vars.a",
          "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, default, "
-         "family, first, hash, host, host_addresses, host_default_interface, host_source_toward, ipv4, ipv6, "
+         "family, first, hash, host, host_addresses, host_default_interface, host_link, host_source_toward, host_supports_link, host_sysctl, ipv4, ipv6, "
          "is_default, join, last, length, lower, map, network, non_default, on_interface, prefix_len, upper, where"});
   check(
       error_of("host:\n  routes:\n    - {loop: 'a ||', dst: x}\n"),

@@ -31,6 +31,14 @@ class HostFactError : public SpecError {
   using SpecError::SpecError;
 };
 
+// A template refused the request with its own message (its `assert:` list): positioned at the assertion. The
+// template says the input or the node is not one it can serve, so the plugin reports it as an invalid
+// configuration (CNI code 7).
+class TemplateAssertionError : public SpecError {
+ public:
+  using SpecError::SpecError;
+};
+
 // What the caller asked for cannot be done without touching a foreign object, or a referenced object is
 // missing (e.g. the host interface).
 class ConflictError : public Error {

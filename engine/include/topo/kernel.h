@@ -22,6 +22,7 @@ struct LinkInfo {
   std::string mac;  // "aa:bb:cc:dd:ee:ff"
   uint32_t mtu{0};
   std::string kind;  // IFLA_INFO_KIND, "" for none
+  bool up{false};    // IFF_UP
 };
 
 class Kernel {
@@ -57,6 +58,12 @@ class Kernel {
   // Facts for templates and results.
   std::optional<LinkInfo> link_info(const std::string& scope, const std::string& name);
   std::vector<IpPrefix> addresses_of(const std::string& scope, const std::string& ifname);  // global scope only
+  // A sysctl of the scope's namespace ("net.ipv4.ip_forward"), without its trailing newline; nullopt when it
+  // does not exist. Throws Error for a name outside /proc/sys.
+  std::optional<std::string> read_sysctl(const std::string& scope, const std::string& name);
+  // Whether the kernel can create links of `kind` ("vrf", "vlan"...), loading its module as `ip link add`
+  // would. Creates nothing: see kinds/link/link_probe.cpp.
+  bool supports_link_kind(const std::string& scope, const std::string& kind);
   // True when no route is in `table` (either family) and no rule points to it.
   bool table_is_free(const std::string& scope, uint32_t table);
   // The kernel's answer to "ip route get DST" in the scope: the source address it would pick (RTA_PREFSRC)

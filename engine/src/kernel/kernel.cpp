@@ -9,6 +9,8 @@
 
 #include "kernel/kernel_context.h"
 #include "kinds/address/address_codec.h"
+#include "kinds/link/link_probe.h"
+#include "kinds/sysctl/sysctl_io.h"
 #include "kinds/route/route_codec.h"
 #include "kinds/rule/rule_codec.h"
 #include "kernel/nft/nat_table.h"
@@ -110,7 +112,17 @@ std::optional<LinkInfo> Kernel::link_info(const std::string& scope, const std::s
   if (!impl_->has_scope(scope)) return std::nullopt;
   auto link = impl_->get_link(scope, name);
   if (!link) return std::nullopt;
-  return LinkInfo{link->ifindex, link->mac, link->mtu, link->kind};
+  return LinkInfo{link->ifindex, link->mac, link->mtu, link->kind, link->up};
+}
+
+std::optional<std::string> Kernel::read_sysctl(const std::string& scope, const std::string& name) {
+  if (!impl_->has_scope(scope)) return std::nullopt;
+  NetnsGuard in(impl_->path(scope));
+  return impl_->sysctls(scope).read(name);
+}
+
+bool Kernel::supports_link_kind(const std::string& scope, const std::string& kind) {
+  return link_kind_probe(*impl_, scope, kind);
 }
 
 std::vector<IpPrefix> Kernel::addresses_of(const std::string& scope, const std::string& ifname) {

@@ -12,6 +12,7 @@
 
 #include "lifecycle/attachment_lock.h"
 #include "lifecycle/attachment_marks.h"
+#include "lifecycle/claims.h"
 #include "lifecycle/ownership.h"
 #include "template/prev.h"
 #include "topo/apply.h"
@@ -55,6 +56,18 @@ class KernelFacts : public HostFacts {
   }
   std::optional<std::string> default_interface(Family family) override {
     return kernel_.default_route_dev(kHostScope, family);
+  }
+  std::optional<json> link(const std::string& ifname) override {
+    auto info = kernel_.link_info(kHostScope, ifname);
+    if (!info) return std::nullopt;
+    return json{{"name", ifname}, {"kind", info->kind}, {"mtu", info->mtu}, {"mac", info->mac}, {"up", info->up}};
+  }
+  std::optional<std::string> sysctl(const std::string& name) override { return kernel_.read_sysctl(kHostScope, name); }
+  bool supports_link_kind(const std::string& kind) override {
+    // A kind name becomes a module name (request_module("rtnl-link-<kind>")): only what a kind can be.
+    if (kind.empty() || kind.size() > 15 || kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+      throw ConflictError(fmt::format("'{}' is not a link kind", kind));
+    return kernel_.supports_link_kind(kHostScope, kind);
   }
 
  private:
@@ -115,16 +128,22 @@ State marks_of(const Journal& journal, const Request& req) {
   });
 }
 
-// A kill between creating a veth pair and marking it leaves a pair without our alias: rtnl_newlink ignores
+// A kill between creating a link and marking it leaves a link without our alias: rtnl_newlink ignores
 // IFLA_IFALIAS when it creates a link, so the alias is set by a second request. The journaled intent (stored
-// before the pair was created) vouches for exactly that pair: a veth with no alias at all, of the journaled
-// name, whose peer is the journaled peer name in the journaled scope, is the one this attachment was
-// creating. DEL then deletes it, and a new ADD marks it in place.
-void vouch_for_unmarked_veths(State& observed, const State& journaled) {
+// before the link was created) vouches for exactly that link:
+//   - a veth with no alias at all, of the journaled name, whose peer is the journaled peer name in the
+//     journaled scope;
+//   - any other kind with no alias, of the journaled kind, under the journaled link's creation_name() (links
+//     other than veths are created under it and renamed when marked).
+// DEL then deletes it, and a new ADD deletes or marks it.
+void vouch_for_unmarked_links(State& observed, const State& journaled) {
   for (Link& o : observed.of<Link>()) {
-    if (o.owned || !o.alias.empty() || o.kind != LinkKind::Veth || o.peer_name.empty()) continue;
+    if (o.owned || !o.alias.empty() || o.kind == LinkKind::Existing) continue;
     for (const Link& j : journaled.of<Link>()) {
-      if (j.kind == LinkKind::Veth && j.key() == o.key() && j.peer_name == o.peer_name && j.peer_scope == o.peer_scope)
+      if (j.kind != o.kind || j.scope != o.scope) continue;
+      if (o.kind == LinkKind::Veth ? (!o.peer_name.empty() && j.name == o.name && j.peer_name == o.peer_name &&
+                                      j.peer_scope == o.peer_scope)
+                                   : o.name == creation_name(j))
         o.owned = true;
     }
   }
@@ -322,7 +341,7 @@ Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
       out.record.state = merge(out.record.state, marks_of(journal, req));
     }
     State observed = observe_for_del(kernel, out.record, lean);
-    if (out.source == "journal") vouch_for_unmarked_veths(observed, out.record.state);
+    if (out.source == "journal") vouch_for_unmarked_links(observed, out.record.state);
     out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
     return out;
   }
@@ -337,7 +356,8 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
     auto r = render(options_, req, kernel, allocator);
     Planned out;
     State observed = kernel.observe(interest_for_add(r.rendered.state, previous, mode == TableAllocator::Mode::Reserve));
-    if (previous) vouch_for_unmarked_veths(observed, previous->state);
+    if (previous) vouch_for_unmarked_links(observed, previous->state);
+    refuse_objects_of_others(r.rendered.state, observed, previous, journal, a, req.netns);
     out.plan = diff(r.rendered.state, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
     out.record.netns_identity = netns_identity_text(req.netns);  // DEL verifies it (cni_scopes)

@@ -16,13 +16,47 @@ namespace {
 // Kind order is the Object variant's alternative order: links, sysctls, addresses, routes, rules, NAT.
 constexpr size_t kKinds = std::variant_size_v<Object>;
 
-// Routes without a gateway first: a gateway must be reachable (a link route) before a route uses it.
-bool create_before(const Object& a, const Object& b) {
+// How many links a link stands on (its master, its parent) among those a plan touches: a bridge before its
+// ports, a parent before its children. Deletes run the other way round.
+using LinkDepths = std::map<std::pair<std::string, std::string>, size_t>;
+
+LinkDepths link_depths(const std::vector<Change>& deletes, const std::vector<Change>& rest) {
+  std::map<std::pair<std::string, std::string>, const Link*> links;
+  for (const auto* changes : {&deletes, &rest})
+    for (const Change& c : *changes)
+      if (const Link* l = std::get_if<Link>(&c.object)) links.emplace(std::pair{l->scope, l->name}, l);
+  LinkDepths depth;
+  // Each pass settles one more level; more passes than links means the links name each other in a circle.
+  for (size_t pass = 0; pass <= links.size(); ++pass) {
+    bool changed = false;
+    for (auto& [key, l] : links) {
+      size_t d = 0;
+      for (auto dep : {std::pair{l->scope, l->master}, std::pair{l->parent_scope.empty() ? l->scope : l->parent_scope, l->parent}}) {
+        if (dep.second.empty() || !links.contains(dep)) continue;
+        d = std::max(d, depth[dep] + 1);
+      }
+      if (depth[key] != d) {
+        depth[key] = d;
+        changed = true;
+      }
+    }
+    if (!changed) return depth;
+  }
+  throw ConflictError("the template's links name each other as master or parent in a circle");
+}
+
+// Links in dependency order; routes without a gateway first (a gateway must be reachable, by a link route,
+// before a route uses it); otherwise by key.
+bool create_before(const Object& a, const Object& b, const LinkDepths& depths) {
   if (a.index() != b.index()) return a.index() < b.index();
   return std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
         const T& y = std::get<T>(b);
+        if constexpr (std::is_same_v<T, Link>) {
+          size_t dx = depths.at({x.scope, x.name}), dy = depths.at({y.scope, y.name});
+          if (dx != dy) return dx < dy;
+        }
         if constexpr (std::is_same_v<T, Route>) {
           if (x.gateway.has_value() != y.gateway.has_value()) return !x.gateway.has_value();
         }
@@ -32,10 +66,11 @@ bool create_before(const Object& a, const Object& b) {
 }
 
 void sort_plan(std::vector<Change>& deletes, std::vector<Change>& rest, Plan& plan) {
+  LinkDepths depths = link_depths(deletes, rest);
   std::sort(deletes.begin(), deletes.end(),
-            [](const Change& a, const Change& b) { return create_before(b.object, a.object); });
+            [&](const Change& a, const Change& b) { return create_before(b.object, a.object, depths); });
   std::sort(rest.begin(), rest.end(),
-            [](const Change& a, const Change& b) { return create_before(a.object, b.object); });
+            [&](const Change& a, const Change& b) { return create_before(a.object, b.object, depths); });
   plan.changes = std::move(deletes);
   plan.changes.insert(plan.changes.end(), rest.begin(), rest.end());
 }
@@ -57,8 +92,10 @@ void diff_kind(const std::vector<T>& desired, const std::vector<T>& observed, st
     const T& o = *it->second;
     if (d == o) continue;
     if (!KindOps<T>::may_replace(d, o)) {
-      throw ConflictError(fmt::format("{}: {} already exists in namespace '{}' and is not topocni's ({})",
-                                      kind_name(Object(d)), describe(d), d.scope, describe(o)));
+      throw ConflictError(fmt::format("{}: {} already exists in namespace '{}' and {} ({})", kind_name(Object(d)),
+                                      describe(d), d.scope,
+                                      KindOps<T>::owned(o) ? "belongs to another topocni attachment" : "is not topocni's",
+                                      describe(o)));
     }
     rest.push_back({Action::Replace, d, o});
   }
@@ -67,11 +104,13 @@ void diff_kind(const std::vector<T>& desired, const std::vector<T>& observed, st
   }
 }
 
-// Links need more than the generic rule: referenced links must exist, and a veth's peer name must be free
-// (or be a leftover half of this very attachment, which is then deleted and re-created).
+// Links need more than the generic rule: referenced links must exist, a veth's peer name must be free (or be
+// a leftover half of this very attachment, which is then deleted and re-created), and a master the template
+// makes itself must be a bridge or vrf (one made by someone else is checked when the link joins it).
 void check_links(const State& desired, const State& observed, std::vector<Change>& deletes) {
-  std::map<std::tuple<std::string, std::string>, const Link*> seen;
+  std::map<std::tuple<std::string, std::string>, const Link*> seen, wanted;
   for (const Link& l : observed.of<Link>()) seen.emplace(l.key(), &l);
+  for (const Link& d : desired.of<Link>()) wanted.emplace(d.key(), &d);
   for (const Link& d : desired.of<Link>()) {
     if (d.kind == LinkKind::Existing) {
       if (!seen.contains(d.key())) {
@@ -79,6 +118,13 @@ void check_links(const State& desired, const State& observed, std::vector<Change
       }
       continue;
     }
+    if (!d.master.empty()) {
+      auto m = wanted.find(std::make_tuple(d.scope, d.master));
+      if (m != wanted.end() && !can_be_master(m->second->kind))
+        throw ConflictError(fmt::format("{}: master '{}' is a {} link, not a bridge or vrf", describe(d), d.master,
+                                        link_kind_name(m->second->kind)));
+    }
+    if (d.kind != LinkKind::Veth) continue;
     auto peer = seen.find(std::make_tuple(d.peer_scope, d.peer_name));
     if (peer == seen.end()) continue;
     const Link& p = *peer->second;
@@ -105,7 +151,7 @@ State without_peer_ends(const State& desired, const State& observed) {
 std::vector<Link> managed_links(const std::vector<Link>& links) {
   std::vector<Link> out;
   std::copy_if(links.begin(), links.end(), std::back_inserter(out),
-               [](const Link& l) { return l.kind == LinkKind::Veth; });
+               [](const Link& l) { return l.kind != LinkKind::Existing; });
   return out;
 }
 

@@ -304,19 +304,25 @@ class Parser {
       call->name = t.text;
       parse_args(")", call->args);
       check_call(*call);
+      parse_steps(*call);  // host_link('eth0').mtu
       return call;
     }
     auto path = make(Expr::Kind::Path, t.offset);
     path->name = t.text;
+    parse_steps(*path);
+    return path;
+  }
+
+  void parse_steps(Expr& e) {
     while (true) {
       if (accept(".")) {
         if (peek().kind != Token::Kind::Ident) fail_expected("a field name after '.'");
-        path->steps.push_back({next().text, nullptr});
+        e.steps.push_back({next().text, nullptr});
       } else if (accept("[")) {
-        path->steps.push_back({"", parse_or()});
+        e.steps.push_back({"", parse_or()});
         expect("]");
       } else {
-        return path;
+        return;
       }
     }
   }
@@ -328,6 +334,8 @@ class Parser {
 // ---- Evaluator
 // ---------------------------------------------------------------------------------------------
 
+json apply_steps(const json& start, std::string where, const Expr& e, const EvalEnv& env);
+
 json eval_path(const Expr& e, const EvalEnv& env) {
   if (!env.roots.contains(e.name)) {
     if (e.name == "item" || e.name == "index")
@@ -338,8 +346,12 @@ json eval_path(const Expr& e, const EvalEnv& env) {
             e.name),
         e.offset);
   }
-  const json* cur = &env.roots.at(e.name);
-  std::string where = e.name;
+  return apply_steps(env.roots.at(e.name), e.name, e, env);
+}
+
+// `.field` and `[index]` after a path's root or a call's result; `where` names the value in messages.
+json apply_steps(const json& start, std::string where, const Expr& e, const EvalEnv& env) {
+  const json* cur = &start;
   for (const PathStep& step : e.steps) {
     if (!step.index) {
       if (!cur->is_object())
@@ -554,7 +566,8 @@ json evaluate(const Expr& e, const EvalEnv& env) {
       args.reserve(e.args.size());
       for (auto& a : e.args) args.push_back(evaluate(*a, env));
       try {
-        return find_function(e.name)->call(args, env.facts);
+        json result = find_function(e.name)->call(args, env.facts);
+        return e.steps.empty() ? result : apply_steps(result, e.name + "(...)", e, env);
       } catch (ExprError& err) {
         if (err.offset == std::string::npos) err.offset = e.offset;
         throw;

@@ -42,7 +42,7 @@ struct Expr {
   Kind kind{Kind::Literal};
   json literal;                 // Literal
   std::string name;             // Path: the root; Call: the function
-  std::vector<PathStep> steps;  // Path
+  std::vector<PathStep> steps;  // Path, and a Call's result (host_link('eth0').mtu)
   std::vector<ExprPtr> args;    // Call arguments, List items, operands of the others
   size_t offset{0};             // where it starts in the source text
 };

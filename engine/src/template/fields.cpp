@@ -119,6 +119,17 @@ std::optional<bool> Fields::boolean(const char* key) {
   return v.get<bool>();
 }
 
+std::optional<MacAddress> Fields::unicast_mac(const char* key) {
+  const json& v = value(key);
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_string()) fail(key, "expected a MAC address (six hex pairs: aa:bb:cc:dd:ee:ff), found " + describe_value(v));
+  auto mac = MacAddress::parse(v.get<std::string>());
+  if (!mac) fail(key, fmt::format("'{}' is not a MAC address (six hex pairs: aa:bb:cc:dd:ee:ff)", v.get<std::string>()));
+  if (mac->is_multicast() || mac->is_zero())
+    fail(key, fmt::format("{} is a multicast or zero address; an interface or a neighbour needs a unicast one", mac->str()));
+  return mac;
+}
+
 std::optional<uint32_t> Fields::table(const char* key) {
   const json& v = value(key);
   if (v.is_null()) return std::nullopt;

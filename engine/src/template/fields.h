@@ -15,6 +15,7 @@
 
 #include "template/node.h"
 #include "topo/model/ip.h"
+#include "topo/model/mac.h"
 
 namespace topo::tmpl {
 
@@ -47,6 +48,8 @@ class Fields {
   std::optional<IpAddress> ip(const char* key);
   std::optional<uint32_t> uint(const char* key, uint32_t low, uint32_t high);
   std::optional<bool> boolean(const char* key);
+  // An interface's or a neighbour's MAC address: not multicast, not all zeros.
+  std::optional<MacAddress> unicast_mac(const char* key);
   std::optional<uint32_t> table(const char* key);  // 1..2^32-1, or main / local
   std::optional<Negatable<IpPrefix>> negatable_cidr(const char* key);
   std::optional<Negatable<std::string>> negatable_ifname(const char* key);

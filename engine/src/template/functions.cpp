@@ -9,6 +9,7 @@
 #include <string>
 
 #include "template/expression.h"
+#include "topo/error.h"
 #include "topo/model/ip.h"
 #include "topo/template/template.h"
 #include "topo/hash.h"
@@ -218,6 +219,29 @@ json fn_host_default_interface(const Args& a, HostFacts* facts) {
   return dev ? json(*dev) : json();
 }
 
+// An interface of the node: {name, kind, mtu, mac, up}. The node's underlay MTU is host_link(dev).mtu.
+json fn_host_link(const Args& a, HostFacts* facts) {
+  std::string ifname = string_arg("host_link", a[0]);
+  if (!facts) throw ExprError("host_link: no host facts are available here");
+  auto link = facts->link(ifname);
+  if (!link) throw ConflictError(fmt::format("host interface '{}' does not exist", ifname));  // positioned by node.cpp
+  return *link;
+}
+
+// A sysctl of the node, as a string (what /proc/sys holds); null when there is no such sysctl.
+json fn_host_sysctl(const Args& a, HostFacts* facts) {
+  std::string name = string_arg("host_sysctl", a[0]);
+  if (!facts) throw ExprError("host_sysctl: no host facts are available here");
+  auto value = facts->sysctl(name);
+  return value ? json(*value) : json();
+}
+
+json fn_host_supports_link(const Args& a, HostFacts* facts) {
+  std::string kind = string_arg("host_supports_link", a[0]);
+  if (!facts) throw ExprError("host_supports_link: no host facts are available here");
+  return facts->supports_link_kind(kind);
+}
+
 json fn_lower(const Args& a, HostFacts*) {
   return each(a[0], [](const json& v) {
     std::string s = string_arg("lower", v);
@@ -244,6 +268,9 @@ const std::map<std::string_view, Function>& table() {
       {"host", {1, 1, fn_host}},
       {"host_addresses", {1, 1, fn_host_addresses}},
       {"host_default_interface", {1, 1, fn_host_default_interface}},
+      {"host_link", {1, 1, fn_host_link}},
+      {"host_supports_link", {1, 1, fn_host_supports_link}},
+      {"host_sysctl", {1, 1, fn_host_sysctl}},
       {"host_source_toward", {1, 1, fn_host_source_toward}},
       {"ipv4", {1, 1, fn_ipv4}},
       {"ipv6", {1, 1, fn_ipv6}},

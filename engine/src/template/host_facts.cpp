@@ -16,4 +16,16 @@ std::optional<std::string> HostFacts::default_interface(Family family) {
       fmt::format("this host facts provider cannot look up the {} default route", family_name(family)));
 }
 
+std::optional<nlohmann::json> HostFacts::link(const std::string& ifname) {
+  throw ConflictError(fmt::format("this host facts provider cannot look up interface {}", ifname));
+}
+
+std::optional<std::string> HostFacts::sysctl(const std::string& name) {
+  throw ConflictError(fmt::format("this host facts provider cannot read sysctl {}", name));
+}
+
+bool HostFacts::supports_link_kind(const std::string& kind) {
+  throw ConflictError(fmt::format("this host facts provider cannot tell whether the kernel has {} links", kind));
+}
+
 }  // namespace topo

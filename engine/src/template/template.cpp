@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "template/allocations.h"
+#include "template/assertions.h"
 #include "template/include.h"
 #include "template/node.h"
 #include "template/objects.h"
@@ -50,6 +51,7 @@ struct Template::Impl {
   std::vector<ParamDecl> params;
   std::vector<Allocation> allocations;
   std::vector<Var> vars;
+  std::vector<Assertion> assertions;
   YAML::Node sections[2];  // host, container
   std::vector<Fragment> fragments;  // included, in order; rendered after the template's own sections
 };
@@ -81,6 +83,7 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
              {"parameters", false},
              {"allocate", false},
              {"vars", false},
+             {"assert", false},
              {kHostScope, false},
              {kContainerScope, false}});
   if (YAML::Node name = find_key(m.root, "name")) {
@@ -94,6 +97,7 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   m.fragments = load_includes(file, find_key(m.root, "include"), library, m.params);
   m.allocations = load_allocations(file, find_key(m.root, "allocate"));
   m.vars = load_vars(file, find_key(m.root, "vars"));
+  m.assertions = load_assertions(file, find_key(m.root, "assert"));
   const char* scopes[2] = {kHostScope, kContainerScope};
   for (int i = 0; i < 2; ++i) {
     m.sections[i] = find_key(m.root, scopes[i]);
@@ -120,6 +124,7 @@ Rendered Template::render(const RenderContext& ctx) const {
     roots["vars"][v.name] =
         renderer.render(v.value, v.value.IsNull() ? v.mark : v.value.Mark(), "vars." + v.name);
   }
+  check_assertions(m.assertions, renderer);
   const char* scopes[2] = {kHostScope, kContainerScope};
   for (int i = 0; i < 2; ++i)
     if (m.sections[i]) render_section(m.sections[i], scopes[i], renderer, roots, out.state);

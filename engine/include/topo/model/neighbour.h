@@ -10,18 +10,9 @@
 #include <tuple>
 
 #include "topo/model/ip.h"
+#include "topo/model/mac.h"
 
 namespace topo {
-
-// A link-layer address (IFLA_ADDRESS, NDA_LLADDR) of an Ethernet-like interface.
-struct MacAddress {
-  std::array<uint8_t, 6> bytes{};
-
-  // "aa:bb:cc:dd:ee:ff" (either case); nullopt for anything else.
-  static std::optional<MacAddress> parse(std::string_view text);
-  std::string str() const;  // lower case, as iproute2 prints it
-  auto operator<=>(const MacAddress&) const = default;
-};
 
 // A static neighbour entry (ARP for IPv4, NDP for IPv6), as `ip neigh replace ADDR lladdr MAC dev DEV nud
 // permanent` makes it.

@@ -47,7 +47,14 @@ class HostFacts {
   // The interface of the host's default route for IPv4 or IPv6 (the lowest metric in the main table);
   // nullopt when there is none.
   virtual std::optional<std::string> default_interface(Family family);
-  // Both default to throwing ConflictError: a provider that cannot answer says so instead of guessing.
+  // A host interface as host_link() shows it to a template (name, kind, mtu, mac, up); nullopt when there is
+  // no interface of that name.
+  virtual std::optional<nlohmann::json> link(const std::string& ifname);
+  // A host sysctl's value ("net.ipv6.conf.all.forwarding"); nullopt when it does not exist.
+  virtual std::optional<std::string> sysctl(const std::string& name);
+  // Whether the host's kernel can create links of `kind`.
+  virtual bool supports_link_kind(const std::string& kind);
+  // All but addresses() default to throwing ConflictError: a provider that cannot answer says so instead of guessing.
   // Rendering reports any ConflictError from a lookup as a HostFactError at the scalar that asked.
 };
 

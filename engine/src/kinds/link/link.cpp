@@ -1,105 +1,177 @@
-// The link kind: a veth pair whose ends may live in two scopes, or an existing interface that is only
-// referenced. Text, journal JSON, template fields, ownership and diff policy. Kernel I/O is in
-// link_kernel.cpp, the netlink codec in link_codec.cpp.
+// The link kind: names of kinds and modes, plan text, journal JSON, ownership and diff policy. The template
+// fields are in link_template.cpp, kernel I/O in link_kernel.cpp, the netlink codec in link_codec.cpp.
 #include <fmt/format.h>
 
+#include <cctype>
+#include <stdexcept>
+
 #include "kinds/link/link_ops.h"
+#include "kinds/link/link_words.h"
 #include "kinds/text.h"
-#include "template/fields.h"
-#include "template/schema.h"
+#include "topo/hash.h"
 
 namespace topo {
 
 using nlohmann::json;
 
+const EnumTable<LinkKind> kLinkKinds = {
+    {LinkKind::Veth, "veth"},       {LinkKind::Existing, "existing"}, {LinkKind::Bridge, "bridge"},
+    {LinkKind::Macvlan, "macvlan"}, {LinkKind::Ipvlan, "ipvlan"},     {LinkKind::Vlan, "vlan"},
+    {LinkKind::Vxlan, "vxlan"},     {LinkKind::Vrf, "vrf"},           {LinkKind::Dummy, "dummy"}};
+const EnumTable<MacvlanMode> kMacvlanModes = {{MacvlanMode::Private, "private"},
+                                              {MacvlanMode::Vepa, "vepa"},
+                                              {MacvlanMode::Bridge, "bridge"},
+                                              {MacvlanMode::Passthru, "passthru"}};
+const EnumTable<IpvlanMode> kIpvlanModes = {{IpvlanMode::L2, "l2"}, {IpvlanMode::L3, "l3"}, {IpvlanMode::L3s, "l3s"}};
+const EnumTable<IpvlanFlag> kIpvlanFlags = {
+    {IpvlanFlag::Bridge, "bridge"}, {IpvlanFlag::Private, "private"}, {IpvlanFlag::Vepa, "vepa"}};
+const EnumTable<VlanProtocol> kVlanProtocols = {{VlanProtocol::Dot1Q, "802.1Q"}, {VlanProtocol::Dot1AD, "802.1ad"}};
+
+std::string creation_name(const Link& l) {
+  return fmt::format("tp{:012x}", fnv1a(l.alias + "/" + l.scope + "/" + l.name) & 0xFFFFFFFFFFFFULL);
+}
+
+std::string_view link_kind_name(LinkKind k) { return kLinkKinds.name(k); }
+
+std::optional<LinkKind> link_kind_of(std::string_view kernel_kind) {
+  auto k = kLinkKinds.value(kernel_kind);
+  if (k == LinkKind::Existing) return std::nullopt;  // not a kernel kind
+  return k;
+}
+
 namespace {
 
-const EnumTable<LinkKind> kLinkKinds = {{LinkKind::Veth, "veth"}, {LinkKind::Existing, "existing"}};
+// A piece of JSON that must be one of a table's words (the journal is read strictly: a word this binary does
+// not know is an error, never a silent default).
+template <class E>
+E word_from(const EnumTable<E>& table, const json& j, const char* key) {
+  const std::string& w = j.at(key).get_ref<const std::string&>();
+  auto v = table.value(w);
+  if (!v) throw std::invalid_argument(fmt::format("{}: unknown value '{}'", key, w));
+  return *v;
+}
 
-std::string other_scope(const std::string& scope) { return scope == kHostScope ? kContainerScope : kHostScope; }
+template <class E>
+void get_word(const json& j, const char* key, const EnumTable<E>& table, std::optional<E>& v) {
+  if (j.contains(key) && !j.at(key).is_null()) v = word_from(table, j, key);
+}
+
+void get_ip(const json& j, const char* key, std::optional<IpAddress>& v) {
+  if (!j.contains(key) || j.at(key).is_null()) return;
+  v = IpAddress::parse(j.at(key).get_ref<const std::string&>());
+  if (!v) throw std::invalid_argument(fmt::format("{}: not an IP address", key));
+}
+
+std::string kind_data_text(const Link& l) {
+  const LinkKindData& d = l.data;
+  std::string s;
+  if (d.macvlan_mode) s += fmt::format(" mode {}", kMacvlanModes.name(*d.macvlan_mode));
+  if (d.ipvlan_mode) s += fmt::format(" mode {}", kIpvlanModes.name(*d.ipvlan_mode));
+  if (d.ipvlan_flag) s += fmt::format(" {}", kIpvlanFlags.name(*d.ipvlan_flag));
+  if (d.vlan_protocol) s += fmt::format(" protocol {}", kVlanProtocols.name(*d.vlan_protocol));
+  if (d.vlan_id) s += fmt::format(" id {}", *d.vlan_id);
+  if (d.vrf_table) s += fmt::format(" table {}", *d.vrf_table);
+  if (d.vni) s += fmt::format(" id {}", *d.vni);
+  if (d.local) s += fmt::format(" local {}", d.local->str());
+  if (d.remote) s += fmt::format(" {} {}", is_multicast(*d.remote) ? "group" : "remote", d.remote->str());
+  if (d.port) s += fmt::format(" dstport {}", *d.port);
+  return s;
+}
 
 }  // namespace
 
+bool is_multicast(const IpAddress& a) {
+  return a.family == Family::V4 ? (a.bytes[0] & 0xf0) == 0xe0 : a.bytes[0] == 0xff;
+}
+
+// iproute2's order: `link <name> [link <parent>] type <kind> <kind data> [peer ...] [mtu ...] ...`.
 std::string describe(const Link& l) {
   if (l.kind == LinkKind::Existing) return "link " + l.name + " (existing)";
-  std::string s = fmt::format("link {} type veth peer {} in {}", l.name, l.peer_name.empty() ? "?" : l.peer_name,
-                              l.peer_scope.empty() ? "?" : l.peer_scope);
+  std::string s = "link " + l.name;
+  if (!l.parent.empty())
+    s += l.parent_scope.empty() || l.parent_scope == l.scope ? fmt::format(" link {}", l.parent)
+                                                             : fmt::format(" link {} in {}", l.parent, l.parent_scope);
+  s += fmt::format(" type {}{}", link_kind_name(l.kind), kind_data_text(l));
+  if (l.kind == LinkKind::Veth)
+    s += fmt::format(" peer {} in {}", l.peer_name.empty() ? "?" : l.peer_name, l.peer_scope.empty() ? "?" : l.peer_scope);
   if (l.mtu) s += fmt::format(" mtu {}", *l.mtu);
+  if (l.txqueuelen) s += fmt::format(" txqueuelen {}", *l.txqueuelen);
+  if (l.mac) s += fmt::format(" address {}", l.mac->str());
+  if (!l.master.empty()) s += " master " + l.master;
+  if (l.hairpin) s += fmt::format(" hairpin {}", *l.hairpin ? "on" : "off");
+  if (l.promisc) s += fmt::format(" promisc {}", *l.promisc ? "on" : "off");
   if (!l.up) s += " down";
   return s;
 }
 
 void to_json(json& j, const Link& v) {
-  j = {{"namespace", v.scope}, {"name", v.name}, {"kind", kLinkKinds.name(v.kind)}};
+  j = {{"namespace", v.scope}, {"name", v.name}, {"kind", link_kind_name(v.kind)}};
   if (v.kind == LinkKind::Veth) j["peer"] = {{"name", v.peer_name}, {"namespace", v.peer_scope}};
+  if (!v.parent.empty()) j["parent"] = {{"name", v.parent}, {"namespace", v.parent_scope}};
   put_optional(j, "mtu", v.mtu);
+  put_optional(j, "txqueuelen", v.txqueuelen);
+  if (v.mac) j["mac"] = v.mac->str();
+  if (!v.master.empty()) j["master"] = v.master;
   if (!v.up) j["up"] = false;
+  put_optional(j, "promisc", v.promisc);
+  put_optional(j, "hairpin", v.hairpin);
+  const LinkKindData& d = v.data;
+  if (d.macvlan_mode) j["mode"] = kMacvlanModes.name(*d.macvlan_mode);
+  if (d.ipvlan_mode) j["mode"] = kIpvlanModes.name(*d.ipvlan_mode);
+  if (d.ipvlan_flag) j["flag"] = kIpvlanFlags.name(*d.ipvlan_flag);
+  put_optional(j, "id", d.vlan_id);
+  if (d.vlan_protocol) j["protocol"] = kVlanProtocols.name(*d.vlan_protocol);
+  put_optional(j, "table", d.vrf_table);
+  put_optional(j, "vni", d.vni);
+  if (d.local) j["local"] = d.local->str();
+  if (d.remote) j["remote"] = d.remote->str();
+  put_optional(j, "port", d.port);
   if (!v.alias.empty()) j["alias"] = v.alias;
 }
 
 void from_json(const json& j, Link& v) {
   get_field(j, "namespace", v.scope);
   get_field(j, "name", v.name);
-  v.kind = kLinkKinds.value(j.value("kind", "veth")).value_or(LinkKind::Existing);
+  v.kind = j.contains("kind") ? word_from(kLinkKinds, j, "kind") : LinkKind::Veth;
   if (auto p = j.find("peer"); p != j.end()) {
     get_field(*p, "name", v.peer_name);
     get_field(*p, "namespace", v.peer_scope);
   }
+  if (auto p = j.find("parent"); p != j.end()) {
+    get_field(*p, "name", v.parent);
+    get_field(*p, "namespace", v.parent_scope);
+  }
   get_field(j, "mtu", v.mtu);
+  get_field(j, "txqueuelen", v.txqueuelen);
+  if (j.contains("mac") && !j.at("mac").is_null()) {
+    v.mac = MacAddress::parse(j.at("mac").get_ref<const std::string&>());
+    if (!v.mac) throw std::invalid_argument("mac: not a MAC address");
+  }
+  get_field(j, "master", v.master);
   v.up = j.value("up", true);
+  get_field(j, "promisc", v.promisc);
+  get_field(j, "hairpin", v.hairpin);
+  LinkKindData& d = v.data;
+  if (v.kind == LinkKind::Macvlan) get_word(j, "mode", kMacvlanModes, d.macvlan_mode);
+  if (v.kind == LinkKind::Ipvlan) get_word(j, "mode", kIpvlanModes, d.ipvlan_mode);
+  get_word(j, "flag", kIpvlanFlags, d.ipvlan_flag);
+  get_field(j, "id", d.vlan_id);
+  get_word(j, "protocol", kVlanProtocols, d.vlan_protocol);
+  get_field(j, "table", d.vrf_table);
+  get_field(j, "vni", d.vni);
+  get_ip(j, "local", d.local);
+  get_ip(j, "remote", d.remote);
+  get_field(j, "port", d.port);
   get_field(j, "alias", v.alias);
 }
 
-const tmpl::KindSchema& KindOps<Link>::schema() {
-  static const tmpl::KindSchema s{"a link",
-                                  {{"name", true}, {"kind", false}, {"peer", false}, {"mtu", false}, {"up", false}},
-                                  {{"peer", "a veth peer", {{"name", true}, {"scope", false}}}}};
-  return s;
-}
-
-void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector<Link>& out) {
-  Link l;
-  l.scope = scope;
-  l.name = *f.ifname("name");
-  l.kind = f.word("kind", kLinkKinds).value_or(LinkKind::Veth);
-  if (l.kind == LinkKind::Existing) {
-    // An existing link is only referenced (it must be there), never created or changed.
-    for (const char* key : {"peer", "mtu", "up"})
-      if (f.has(key)) f.fail(key, fmt::format("'{}' cannot be set on a link of kind existing: it is never changed", key));
-  } else {
-    if (!f.has("peer")) f.fail("peer", "a veth link needs a peer: {name: ..., scope: host|container}");
-    tmpl::Fields peer = f.child("peer");
-    l.peer_name = *peer.ifname("name");
-    l.peer_scope = peer.choice<std::string>("scope", {{"host", kHostScope}, {"container", kContainerScope}})
-                       .value_or(other_scope(scope));
-    if (l.peer_scope == scope && l.peer_name == l.name)
-      peer.fail("name", "a veth's peer in the same scope needs a different name");
-    // 68 is the IPv4 minimum (RFC 791) and the veth driver's min_mtu.
-    l.mtu = f.uint("mtu", 68, 65535);
-    l.up = f.boolean("up").value_or(true);
-  }
-  out.push_back(std::move(l));
-}
-
-nlohmann::ordered_json KindOps<Link>::template_form(const Link& l) {
-  nlohmann::ordered_json j;
-  j["name"] = l.name;
-  if (l.kind == LinkKind::Existing) {
-    j["kind"] = "existing";
-    return j;
-  }
-  j["peer"] = nlohmann::ordered_json{{"name", l.peer_name}, {"scope", l.peer_scope}};
-  if (l.mtu) j["mtu"] = *l.mtu;
-  if (!l.up) j["up"] = false;
-  return j;
-}
-
-// Both ends of a veth carry IFLA_IFALIAS "topocni:<owner>"; an existing link is never ours.
+// Every link topocni creates carries IFLA_IFALIAS "topocni:<owner>" (both ends of a veth); an existing link
+// is never ours.
 void KindOps<Link>::stamp(Link& l, const OwnerMark& mark) {
-  if (l.kind == LinkKind::Veth) l.alias = mark.text();
+  if (l.kind != LinkKind::Existing) l.alias = mark.text();
 }
 bool KindOps<Link>::owned(const Link& observed) { return observed.owned; }
-// Ours and this attachment's; or ours without any alias yet (a pair whose creation a kill interrupted, vouched
+// Ours and this attachment's; or ours without any alias yet (a link whose creation a kill interrupted, vouched
 // for by the journal: lifecycle/attachment.cpp), which the replace marks in place.
 bool KindOps<Link>::may_replace(const Link& want, const Link& seen) {
   return seen.owned && (seen.alias == want.alias || seen.alias.empty());

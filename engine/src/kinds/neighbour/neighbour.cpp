@@ -14,31 +14,6 @@ namespace topo {
 
 using nlohmann::json;
 
-std::optional<MacAddress> MacAddress::parse(std::string_view text) {
-  // Exactly six pairs of hex digits separated by ':' (17 characters), as ip-link(8) and ip-neighbour(8) print.
-  if (text.size() != 17) return std::nullopt;
-  MacAddress m;
-  for (size_t i = 0; i < 6; ++i) {
-    size_t at = i * 3;
-    if (i > 0 && text[at - 1] != ':') return std::nullopt;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = hex(text[at]), lo = hex(text[at + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    m.bytes[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return m;
-}
-
-std::string MacAddress::str() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2], bytes[3], bytes[4],
-                     bytes[5]);
-}
-
 std::string describe(const Neighbour& n) {
   return fmt::format("neighbour {} lladdr {} dev {} nud permanent", n.address.str(), n.lladdr.str(), n.dev);
 }
@@ -66,14 +41,9 @@ void KindOps<Neighbour>::build(tmpl::Fields& f, const std::string& scope, std::v
   n.scope = scope;
   n.dev = *f.ifname("dev");
   n.address = *f.ip("address");
-  std::string mac = *f.string("lladdr");
-  auto parsed = MacAddress::parse(mac);
-  if (!parsed) f.fail("lladdr", fmt::format("'{}' is not a MAC address (six hex pairs: aa:bb:cc:dd:ee:ff)", mac));
   // A multicast or all-zero link-layer address is never a neighbour's: the kernel would accept it, and every
   // packet to the address would go nowhere or everywhere.
-  if ((parsed->bytes[0] & 1) || *parsed == MacAddress{})
-    f.fail("lladdr", fmt::format("{} is a multicast or zero address, not a neighbour's", mac));
-  n.lladdr = *parsed;
+  n.lladdr = *f.unicast_mac("lladdr");
   out.push_back(std::move(n));
 }
 

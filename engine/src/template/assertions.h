@@ -1,0 +1,32 @@
+// A template's own refusals: the `assert:` list. Each item fails the render with the template's message,
+// at the item's position:
+//   - that: ${ (prev.ips | ipv6 | length) == 0 or host_sysctl('net.ipv6.conf.all.disable_ipv6') == '0' }
+//     message: this pod has IPv6 but the node has none
+//   - fail: "hostInterface ${params.hostInterface} is the uplink itself"
+//     when: ${ params.hostInterface == host_default_interface(4) }
+// They are checked after `vars:` (which they may use) and before any object is rendered.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "template/node.h"
+
+namespace topo::tmpl {
+
+struct Assertion {
+  YAML::Node that;     // fails when falsy (`that:` form)
+  YAML::Node when;     // fails when truthy; absent: always (`fail:` form)
+  YAML::Node message;  // `message:` or `fail:`, rendered
+  std::string path;    // "assert[2]"
+  YAML::Mark mark;     // the item's position
+};
+
+std::vector<Assertion> load_assertions(const std::string& file, const YAML::Node& node);
+
+// Throws TemplateAssertionError (topo/error.h) for the first assertion that fails.
+void check_assertions(const std::vector<Assertion>& assertions, const NodeRenderer& renderer);
+
+}  // namespace topo::tmpl
