@@ -1,5 +1,7 @@
 #include "cni/cni.h"
 
+#include "topo/model/ifname.h"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -32,19 +34,6 @@ bool is_name_char(char c) {
 
 constexpr size_t kMaxNetworkName = 128;
 
-// `s` with control characters (a NUL, a newline) shown escaped, for error messages.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 void validate_container_id(const std::string& id) {
@@ -56,16 +45,8 @@ void validate_container_id(const std::string& id) {
 }
 
 void validate_ifname(const std::string& name, const std::string& what, int code) {
-  // Linux dev_valid_name() allows 1..15 bytes but any byte except '/', ':' and whitespace. Narrower here, the
-  // same rule as templates' bad_ifname(): a NUL cuts the name short in netlink, '%' makes the kernel pick a
-  // name itself (dev_alloc_name: "veth%d" becomes veth0), and quotes break nft rule text and aliases.
-  bool ok = !name.empty() && name.size() <= 15 && name != "." && name != ".." &&
-            std::all_of(name.begin(), name.end(), is_name_char);
-  if (!ok) {
-    throw Error(code, fmt::format("invalid {}", what),
-                fmt::format("'{}' is not a valid interface name: 1 to 15 letters, digits, '_', '-' or '.'",
-                            printable(name)));
-  }
+  // The same rule as templates' (topo/model/ifname.h).
+  if (auto why = bad_ifname(name)) throw Error(code, fmt::format("invalid {}", what), *why);
 }
 
 void validate_network_name(const std::string& name) {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "template/node.h"
+#include "topo/model/ifname.h"
 #include "topo/model/ip.h"
 #include "topo/model/mac.h"
 
@@ -26,11 +27,7 @@ struct Negatable {
   bool negated{false};
 };
 
-// Interface-name rules: the kernel's (dev_valid_name() in net/core/dev.c: 1..15 bytes (IFNAMSIZ - 1), not "."
-// or "..", no '/', ':' or whitespace), narrowed to letters, digits, '_', '-' and '.': a NUL cuts a name short
-// in netlink ("uplink0\0x" named uplink0), '%' makes the kernel choose the name (dev_alloc_name: "veth%d"
-// becomes veth0), and a quote cannot be written in nft rule text. Returns why a name is bad, or nullopt.
-std::optional<std::string> bad_ifname(const std::string& name);
+using topo::bad_ifname;  // topo/model/ifname.h
 
 class Fields {
  public:

@@ -8,46 +8,20 @@
 
 #include "kinds/address/address_codec.h"
 #include "kinds/address/address_ops.h"
+#include "kinds/device_dump.h"
 #include "kinds/rtnl_batched.h"
 
 namespace topo {
 
 void KindOps<Address>::observe(KernelContext& k, const std::vector<Address>& interest, std::vector<Address>& out) {
-  // (scope, dev) → families asked about, and the keys wanted.
-  std::map<std::pair<std::string, std::string>, std::set<Family>> queries;
-  std::set<std::tuple<std::string, std::string, IpPrefix>> wanted;
-  for (const Address& a : interest) {
-    if (!k.has_scope(a.scope)) continue;
-    queries[{a.scope, a.dev}].insert(a.local.family());
-    wanted.emplace(a.key());
-  }
-  for (const auto& [where, families] : queries) {
-    const auto& [scope, dev] = where;
-    auto index = k.ifindex(scope, dev);
-    if (!index) continue;  // no device, no addresses
-    for (Family family : families) {
-      netlink::Message m(RTM_GETADDR, NLM_F_DUMP);
-      netlink::encode_address_dump(m.builder(), family, *index);
-      std::vector<Address> found;
-      auto ack = k.socket(scope).dump(
-          m.msg(),
-          [&](const nlmsghdr& nlh) {
-            auto msg = netlink::decode_address(nlh);
-            if (!msg || msg->ifindex != *index) return;
-            Address a = msg->address;
-            a.scope = scope;
-            a.dev = dev;
-            if (wanted.count(a.key())) found.push_back(std::move(a));
-          },
-          [&] { found.clear(); });
-      if (ack.err == ENODEV) {  // the device went away since we looked it up
-        k.forget_links(scope);
-        break;
-      }
-      if (!ack.ok()) throw NetlinkError(ack.err, "list addresses", scope + " dev " + dev, ack.ext_ack);
-      out.insert(out.end(), found.begin(), found.end());
-    }
-  }
+  static const DeviceDump<Address> dump{
+      RTM_GETADDR, "list addresses", [](const Address& a) { return a.local.family(); }, netlink::encode_address_dump,
+      [](const nlmsghdr& nlh) -> std::optional<std::pair<int, Address>> {
+        auto msg = netlink::decode_address(nlh);
+        if (!msg) return std::nullopt;
+        return std::pair{msg->ifindex, msg->address};
+      }};
+  observe_on_devices(k, interest, out, dump);
 }
 
 void KindOps<Address>::execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end,
