@@ -163,6 +163,34 @@ std::vector<uint32_t> PreviewAllocator::tables(const TableRequest& request, size
   return plugin_choice_->tables(request, count);
 }
 
+void PreviewFacts::need_live_host(const char* fact) const {
+  if (offline_) throw ConflictError(fmt::format("{} reads the live host, and --offline has no --fact for it", fact));
+}
+
+std::optional<nlohmann::json> PreviewFacts::link(const std::string& ifname) {
+  need_live_host("host_link");
+  auto info = kernel().link_info(kHostScope, ifname);
+  if (!info) return std::nullopt;
+  return host_link_fact(ifname, info->kind, info->mtu, info->mac, info->up);
+}
+
+std::optional<std::string> PreviewFacts::sysctl(const std::string& name) {
+  need_live_host("host_sysctl");
+  return kernel().read_sysctl(kHostScope, name);
+}
+
+bool PreviewFacts::supports_link_kind(const std::string& kind) {
+  need_live_host("host_supports_link");
+  return kernel().supports_link_kind(kHostScope, kind);
+}
+
+// Every interface is an up veth with the usual MTU, every sysctl reads "0", every link kind is there.
+std::optional<nlohmann::json> SampleFacts::link(const std::string& ifname) {
+  return host_link_fact(ifname, "veth", 1500, "02:00:00:00:00:01", true);
+}
+std::optional<std::string> SampleFacts::sysctl(const std::string&) { return "0"; }
+bool SampleFacts::supports_link_kind(const std::string&) { return true; }
+
 std::vector<std::string> SampleFacts::addresses(const std::string&) { return {"10.10.20.1/24", "fd00:10:20::1/64"}; }
 
 // The interfaces' own addresses, as if every destination were reached through one of them.

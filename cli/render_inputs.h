@@ -42,9 +42,13 @@ class PreviewFacts : public HostFacts {
   std::vector<std::string> addresses(const std::string& ifname) override;
   std::optional<std::string> source_toward(const std::string& ip) override;
   std::optional<std::string> default_interface(Family family) override;
+  std::optional<nlohmann::json> link(const std::string& ifname) override;
+  std::optional<std::string> sysctl(const std::string& name) override;
+  bool supports_link_kind(const std::string& kind) override;
 
  private:
   Kernel& kernel();
+  void need_live_host(const char* fact) const;
 
   GivenFacts given_;
   bool offline_;
@@ -75,6 +79,9 @@ class PreviewAllocator : public Allocator {
 // range.
 class SampleFacts : public HostFacts {
  public:
+  std::optional<nlohmann::json> link(const std::string& ifname) override;
+  std::optional<std::string> sysctl(const std::string& name) override;
+  bool supports_link_kind(const std::string& kind) override;
   std::vector<std::string> addresses(const std::string& ifname) override;
   std::optional<std::string> source_toward(const std::string& ip) override;
   std::optional<std::string> default_interface(Family family) override;

@@ -60,7 +60,7 @@ class KernelFacts : public HostFacts {
   std::optional<json> link(const std::string& ifname) override {
     auto info = kernel_.link_info(kHostScope, ifname);
     if (!info) return std::nullopt;
-    return json{{"name", ifname}, {"kind", info->kind}, {"mtu", info->mtu}, {"mac", info->mac}, {"up", info->up}};
+    return host_link_fact(ifname, info->kind, info->mtu, info->mac, info->up);
   }
   std::optional<std::string> sysctl(const std::string& name) override { return kernel_.read_sysctl(kHostScope, name); }
   bool supports_link_kind(const std::string& kind) override {

@@ -16,6 +16,11 @@ std::optional<std::string> HostFacts::default_interface(Family family) {
       fmt::format("this host facts provider cannot look up the {} default route", family_name(family)));
 }
 
+nlohmann::json host_link_fact(const std::string& name, const std::string& kind, uint32_t mtu, const std::string& mac,
+                              bool up) {
+  return {{"name", name}, {"kind", kind}, {"mtu", mtu}, {"mac", mac}, {"up", up}};
+}
+
 std::optional<nlohmann::json> HostFacts::link(const std::string& ifname) {
   throw ConflictError(fmt::format("this host facts provider cannot look up interface {}", ifname));
 }

@@ -58,6 +58,10 @@ class HostFacts {
   // Rendering reports any ConflictError from a lookup as a HostFactError at the scalar that asked.
 };
 
+// The object host_link() gives a template: {name, kind, mtu, mac, up}.
+nlohmann::json host_link_fact(const std::string& name, const std::string& kind, uint32_t mtu, const std::string& mac,
+                              bool up);
+
 // Where an allocated table must be free (docs/templates.md#allocate).
 enum class AllocScope {
   Node,       // no other attachment on the node holds it, and the node's kernel shows it unused
