@@ -122,7 +122,7 @@ TEST_CASE("a newer format is refused, naming what it found and what is known") {
     (void)parse(newer);
     FAIL("no JournalFormatError");
   } catch (const JournalFormatError& e) {
-    CHECK(e.found == kJournalFormat + 1);
+    CHECK(e.found == static_cast<unsigned long long>(kJournalFormat + 1));
     CHECK(std::string(e.what()).find("format 3") != std::string::npos);
     CHECK(std::string(e.what()).find("formats 1 to 2") != std::string::npos);
     CHECK(std::string(e.what()).find("abc-eth0.json") != std::string::npos);

@@ -36,9 +36,9 @@ struct JournalParse {
 // strength of it, or on the marks it may claim (CNI code 5).
 class JournalFormatError : public Error {
  public:
-  JournalFormatError(std::string file_, long long found_);
+  JournalFormatError(std::string file_, unsigned long long found_);
   const std::string file;
-  const long long found;
+  const unsigned long long found;
 };
 
 // A journal that is not what topocni writes: wrong types, missing keys, unknown object kinds, not JSON.

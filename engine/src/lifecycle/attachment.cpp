@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -32,12 +33,7 @@ using nlohmann::json;
 namespace {
 
 // The network a journal file belongs to: its directory's name (<state dir>/<network>/<file>.json).
-std::string fs_network_of(const std::string& file) {
-  auto slash = file.rfind('/');
-  if (slash == std::string::npos || slash == 0) return "";
-  auto before = file.rfind('/', slash - 1);
-  return file.substr(before == std::string::npos ? 0 : before + 1, slash - (before == std::string::npos ? 0 : before + 1));
-}
+std::string network_dir_of(const std::string& file) { return std::filesystem::path(file).parent_path().filename().string(); }
 
 // Host facts answered by the kernel, in the host scope. One render asks for an interface's addresses once
 // per expression that names it (veth-to-host: twice, for its IPv4 and its IPv6 address); the kernel is asked
@@ -492,7 +488,7 @@ std::vector<std::string> Attachments::gc(const Request& network,
   for (const Journal::Damaged& d : listing.damaged) {
     if (d.attachment_known) {
       listing.records.push_back(d.record);  // handled by del() as a DEL would: reported, cleaned, set aside
-    } else if (fs_network_of(d.file) == network.attachment.network) {
+    } else if (network_dir_of(d.file) == network.attachment.network) {
       // Whose it is cannot be read, so no mark can find its objects (topoctl doctor lists them); the file is
       // kept for an operator, out of the way.
       try {

@@ -13,7 +13,7 @@ namespace topo {
 
 using nlohmann::json;
 
-JournalFormatError::JournalFormatError(std::string file_, long long found_)
+JournalFormatError::JournalFormatError(std::string file_, unsigned long long found_)
     : Error(fmt::format("journal {} has format {}, newer than this topocni reads (formats {} to {}): a newer "
                         "topocni wrote it; nothing was changed (run the newer topocni, or remove the attachment "
                         "with it)",
@@ -208,14 +208,11 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
   }
   // The format first: a newer one is refused whatever else it holds.
   if (auto it = j.find("format"); it != j.end()) {
-    if (!it->is_number_integer() && !it->is_number_unsigned()) {
+    if (!it->is_number_integer()) {  // nlohmann: true for signed and unsigned integers, false for 2.0
       problems.push_back(fmt::format("format: expected an integer, found {}", type_name(*it)));
-    } else if (it->is_number_unsigned() || it->get<long long>() > kJournalFormat) {
-      long long found = it->is_number_unsigned() && it->get<unsigned long long>() > (1ULL << 62)
-                            ? static_cast<long long>(1ULL << 62)
-                            : it->get<long long>();
-      if (found > kJournalFormat) throw JournalFormatError(file, found);
-      if (found < kOldestJournalFormat) problems.push_back(fmt::format("format: invalid value {}", it->dump()));
+    } else if (it->is_number_unsigned() && it->get<unsigned long long>() > kJournalFormat) {
+      unsigned long long found = it->get<unsigned long long>();
+      throw JournalFormatError(file, found);
     } else if (it->get<long long>() < kOldestJournalFormat) {
       problems.push_back(fmt::format("format: invalid value {}", it->dump()));
     }
