@@ -153,7 +153,10 @@ State read_state(const std::string& path, const json& j, std::vector<std::string
     problems.push_back(fmt::format("{}: expected an object, found {}", path, type_name(j)));
     return out;
   }
-  for (const auto& [section, items] : j.items()) {
+  for (auto entry = j.begin(); entry != j.end(); ++entry) {
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda below.
+    const std::string& section = entry.key();
+    const json& items = entry.value();
     bool known = false;
     AllKinds::each([&]<class K>() {
       if (known || section != K::kSection) return;
