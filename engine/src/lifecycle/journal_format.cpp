@@ -232,6 +232,8 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
   read_string(j, "netnsIdentity", r.netns_identity, problems, true);
   if (auto it = j.find("allocations"); it == j.end()) {
     problems.push_back("allocations: missing");
+  } else if (it->is_null()) {
+    // A record that never allocated anything (a default JournalRecord: STATUS's probe, topologies) writes null.
   } else if (!it->is_object()) {
     problems.push_back(fmt::format("allocations: expected an object, found {}", type_name(*it)));
   } else {
