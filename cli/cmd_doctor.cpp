@@ -67,6 +67,7 @@ Command add_doctor(CLI::App& app) {
             run("netfilter", doctor::check_netfilter, node, findings);
             run("cni-files", doctor::check_cni_files, node, findings);
             run("leftovers", doctor::check_leftovers, node, findings);
+            run("damaged-journals", doctor::check_damaged_journals, node, findings);
             size_t problems = 0, errors = 0;
             for (const auto& f : findings) {
               problems += f.status == Status::Problem;

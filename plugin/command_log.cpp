@@ -33,6 +33,7 @@ struct Outcome {
   std::string message;
 };
 Outcome g_outcome;  // one command per process
+std::string g_notes;  // CommandLog::note, "; "-separated
 
 struct Settings {
   std::string file;
@@ -154,13 +155,15 @@ CommandLog::CommandLog(const std::string& stdin_text)
 
 void CommandLog::failed(int code, const std::string& message) { g_outcome = {true, code, message}; }
 
+void CommandLog::note(const std::string& message) { g_notes += (g_notes.empty() ? "" : "; ") + message; }
+
 CommandLog::~CommandLog() {
   try {
     json config = json::parse(stdin_text_, nullptr, false);  // a discarded value when not JSON
     Settings s = settings(config);
     if (s.file.empty()) return;
     std::string command = env("CNI_COMMAND").value_or("-");
-    if (s.level == Level::Error && !g_outcome.failed) return;
+    if (s.level == Level::Error && !g_outcome.failed && g_notes.empty()) return;
     if (s.level == Level::Info && command == "VERSION" && !g_outcome.failed) return;
 
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
@@ -172,6 +175,7 @@ CommandLog::~CommandLog() {
     std::string result = g_outcome.failed ? fmt::format("result=error code={} msg={}", g_outcome.code,
                                                         json_string(g_outcome.message))
                                           : "result=ok";
+    if (!g_notes.empty()) result += " notes=" + json_string(g_notes);
     // A command outside the spec's (refused, but logged) could hold anything: quote it then.
     bool plain =
         !command.empty() && command.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;

@@ -20,6 +20,9 @@ class CommandLog {
 
   // The outcome of this process's command, when it failed (main's one error path calls it).
   static void failed(int code, const std::string& message);
+  // Something an operator must hear about though the command went on (a damaged journal set aside): added
+  // to the line as notes="...", and written at level error too.
+  static void note(const std::string& message);
 
  private:
   const std::string& stdin_text_;

@@ -50,6 +50,10 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
   topo::Request req = cni::request_of(config, env.command, env.container_id, env.netns, env.ifname);
   topo::Options options = topo::Options::from_environment();
   options.change_hook = topo::fault_injection_from_environment();  // tests only; empty otherwise
+  options.report = [](const std::string& line) {
+    std::cerr << "topocni: " << line << "\n";
+    topo::plugin::CommandLog::note(line);
+  };
   topo::Attachments attachments(options);
   if (env.command == "ADD") {
     if (req.prev_result.is_null()) {

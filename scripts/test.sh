@@ -18,7 +18,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 
 echo "== fuzzing (each target for a bounded time)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DTOPO_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_cni_config fuzz_template
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_cni_config fuzz_template fuzz_journal
 ctest --test-dir build-fuzz --output-on-failure -R '^fuzz_' || failed+=("fuzz")
 
 if ((${#failed[@]})); then

@@ -65,11 +65,13 @@ std::optional<std::string> read_sysctl(const std::string& dir, const std::string
 std::optional<std::string> read_sysctl(const std::string& dotted);
 
 // The check families, one file each: sysctls.cpp (forwarding, rp_filter), netfilter.cpp (INVALID drops,
-// kube-proxy), cni_files.cpp (bin dir, chain order), leftovers.cpp (journals against marks).
+// kube-proxy), cni_files.cpp (bin dir, chain order), leftovers.cpp (journals against marks),
+// damaged_journals.cpp (journals not as topocni writes them, and those set aside).
 void check_sysctls(const Node& node, std::vector<Finding>& out);
 void check_netfilter(const Node& node, std::vector<Finding>& out);
 void check_cni_files(const Node& node, std::vector<Finding>& out);
 void check_leftovers(const Node& node, std::vector<Finding>& out);
+void check_damaged_journals(const Node& node, std::vector<Finding>& out);
 
 std::string status_name(Status s);
 nlohmann::json to_json(const Finding& f);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "topo/error.h"
+#include "topo/journal_format.h"
 #include "topo/state_dir.h"
 
 namespace topo::cni {
@@ -73,6 +74,16 @@ ErrorReply reply_for(const std::exception& e) {
   // Code 5 (I/O failure: state cannot be kept safely), not 4: the directory is not a CNI_* variable, and the
   // default one (/run/topocni) is refused the same way when someone else made it.
   if (dynamic_cast<const StateDirError*>(&e)) return {kIoFailure, e.what(), ""};
+  // Code 5 (I/O failure: the state topocni keeps cannot be read) for a journal of a newer format, on ADD,
+  // DEL, CHECK and GC alike: nothing was changed. Not 1 (that is the CNI version of the config), nor 11 (no
+  // retry helps until a binary that knows the format runs), nor 4 or 7 (the runtime's input is fine).
+  if (dynamic_cast<const JournalFormatError*>(&e))
+    return {kIoFailure, e.what(), fmt::format("this topocni reads journal formats {} to {}", kOldestJournalFormat, kJournalFormat)};
+  // A damaged journal reaches here only from ADD and CHECK (DEL and GC clean up by the marks and set it
+  // aside): 5 too, and a DEL clears the way.
+  if (const auto* x = dynamic_cast<const JournalDamagedError*>(&e))
+    return {kIoFailure, e.what(), fmt::format("{}; a DEL of the attachment removes what is ours and sets the file aside",
+                                              fmt::join(x->problems, "; "))};
   if (dynamic_cast<const ConflictError*>(&e)) return {kConflict, e.what(), ""};
   if (dynamic_cast<const NetlinkError*>(&e) || dynamic_cast<const SystemError*>(&e)) return {kKernelRefused, e.what(), ""};
   return {kInternal, e.what(), ""};

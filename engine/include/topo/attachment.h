@@ -2,6 +2,7 @@
 // ADD/DEL/CHECK and `topoctl plan` are thin layers over this.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <set>
@@ -38,6 +39,11 @@ struct Options {
   std::vector<std::string> template_dirs;  // searched before the built-in templates
   std::string state_dir;                   // "" → Journal's default
   Progress::Hook change_hook{};            // tests only (topo/fault_injection.h): run before every kernel change
+  // What an operator must hear about though the command succeeds (a damaged journal found and set aside):
+  // one line each. The plugin sends them to stderr and its command log; the default, to stderr.
+  std::function<void(const std::string&)> report = [](const std::string& line) {
+    std::fprintf(stderr, "topocni: %s\n", line.c_str());
+  };
 
   // Template dirs from $TOPOCNI_TEMPLATE_PATH (colon-separated), else /etc/cni/topocni.d.
   static Options from_environment();

@@ -39,12 +39,37 @@ class Journal {
   explicit Journal(std::string dir = "");
 
   const std::string& dir() const { return dir_; }
+  // nullopt when there is no journal. Read strictly (topo/journal_format.h): throws JournalDamagedError (with
+  // what could be read) for a journal that is not what topocni writes, JournalFormatError for one of a newer
+  // format.
   std::optional<JournalRecord> load(const Attachment& a) const;
   bool exists(const Attachment& a) const;  // one stat(): no parsing
   // Atomic: write a temp file (mode 0600), rename it over the old one (no fsync: see journal.cpp).
   void store(const JournalRecord& r) const;
   void remove(const Attachment& a) const;
+
+  // A damaged journal found by list(): its file, what could be read, and what could not.
+  struct Damaged {
+    std::string file;
+    JournalRecord record;      // the readable part; the attachment only when `attachment_known`
+    bool attachment_known{};   // its names were read, and lead to this very file
+    std::vector<std::string> problems;
+  };
+  struct Listing {
+    std::vector<JournalRecord> records;
+    std::vector<Damaged> damaged;
+  };
+  // Every journal in the state dir. Throws JournalFormatError when one has a newer format: a caller that acts
+  // on the node's whole state (GC, DEL by marks) cannot know what that journal claims.
+  Listing list() const;
+  // list()'s sound records; each damaged journal is said on stderr and skipped.
   std::vector<JournalRecord> all() const;
+
+  // A damaged journal is never deleted as if it had been honoured: it is renamed to "<file>.damaged" (mode
+  // 0600, in its network's directory, replacing an older one of that name) for an operator to look at (topoctl
+  // doctor lists them), so the next ADD of the attachment is not blocked. Returns the new path.
+  std::string set_aside(const std::string& file) const;
+  std::string path_of_attachment(const Attachment& a) const { return path_of(a); }
 
   // An exclusive flock on the journal directory, for allocation. Hold it briefly.
   class Lock {

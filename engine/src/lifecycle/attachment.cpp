@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "topo/diff.h"
 #include "topo/error.h"
 #include "topo/hash.h"
+#include "topo/journal_format.h"
 #include "topo/kernel.h"
 #include "topo/model/json.h"
 #include "topo/model/scope.h"
@@ -30,6 +32,9 @@ namespace topo {
 using nlohmann::json;
 
 namespace {
+
+// The network a journal file belongs to: its directory's name (<state dir>/<network>/<file>.json).
+std::string network_dir_of(const std::string& file) { return std::filesystem::path(file).parent_path().filename().string(); }
 
 // Host facts answered by the kernel, in the host scope. One render asks for an interface's addresses once
 // per expression that names it (veth-to-host: twice, for its IPv4 and its IPv6 address); the kernel is asked
@@ -119,7 +124,9 @@ json prev_result_of(const Request& req) { return tmpl::prev_for_journal(req.prev
 State marks_of(const Journal& journal, const Request& req) {
   Attachment a = req.attachment;
   std::vector<Rule> claimed;
-  for (const JournalRecord& r : journal.all()) {
+  Journal::Listing listing = journal.list();  // a newer format's journal: refused, it may claim any rule
+  for (const Journal::Damaged& d : listing.damaged) listing.records.push_back(d.record);  // what they still say
+  for (const JournalRecord& r : listing.records) {
     if (r.attachment.id() == a.id()) continue;
     claimed.insert(claimed.end(), r.state.of<Rule>().begin(), r.state.of<Rule>().end());
   }
@@ -317,7 +324,13 @@ Planned Attachments::plan(const Request& req) {
 Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
   Journal journal(options_.state_dir);
   Attachment a = req.attachment;
-  auto previous = journal.load(a);
+  std::optional<JournalRecord> previous, salvaged;  // salvaged: what a damaged journal still says (DEL only)
+  try {
+    previous = journal.load(a);
+  } catch (const JournalDamagedError& e) {
+    if (req.command != "DEL") throw;
+    salvaged = e.record;
+  }
   Planned out;
   if (req.command == "DEL") {
     if (previous) {
@@ -339,6 +352,14 @@ Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
       // The marks complete a re-rendering too: without the journal it cannot know the table ADD allocated,
       // and without prevResult not the pod's addresses.
       out.record.state = merge(out.record.state, marks_of(journal, req));
+      if (salvaged) {
+        // What the damaged journal still says first: its objects (only those the kernel shows as ours are
+        // deleted), the sysctl values and the routes a takeover replaced, to put back.
+        out.record.state = merge(salvaged->state, out.record.state);
+        out.record.taken_over = salvaged->taken_over;
+        if (!salvaged->allocations.empty()) out.record.allocations = salvaged->allocations;
+        out.source = "damaged journal";
+      }
     }
     State observed = observe_for_del(kernel, out.record, lean);
     if (out.source == "journal") vouch_for_unmarked_links(observed, out.record.state);
@@ -429,7 +450,17 @@ void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
   AttachmentLock held(journal, req.attachment);
   // The container side only in the namespace ADD configured (its identity is journaled).
-  auto journaled = journal.load(req.attachment);
+  std::optional<JournalRecord> journaled;
+  std::optional<JournalDamagedError> damaged;
+  try {
+    journaled = journal.load(req.attachment);
+  } catch (const JournalDamagedError& e) {
+    // Said, then DEL goes on with what can be read and the marks (plan); the file is set aside below.
+    damaged.emplace(e);
+    journaled = e.record;
+    options_.report(fmt::format("{}; removing what the ownership marks find and restoring what it still says",
+                                e.what()));
+  }
   Kernel kernel(cni_scopes(req.netns, journaled ? journaled->netns_identity : ""));
   kernel.set_change_hook(options_.change_hook);
   Planned planned = plan(req, kernel, true);
@@ -438,6 +469,12 @@ void Attachments::del(const Request& req) {
   std::vector<std::string> failures = apply_keep_going(planned.plan.changes, kernel);
   if (!failures.empty())
     throw IncompleteError(fmt::format("DEL could not remove {} object(s)", failures.size()), std::move(failures));
+  if (damaged) {
+    // Not deleted as if honoured: kept for an operator (topoctl doctor lists it), out of the next ADD's way.
+    // DEL then succeeds: everything ours that can still be found is gone, and a DEL that failed instead would
+    // be retried forever by the runtime with nothing more to find.
+    options_.report(fmt::format("damaged journal set aside as {}", journal.set_aside(damaged->file)));
+  }
   journal.remove(req.attachment);
   held.remove_on_release();
   release_dropped_tables(journal, req.attachment, planned.record.allocations, json());
@@ -466,7 +503,23 @@ std::vector<std::string> Attachments::gc(const Request& network,
                                          const std::set<std::pair<std::string, std::string>>& keep) {
   Journal journal(options_.state_dir);
   std::vector<std::string> removed, failures;
-  for (const JournalRecord& r : journal.all()) {
+  // A newer format's journal anywhere: GC refuses before it changes anything (JournalFormatError).
+  Journal::Listing listing = journal.list();
+  for (const Journal::Damaged& d : listing.damaged) {
+    if (d.attachment_known) {
+      listing.records.push_back(d.record);  // handled by del() as a DEL would: reported, cleaned, set aside
+    } else if (network_dir_of(d.file) == network.attachment.network) {
+      // Whose it is cannot be read, so no mark can find its objects (topoctl doctor lists them); the file is
+      // kept for an operator, out of the way.
+      try {
+        options_.report(fmt::format("damaged journal {} names no attachment ({}); set aside as {}", d.file,
+                                    fmt::format("{}", fmt::join(d.problems, "; ")), journal.set_aside(d.file)));
+      } catch (const std::exception& e) {
+        failures.push_back(fmt::format("{}: {}", d.file, e.what()));
+      }
+    }
+  }
+  for (const JournalRecord& r : listing.records) {
     const Attachment& a = r.attachment;
     if (a.network != network.attachment.network || keep.contains({a.container_id, a.ifname})) continue;
     Request req = network;

@@ -13,6 +13,7 @@
 #include "lifecycle/flock_wait.h"
 #include "topo/error.h"
 #include "topo/hash.h"
+#include "topo/journal_format.h"
 #include "topo/model/json.h"
 #include "topo/state_dir.h"
 
@@ -22,29 +23,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-json record_to_json(const JournalRecord& r) {
-  json j = {{"network", r.attachment.network}, {"containerId", r.attachment.container_id},
-          {"ifname", r.attachment.ifname},   {"template", r.template_name},
-          {"netns", r.netns},                {"allocations", r.allocations},
-          {"prevResult", r.prev_result},
-          {"state", r.state},                {"takenOver", r.taken_over}};
-  if (!r.netns_identity.empty()) j["netnsIdentity"] = r.netns_identity;
-  return j;
-}
-
-JournalRecord record_from_json(const json& j) {
-  JournalRecord r;
-  r.attachment = {j.at("network"), j.at("containerId"), j.at("ifname")};
-  r.template_name = j.value("template", "");
-  r.netns = j.value("netns", "");
-  r.allocations = j.value("allocations", json::object());
-  r.prev_result = j.value("prevResult", json());
-  r.state = j.value("state", State{});
-  r.taken_over = j.value("takenOver", State{});
-  r.netns_identity = j.value("netnsIdentity", "");
-  return r;
-}
 
 // A name used as a path component: what the CNI layer lets through (no '/', not "." or "..", no NUL).
 bool safe_component(const std::string& name) {
@@ -112,15 +90,21 @@ std::string Journal::path_of(const Attachment& a) const {
 }
 
 std::optional<JournalRecord> Journal::load(const Attachment& a) const {
-  std::optional<std::string> text = read_private(path_of(a));
+  std::string path = path_of(a);
+  std::optional<std::string> text = read_private(path);
   if (!text) return std::nullopt;
-  try {
-    return record_from_json(json::parse(*text));
-  } catch (const std::exception& e) {
-    // An unreadable journal is as good as none: DEL falls back to re-rendering.
-    fmt::print(stderr, "topocni: ignoring unreadable journal {}: {}\n", path_of(a), e.what());
-    return std::nullopt;
+  JournalParse parsed = parse_journal_record(*text, path);
+  // The file of one attachment naming another is not this attachment's journal.
+  if (parsed.attachment_known && parsed.record.attachment.id() != a.id())
+    parsed.problems.push_back(fmt::format("network, containerId, ifname: name attachment '{}', not '{}'",
+                                          parsed.record.attachment.id(), a.id()));
+  if (parsed.damaged()) {
+    // Never taken for no journal: DEL would leave behind what the journal alone knew (the default route a
+    // takeover replaced, sysctl values), and delete the file as if it had been honoured.
+    parsed.record.attachment = a;
+    throw JournalDamagedError(path, std::move(parsed.record), std::move(parsed.problems));
   }
+  return std::move(parsed.record);
 }
 
 bool Journal::exists(const Attachment& a) const {
@@ -149,7 +133,7 @@ void Journal::store(const JournalRecord& r) const {
     // rename below ensure, not the machine. Everything a journal describes lives in the kernel and is gone
     // after a reboot anyway, and an unreadable journal counts as none (load). Where the state directory is
     // on a disk, not /run's usual tmpfs, an fsync cost an ADD 0.3-1.3 ms.
-    write_all(fd, record_to_json(r).dump(1) + "\n", tmp);
+    write_all(fd, journal_record_to_json(r).dump(1) + "\n", tmp);
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -173,38 +157,67 @@ void Journal::remove(const Attachment& a) const {
   ::rmdir(fs::path(path).parent_path().c_str());
 }
 
-std::vector<JournalRecord> Journal::all() const {
-  std::vector<JournalRecord> out;
+Journal::Listing Journal::list() const {
+  Listing out;
   std::error_code ec;
   for (const auto& net : fs::directory_iterator(dir_, ec)) {
     if (!net.is_directory() || net.is_symlink()) continue;
     for (const auto& file : fs::directory_iterator(net.path(), ec)) {
       if (file.path().extension() != ".json") continue;
+      std::string path = file.path().string();
+      std::optional<std::string> text;
       try {
-        std::optional<std::string> text = read_private(file.path());
-        if (!text) continue;
-        JournalRecord r = record_from_json(json::parse(*text));
-        // The record names its attachment, and GC and DEL derive every path from that name (the journal,
-        // table reservations): only a record that sits where its own names put it is trusted. One naming
-        // "../../x" made GC unlink a file outside the state dir.
+        text = read_private(path);
+      } catch (const std::exception& e) {
+        out.damaged.push_back({path, {}, false, {fmt::format("(file): {}", e.what())}});
+        continue;
+      }
+      if (!text) continue;  // gone since the directory was read
+      JournalParse parsed = parse_journal_record(*text, path);  // JournalFormatError goes to the caller
+      // The record names its attachment, and GC and DEL derive every path from that name (the journal,
+      // table reservations): only a record that sits where its own names put it is trusted. One naming
+      // "../../x" made GC unlink a file outside the state dir.
+      if (parsed.attachment_known) {
         fs::path expected;
         try {
-          expected = path_of(r.attachment);
+          expected = path_of(parsed.record.attachment);
         } catch (const StateDirError&) {
         }
-        if (expected.filename() != file.path().filename() || r.attachment.network != net.path().filename()) {
-          fmt::print(stderr, "topocni: skipping journal {}: it names attachment '{}', whose journal is not this file\n",
-                     file.path().string(), r.attachment.id());
-          continue;
+        if (expected.filename() != file.path().filename() || parsed.record.attachment.network != net.path().filename()) {
+          parsed.attachment_known = false;
+          parsed.problems.push_back(fmt::format("it names attachment '{}', whose journal is not this file",
+                                                parsed.record.attachment.id()));
         }
-        out.push_back(std::move(r));
-      } catch (const std::exception& e) {
-        // Half-written files cannot exist (atomic rename); anything else unreadable is skipped, and said.
-        fmt::print(stderr, "topocni: skipping unreadable journal {}: {}\n", file.path().string(), e.what());
+      }
+      if (parsed.damaged()) {
+        if (!parsed.attachment_known) parsed.record.attachment = {};
+        out.damaged.push_back({path, std::move(parsed.record), parsed.attachment_known, std::move(parsed.problems)});
+      } else {
+        out.records.push_back(std::move(parsed.record));
       }
     }
   }
   return out;
+}
+
+std::vector<JournalRecord> Journal::all() const {
+  Listing listing = list();
+  for (const Damaged& d : listing.damaged)
+    fmt::print(stderr, "topocni: skipping damaged journal {}: {}\n", d.file, fmt::join(d.problems, "; "));
+  return std::move(listing.records);
+}
+
+std::string Journal::set_aside(const std::string& file) const {
+  // Only a journal file of this state dir: <dir>/<network>/<name>.json.
+  fs::path p(file);
+  if (p.extension() != ".json" || p.parent_path().parent_path() != fs::path(dir_) ||
+      !safe_component(p.parent_path().filename().string()))
+    throw StateDirError(fmt::format("refusing to set aside '{}': not a journal of {}", file, dir_));
+  std::string aside = file + ".damaged";
+  if (::rename(file.c_str(), aside.c_str()) != 0) throw SystemError(errno, "set aside damaged journal " + file);
+  // The journal was created 0600 (store); a file put there by hand may not have been.
+  ::chmod(aside.c_str(), 0600);
+  return aside;
 }
 
 Journal::Lock::Lock(const std::string& path) {

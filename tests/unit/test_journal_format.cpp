@@ -1,0 +1,265 @@
+// The journal read strictly (topo/journal_format.h): a damaged journal is reported with the JSON path of
+// each problem and never read as an empty record; a newer format is refused; format 1 (no "format" key, as
+// the release before formats wrote it) is read.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "topo/journal.h"
+#include "topo/journal_format.h"
+#include "topo/model/json.h"
+#include "topo/state_dir.h"
+
+using namespace topo;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempStateDir {
+  fs::path path;
+  TempStateDir() {
+    std::string tmpl = (fs::temp_directory_path() / "topo-journal-format-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempStateDir() { fs::remove_all(path); }
+};
+
+// What veth-to-host journals: a veth pair, routes (one in a policy table), a rule, a sysctl with its value
+// before ADD, and the node's default route a takeover replaced.
+JournalRecord sample() {
+  JournalRecord r;
+  r.attachment = {"cni0", "abc", "eth0"};
+  r.template_name = "veth-to-host";
+  r.netns = "/var/run/netns/p1";
+  r.netns_identity = "4:4026532000";
+  r.allocations = {{"table", 1000}};
+  r.prev_result = {{"cniVersion", "1.0.0"}};
+  Link veth;
+  veth.scope = "host";
+  veth.name = "veth1234";
+  veth.peer_scope = "container";
+  veth.peer_name = "veth0";
+  veth.alias = "topocni:cni0/abc/eth0";
+  r.state.of<Link>().push_back(veth);
+  for (const char* dst : {"10.1.0.5/32", "10.1.0.6/32", "0.0.0.0/0"}) {
+    Route route;
+    route.scope = "host";
+    route.dst = *IpPrefix::parse(dst);
+    route.dev = "veth1234";
+    route.table = std::string(dst) == "0.0.0.0/0" ? 1000 : kTableMain;
+    r.state.of<Route>().push_back(route);
+  }
+  Rule rule;
+  rule.scope = "host";
+  rule.priority = 1000;
+  rule.table = 1000;
+  rule.iif = "veth1234";
+  r.state.of<Rule>().push_back(rule);
+  Sysctl s;
+  s.scope = "container";
+  s.name = "net.ipv4.conf.eth0.rp_filter";
+  s.value = "2";
+  s.previous = "1";
+  r.state.of<Sysctl>().push_back(s);
+  Route original;
+  original.scope = "container";
+  original.dst = *IpPrefix::parse("0.0.0.0/0");
+  original.gateway = IpAddress::parse("192.168.1.1");
+  original.dev = "eth0";
+  original.protocol = 4;
+  r.taken_over.of<Route>().push_back(original);
+  return r;
+}
+
+JournalParse parse(const json& j) { return parse_journal_record(j.dump(), "/run/topocni/cni0/abc-eth0.json"); }
+
+bool has_problem(const JournalParse& p, const std::string& text) {
+  return std::any_of(p.problems.begin(), p.problems.end(), [&](const std::string& s) { return s == text; });
+}
+
+std::string problems_of(const JournalParse& p) {
+  std::string s;
+  for (const auto& x : p.problems) s += x + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a journal reads back exactly as written, with its format") {
+  json written = journal_record_to_json(sample());
+  CHECK(written.at("format") == kJournalFormat);
+  JournalParse p = parse(written);
+  INFO(problems_of(p));
+  CHECK_FALSE(p.damaged());
+  CHECK(p.attachment_known);
+  CHECK(journal_record_to_json(p.record) == written);
+}
+
+TEST_CASE("format 1 (no format key, the release before formats) is read") {
+  json old = journal_record_to_json(sample());
+  old.erase("format");
+  old.erase("netnsIdentity");  // older still: before the identity was recorded
+  JournalParse p = parse(old);
+  INFO(problems_of(p));
+  CHECK_FALSE(p.damaged());
+  CHECK(p.record.state.of<Route>().size() == 3);
+  CHECK(p.record.taken_over.of<Route>().size() == 1);
+}
+
+TEST_CASE("a newer format is refused, naming what it found and what is known") {
+  json newer = journal_record_to_json(sample());
+  newer["format"] = kJournalFormat + 1;
+  newer["state"] = "whatever a newer topocni writes";
+  try {
+    (void)parse(newer);
+    FAIL("no JournalFormatError");
+  } catch (const JournalFormatError& e) {
+    CHECK(e.found == static_cast<unsigned long long>(kJournalFormat + 1));
+    CHECK(std::string(e.what()).find("format 3") != std::string::npos);
+    CHECK(std::string(e.what()).find("formats 1 to 2") != std::string::npos);
+    CHECK(std::string(e.what()).find("abc-eth0.json") != std::string::npos);
+  }
+  newer["format"] = 18446744073709551615ULL;
+  CHECK_THROWS_AS((void)parse(newer), JournalFormatError);
+}
+
+TEST_CASE("wrong types, missing keys and unknown kinds are problems at their JSON path, and the rest is read") {
+  SUBCASE("state of the wrong type: the takeover is still read") {
+    json j = journal_record_to_json(sample());
+    j["state"] = "x";
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(has_problem(p, "state: expected an object, found a string"));
+    CHECK(p.record.state.empty());
+    CHECK(p.record.taken_over.of<Route>().size() == 1);
+  }
+  SUBCASE("no state") {
+    json j = journal_record_to_json(sample());
+    j.erase("state");
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(has_problem(p, "state: missing"));
+    CHECK(p.record.taken_over.of<Route>().size() == 1);
+  }
+  SUBCASE("one route's table a string: the other routes, the rule and the sysctl are kept") {
+    json j = journal_record_to_json(sample());
+    j["state"]["routes"][2]["table"] = "x";
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(p.problems.size() == 1);
+    CHECK(has_problem(p, "state.routes[2].table: expected a number, found a string"));
+    CHECK(p.record.state.of<Route>().size() == 2);
+    CHECK(p.record.state.of<Rule>().size() == 1);
+    REQUIRE(p.record.state.of<Sysctl>().size() == 1);
+    CHECK(p.record.state.of<Sysctl>()[0].previous == "1");
+  }
+  SUBCASE("a route without its destination") {
+    json j = journal_record_to_json(sample());
+    j["state"]["routes"][0].erase("dst");
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(has_problem(p, "state.routes[0].dst: missing"));
+  }
+  SUBCASE("a value that does not read back: a misspelt link kind, a fractional priority") {
+    json j = journal_record_to_json(sample());
+    j["state"]["links"][0]["kind"] = "vteh";
+    j["state"]["rules"][0]["priority"] = 1000.5;
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(has_problem(p, "state.links[0].kind: invalid value \"vteh\""));
+    CHECK(has_problem(p, "state.rules[0].priority: invalid value 1000.5"));
+  }
+  SUBCASE("a nested key of the wrong type") {
+    json j = journal_record_to_json(sample());
+    j["state"]["links"][0]["peer"]["name"] = 7;
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(has_problem(p, "state.links[0].peer.name: expected a string, found a number"));
+  }
+  SUBCASE("unknown object kinds and keys") {
+    json j = journal_record_to_json(sample());
+    j["state"]["widgets"] = json::array();
+    j["takenOver"]["routes"][0]["colour"] = "blue";
+    j["extra"] = 1;
+    JournalParse p = parse(j);
+    INFO(problems_of(p));
+    CHECK(has_problem(p, "state.widgets: unknown object kind"));
+    CHECK(has_problem(p, "takenOver.routes[0].colour: unexpected key (value \"blue\")"));
+    CHECK(has_problem(p, "extra: unexpected key"));
+    CHECK(p.record.state.of<Route>().size() == 3);
+  }
+  SUBCASE("names of the wrong type: the attachment is not known") {
+    json j = journal_record_to_json(sample());
+    j["containerId"] = 5;
+    JournalParse p = parse(j);
+    CHECK(has_problem(p, "containerId: expected a string, found a number"));
+    CHECK_FALSE(p.attachment_known);
+  }
+  SUBCASE("a format that is not a number") {
+    json j = journal_record_to_json(sample());
+    j["format"] = "2";
+    CHECK(has_problem(parse(j), "format: expected an integer, found a string"));
+  }
+  SUBCASE("not JSON, or too deep") {
+    CHECK(parse_journal_record("{\"state\": ", "f").damaged());
+    CHECK(parse_journal_record("[]", "f").damaged());
+    CHECK(parse_journal_record(std::string(100000, '[') + std::string(100000, ']'), "f").damaged());
+  }
+}
+
+TEST_CASE("Journal: a damaged file is an error naming it, listed as damaged, and set aside on request") {
+  TempStateDir dir;
+  Journal journal(dir.path.string());
+  JournalRecord r = sample();
+  journal.store(r);
+  std::string path = journal.path_of_attachment(r.attachment);
+  json j = json::parse(std::ifstream(path));
+  j["state"] = "x";
+  std::ofstream(path, std::ios::trunc) << j.dump();
+  try {
+    (void)journal.load(r.attachment);
+    FAIL("no JournalDamagedError");
+  } catch (const JournalDamagedError& e) {
+    CHECK(e.file == path);
+    CHECK(std::string(e.what()).find(path) != std::string::npos);
+    CHECK(std::string(e.what()).find("state: expected an object, found a string") != std::string::npos);
+    CHECK(e.record.attachment.id() == r.attachment.id());
+    CHECK(e.record.taken_over.of<Route>().size() == 1);
+  }
+  Journal::Listing listing = journal.list();
+  CHECK(listing.records.empty());
+  REQUIRE(listing.damaged.size() == 1);
+  CHECK(listing.damaged[0].attachment_known);
+  CHECK(journal.all().empty());
+  std::string aside = journal.set_aside(path);
+  CHECK(aside == path + ".damaged");
+  CHECK_FALSE(fs::exists(path));
+  struct stat st{};
+  REQUIRE(::stat(aside.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK_FALSE(journal.load(r.attachment).has_value());  // the next ADD is not blocked
+  CHECK_THROWS_AS(journal.set_aside(dir.path.string() + "/../x.json"), StateDirError);
+}
+
+TEST_CASE("Journal: a newer format is refused by load and by list") {
+  TempStateDir dir;
+  Journal journal(dir.path.string());
+  JournalRecord r = sample();
+  journal.store(r);
+  std::string path = journal.path_of_attachment(r.attachment);
+  json j = json::parse(std::ifstream(path));
+  CHECK(j.at("format") == kJournalFormat);
+  j["format"] = kJournalFormat + 1;
+  std::ofstream(path, std::ios::trunc) << j.dump();
+  CHECK_THROWS_AS((void)journal.load(r.attachment), JournalFormatError);
+  CHECK_THROWS_AS((void)journal.list(), JournalFormatError);
+  CHECK(fs::exists(path));
+}
