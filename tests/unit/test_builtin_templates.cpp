@@ -86,7 +86,7 @@ TEST_CASE("every built-in template is compiled from its specs/ file: the same tr
 
 TEST_CASE("the comparison above sees a moved node") {
   // The compiled tree of a one-key map, then the same with the value's column off by one.
-  tmpl::CompiledNode nodes[] = {{YAML::NodeType::Map, 0, 0, 0, 0, 1, "?", ""},
+  tmpl::CompiledNode nodes[] = {{YAML::NodeType::Map, YAML::EmitterStyle::Block, 0, 0, 0, 1, "?", ""},
                                 {YAML::NodeType::Scalar, 0, 0, 0, 0, 0, "?", "a"},
                                 {YAML::NodeType::Scalar, 0, 3, 0, 3, 0, "?", "1"}};
   CHECK(first_difference(YAML::Load("a: 1"), tmpl::build_tree(nodes), "t") == "");
