@@ -4,11 +4,16 @@
 # start-up, RSS) and engine_scale (10,000-route topology), and writes the tables to stdout and to
 # docs/performance.md (between its "begin/end results" markers).
 #
-#   sudo bench/run.sh [cni_bench options, e.g. --pods 30 --scale 300 --repeat 20]
+#   sudo bench/run.sh [--before COMMIT] [cni_bench options, e.g. --pods 30 --scale 300 --repeat 20]
+#
+# --before COMMIT also builds the plugin of COMMIT (git archive into build-bench/before-SHA/, Release, the
+# topocni target only; kept for the next run) and measures it beside this tree's, in the same run, on a node
+# of its own: "before and after" with the same machine load.
 #
 # Needs root (network namespaces), Debian's containernetworking-plugins (/usr/lib/cni) and nft. Everything
 # runs in throwaway namespaces named tcb<pid>-*, removed at the end, also on failure or Ctrl-C.
 set -euo pipefail
+ORIG_ARGS="$*"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
@@ -16,8 +21,44 @@ DOC=$ROOT/docs/performance.md
 
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root" >&2; exit 2; }
 
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=ON -DTOPO_BUILD_BENCH=ON >/dev/null
+BEFORE=""
+ARGS=()
+while [[ $# -gt 0 ]]; do
+  if [[ $1 == --before ]]; then
+    [[ $# -ge 2 ]] || { echo "run.sh: --before needs a commit" >&2; exit 2; }
+    BEFORE=$2
+    shift 2
+  else
+    ARGS+=("$1")
+    shift
+  fi
+done
+
+# ccache when there is one: the before tree is laid out like this one (its build dir inside it), so with the
+# base dir set the files the two commits share compile once.
+LAUNCHER=()
+if command -v ccache >/dev/null; then
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
+fi
+
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=ON -DTOPO_BUILD_BENCH=ON \
+  "${LAUNCHER[@]}" >/dev/null
 cmake --build "$BUILD" -j2 --target topocni cni_bench engine_scale >/dev/null
+
+BEFORE_ARGS=()
+if [[ -n $BEFORE ]]; then
+  SHA=$(git -C "$ROOT" rev-parse --verify --short=12 "$BEFORE^{commit}")
+  SRC=$BUILD/before-$SHA
+  if [[ ! -x $SRC/build-bench/plugin/topocni ]]; then
+    rm -rf "$SRC" && mkdir -p "$SRC"
+    git -C "$ROOT" archive "$SHA" | tar -x -C "$SRC"
+    cmake -S "$SRC" -B "$SRC/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=OFF \
+      "${LAUNCHER[@]}" >/dev/null
+    cmake --build "$SRC/build-bench" -j2 --target topocni >/dev/null
+  fi
+  BEFORE_ARGS=(--before "$SRC/build-bench/plugin/topocni" --before-label "commit $SHA")
+fi
 
 # Second line of defence behind the programs' own cleanup: namespaces of a run that was killed hard.
 cleanup() {
@@ -33,11 +74,11 @@ OUT=$(mktemp)
 {
   echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) vCPU, kernel $(uname -r), load average at start:" \
        "$(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "Command: \`sudo bench/run.sh $*\`"
+  echo "Command: \`sudo bench/run.sh $ORIG_ARGS\`${BEFORE:+ (this tree: $(git -C "$ROOT" rev-parse --short=12 HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo ", with uncommitted changes"))}"
   echo
 } >"$OUT"
 
-"$BUILD/bench/cni_bench" --topocni "$BUILD/plugin/topocni" "$@" >>"$OUT" &
+"$BUILD/bench/cni_bench" --topocni "$BUILD/plugin/topocni" "${BEFORE_ARGS[@]}" "${ARGS[@]}" >>"$OUT" &
 BENCH_PIDS=$!
 wait $BENCH_PIDS
 "$BUILD/bench/engine_scale" >>"$OUT" &

@@ -4,6 +4,7 @@
 
 #include "template/node.h"
 #include "template/objects.h"
+#include "template/parse.h"
 #include "topo/model/scope.h"
 
 namespace topo::tmpl {
@@ -12,11 +13,7 @@ namespace {
 
 Fragment load_fragment(const TemplateSource& source, std::vector<ParamDecl>& params) {
   Fragment f{source.name, source.file, {}, {}};
-  try {
-    f.root = YAML::Load(source.text);
-  } catch (const YAML::Exception& e) {
-    fail_at(f.file, e.mark, "", "not valid YAML: " + e.msg);
-  }
+  f.root = parse_template_text(f.file, source.text);
   if (!f.root || f.root.IsNull()) fail_at(f.file, YAML::Mark::null_mark(), "", "the fragment is empty");
   // No `include` here: one level of reuse keeps where an object came from obvious (and cycles impossible).
   check_map(f.file, f.root, "", "a fragment",

@@ -33,7 +33,7 @@ std::optional<TemplateSource> from_dir(const std::string& dir, const std::string
 }
 
 TemplateSource from_builtin(const std::string& name, const std::string& text) {
-  return TemplateSource{name, "<builtin>/" + name + ".yaml", text, true};
+  return TemplateSource{name, "<builtin>/" + name + ".yaml", text, true, builtin_compiled(name)};
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 
 #include "template/allocations.h"
 #include "template/assertions.h"
+#include "template/compiled.h"
 #include "template/include.h"
 #include "template/node.h"
 #include "template/objects.h"
 #include "template/params.h"
+#include "template/parse.h"
 #include "template/prev.h"
 #include "topo/error.h"
 #include "topo/model/scope.h"
@@ -70,11 +72,7 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   m.name = source.name;
   m.file = source.file;
   const std::string& file = m.file;
-  try {
-    m.root = YAML::Load(source.text);
-  } catch (const YAML::Exception& e) {
-    fail_at(file, e.mark, "", "not valid YAML: " + e.msg);
-  }
+  m.root = source.compiled ? build_tree(source.compiled->nodes) : parse_template_text(file, source.text);
   if (!m.root || m.root.IsNull()) fail_at(file, YAML::Mark::null_mark(), "", "the template is empty");
   check_map(file, m.root, "", "a template",
             {{"name", false},

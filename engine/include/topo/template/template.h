@@ -13,11 +13,15 @@
 
 namespace topo {
 
+struct CompiledTemplate;  // a built-in's YAML tree, parsed at build time (engine/src/template/compiled.h)
+
 struct TemplateSource {
   std::string name;  // template name: the file's stem ("veth-to-host")
   std::string file;  // path for messages; "<builtin>/veth-to-host.yaml" for compiled-in ones
   std::string text;  // YAML
   bool builtin{false};
+  // Set for built-ins: Template::load rebuilds the tree from it instead of parsing `text` (the same tree).
+  const CompiledTemplate* compiled{nullptr};
 };
 
 // Finds templates: each directory in `search_dirs` in order (file NAME.yaml), then the compiled-in ones.
