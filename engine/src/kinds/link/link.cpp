@@ -47,7 +47,8 @@ template <class E>
 E word_from(const EnumTable<E>& table, const json& j, const char* key) {
   const std::string& w = j.at(key).get_ref<const std::string&>();
   auto v = table.value(w);
-  if (!v) throw std::invalid_argument(fmt::format("{}: unknown value '{}'", key, w));
+  // The journal reader names the key (lifecycle/journal_format.cpp): the message is about the value.
+  if (!v) throw std::invalid_argument(fmt::format("invalid value {}", json(w).dump()));
   return *v;
 }
 
@@ -59,7 +60,7 @@ void get_word(const json& j, const char* key, const EnumTable<E>& table, std::op
 void get_ip(const json& j, const char* key, std::optional<IpAddress>& v) {
   if (!j.contains(key) || j.at(key).is_null()) return;
   v = IpAddress::parse(j.at(key).get_ref<const std::string&>());
-  if (!v) throw std::invalid_argument(fmt::format("{}: not an IP address", key));
+  if (!v) throw std::invalid_argument(fmt::format("invalid value {}: not an IP address", j.at(key).dump()));
 }
 
 std::string kind_data_text(const Link& l) {
@@ -145,7 +146,7 @@ void from_json(const json& j, Link& v) {
   get_field(j, "txqueuelen", v.txqueuelen);
   if (j.contains("mac") && !j.at("mac").is_null()) {
     v.mac = MacAddress::parse(j.at("mac").get_ref<const std::string&>());
-    if (!v.mac) throw std::invalid_argument("mac: not a MAC address");
+    if (!v.mac) throw std::invalid_argument(fmt::format("invalid value {}: not a MAC address", j.at("mac").dump()));
   }
   get_field(j, "master", v.master);
   v.up = j.value("up", true);
