@@ -29,6 +29,15 @@ Link make(const char* scope, const char* name, LinkKind kind) {
   return l;
 }
 
+// A veth from the node into the pod (host end `name`, pod end eth0), joined to `master` when given.
+Link veth_port(const char* name, const char* master = "") {
+  Link l = make("host", name, LinkKind::Veth);
+  l.peer_scope = "container";
+  l.peer_name = "eth0";
+  l.master = master;
+  return l;
+}
+
 Link child_of_uplink(const char* scope, const char* name, LinkKind kind) {
   Link l = make(scope, name, kind);
   l.parent = "uplink";
@@ -89,11 +98,8 @@ TEST_CASE("kernel: a bridge with a veth port (master, hairpin, promisc) and its 
   br.mtu = 1450;
   br.mac = MacAddress::parse("02:00:00:00:0b:01");
   br.txqueuelen = 2000;
-  Link port = make("host", "vh0", LinkKind::Veth);
-  port.peer_scope = "container";
-  port.peer_name = "eth0";
+  Link port = veth_port("vh0", "br0");
   port.mtu = 1450;
-  port.master = "br0";
   port.hairpin = true;
   port.promisc = true;
   State desired;
@@ -195,10 +201,7 @@ TEST_CASE("kernel: a vrf with a veth port, where the kernel has vrf") {
   Node node;
   Link vrf = make("host", "vrf-blue", LinkKind::Vrf);
   vrf.data.vrf_table = 100;
-  Link port = make("host", "vb0", LinkKind::Veth);
-  port.peer_scope = "container";
-  port.peer_name = "eth0";
-  port.master = "vrf-blue";
+  Link port = veth_port("vb0", "vrf-blue");
   State desired;
   desired.of<Link>() = {vrf, port};
   check_round_trip(node, desired);
@@ -231,33 +234,22 @@ TEST_CASE("kernel: a bad master, a missing parent or a missing kind fails and le
   Kernel k(node.ns.scopes());
   Link br = make("host", "br0", LinkKind::Bridge);
 
-  SUBCASE("a master that does not exist") {
-    Link port = make("host", "vh0", LinkKind::Veth);
-    port.peer_scope = "container";
-    port.peer_name = "eth0";
-    port.master = "nope0";
+  // Applying `desired` fails with `message`; the rollback is checked after the subcases.
+  auto fails = [&](std::vector<Link> links, const char* message, auto error) {
     State desired;
-    desired.of<Link>() = {br, port};
-    CHECK_THROWS_WITH_AS(apply(diff(desired, k.observe(desired)), k),
-                         doctest::Contains("master 'nope0' does not exist in namespace 'host'"), ConflictError);
+    desired.of<Link>() = std::move(links);
+    CHECK_THROWS_WITH_AS(apply(diff(desired, k.observe(desired)), k), doctest::Contains(message), decltype(error));
+  };
+  SUBCASE("a master that does not exist") {
+    fails({br, veth_port("vh0", "nope0")}, "master 'nope0' does not exist in namespace 'host'", ConflictError(""));
   }
   SUBCASE("a master that is not a bridge or vrf (someone else's veth)") {
-    Link port = make("host", "vh0", LinkKind::Veth);
-    port.peer_scope = "container";
-    port.peer_name = "eth0";
-    port.master = "uplink";
-    State desired;
-    desired.of<Link>() = {br, port};
-    CHECK_THROWS_WITH_AS(apply(diff(desired, k.observe(desired)), k),
-                         doctest::Contains("master 'uplink' is a veth, not a bridge or vrf"), ConflictError);
+    fails({br, veth_port("vh0", "uplink")}, "master 'uplink' is a veth, not a bridge or vrf", ConflictError(""));
   }
   SUBCASE("a parent that does not exist") {
     Link mv = child_of_uplink("container", "net1", LinkKind::Macvlan);
     mv.parent = "nope0";
-    State desired;
-    desired.of<Link>() = {br, mv};
-    CHECK_THROWS_WITH_AS(apply(diff(desired, k.observe(desired)), k),
-                         doctest::Contains("parent 'nope0' does not exist in namespace 'host'"), ConflictError);
+    fails({br, mv}, "parent 'nope0' does not exist in namespace 'host'", ConflictError(""));
   }
   SUBCASE("a kind the kernel lacks") {
     const char* missing = nullptr;
