@@ -113,6 +113,8 @@ in_ns "$(pod_ns p1)" sysctl -qw net.ipv4.conf.eth0.rp_filter="$(sed -n 's/^net.i
 echo "== ADD and CHECK of an attachment whose journal is damaged: code 5, nothing changed"
 add_ok p1
 damage p1 'j["takenOver"] = 5'
+# The new veths' IPv6 link-local addresses are tentative for a moment (DAD): not a change of ours.
+wait_dad "$NS_NODE1" "$(pod_ns p1)"
 snapshot "$NS_NODE1" >"$LAB_TMP/node.added"
 expect_code "CHECK" 5 "takenOver: expected an object" topo_call p1 CHECK "$(config_v "$(topo_config p1)" 1.0.0)"
 expect_code "ADD again" 5 "takenOver: expected an object" topo_call p1 ADD "$(topo_config p1)"
@@ -132,6 +134,7 @@ expect_ok "set aside" test -f "$(journal_of p1).damaged"
 echo "== a newer format: DEL, CHECK and GC refuse with code 5 and change nothing"
 add_ok p2
 damage p2 'j["format"] = 99'
+wait_dad "$NS_NODE1" "$(pod_ns p2)"
 snapshot "$NS_NODE1" >"$LAB_TMP/node.added"
 snapshot "$(pod_ns p2)" >"$LAB_TMP/p2.added"
 cp "$(journal_of p2)" "$LAB_TMP/p2.journal"
