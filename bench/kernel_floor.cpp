@@ -75,7 +75,9 @@ double VethFloor::create(const std::string& pod_netns, const std::string& name) 
   link.peer_name = name + "p";
   link.up = true;
   nl::Message create(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-  nl::encode_veth_create(create.builder(), link, pod_fd);
+  nl::LinkPlacement where;
+  where.peer_netns_fd = pod_fd;
+  nl::encode_link_create(create.builder(), link, where);
   double t0 = now_ms();
   nl::Ack ack = node_sock_->ack(create.msg());
   double ms = now_ms() - t0;
@@ -85,8 +87,9 @@ double VethFloor::create(const std::string& pod_netns, const std::string& name) 
   Inside pod(pod_netns);
   nl::Socket pod_sock = nl::Socket::open();
   nl::Message up(RTM_NEWLINK, 0);
-  nl::encode_link_set(up.builder(), static_cast<int>(if_nametoindex(link.peer_name.c_str())), std::nullopt, true,
-                      nullptr);
+  nl::LinkSettings set_up;
+  set_up.up = true;
+  nl::encode_link_set(up.builder(), static_cast<int>(if_nametoindex(link.peer_name.c_str())), set_up);
   check(pod_sock.ack(up.msg()), "set peer up");
   return ms;
 }
