@@ -73,6 +73,7 @@ CallResult ok(CallResult r, const std::string& what) {
 
 struct Series {
   std::vector<double> add, del;
+  std::vector<double> add_cpu, del_cpu;  // the same calls' CPU time (filled where before/after is compared)
   long maxrss_kb{0};
 };
 
@@ -126,8 +127,12 @@ std::vector<Series> quiet(const std::vector<Node*>& nodes, int repeat) {
   for (Node* node : nodes) pods.push_back(node->make_pod(1000));
   for (int i = 0; i < repeat; ++i) {
     for (size_t k = 0; k < nodes.size(); ++k) {
-      out[k].add.push_back(ok(nodes[k]->call(pods[k], "ADD"), "ADD " + pods[k].id).ms);
-      out[k].del.push_back(ok(nodes[k]->call(pods[k], "DEL"), "DEL " + pods[k].id).ms);
+      CallResult a = ok(nodes[k]->call(pods[k], "ADD"), "ADD " + pods[k].id);
+      CallResult d = ok(nodes[k]->call(pods[k], "DEL"), "DEL " + pods[k].id);
+      out[k].add.push_back(a.ms);
+      out[k].add_cpu.push_back(a.cpu_ms);
+      out[k].del.push_back(d.ms);
+      out[k].del_cpu.push_back(d.cpu_ms);
     }
   }
   for (size_t k = 0; k < nodes.size(); ++k) nodes[k]->drop_pod(pods[k]);
@@ -258,6 +263,15 @@ void run(const Config& cfg, const Options& o) {
     out += row(fmt::format("topocni DEL, one pod again and again, {}", o.before_label), bq);
     out += row("topocni DEL, one pod again and again, this build", qd,
                fmt::format("this / {}: {}", o.before_label, ratio(qd.p50 / bq.p50)));
+    // CPU time says whether the plugin's own work changed, where wall times swing with the kernel's waits.
+    Summary cba = summarize(calm[2].add_cpu), ca = summarize(calm[0].add_cpu);
+    Summary cbd = summarize(calm[2].del_cpu), cd = summarize(calm[0].del_cpu);
+    out += row(fmt::format("topocni ADD CPU time (user+sys), one pod again and again, {}", o.before_label), cba);
+    out += row("topocni ADD CPU time (user+sys), one pod again and again, this build", ca,
+               fmt::format("this / {}: {}", o.before_label, ratio(ca.p50 / cba.p50)));
+    out += row(fmt::format("topocni DEL CPU time (user+sys), one pod again and again, {}", o.before_label), cbd);
+    out += row("topocni DEL CPU time (user+sys), one pod again and again, this build", cd,
+               fmt::format("this / {}: {}", o.before_label, ratio(cd.p50 / cbd.p50)));
     out += row(fmt::format("topocni VERSION, {}", o.before_label), bv);
     out += row("topocni VERSION, this build", s_version);
     out += "\n";

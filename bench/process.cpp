@@ -92,6 +92,8 @@ CallResult call(const std::string& exe, const std::vector<std::string>& argv, co
   r.ms = now_ms() - start;
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.maxrss_kb = ru.ru_maxrss;
+  auto tv_ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+  r.cpu_ms = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
   return r;
 }
 

@@ -1,5 +1,5 @@
 // Running programs the way a CNI runtime does: spawned in the caller's network namespace, config on stdin,
-// CNI_* in the environment, stdout captured, the wall time of the whole call and the child's peak RSS measured.
+// CNI_* in the environment, stdout captured, the wall time of the whole call, the child's CPU time and its peak RSS measured.
 #pragma once
 
 #include <string>
@@ -10,6 +10,8 @@ namespace bench {
 struct CallResult {
   int status{-1};        // exit status; -1 when killed by a signal
   double ms{0};          // wall time from spawn to reaped (what a runtime waits for)
+  double cpu_ms{0};      // user + system CPU time of the child (wait4): the plugin's own work, without the
+                         // waits (RCU grace periods, scheduling) that make wall times noisy
   long maxrss_kb{0};     // ru_maxrss of the child (wait4)
   std::string out, err;  // stdout, stderr
 };

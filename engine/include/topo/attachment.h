@@ -96,10 +96,14 @@ class Attachments {
   void status();
 
  private:
-  // plan() with the caller's Kernel: DEL executes its plan through the Kernel that observed it, so each
-  // namespace's sockets are opened once and their caches serve both steps. `lean` (DEL itself): routes that
-  // go with a veth being deleted are neither observed nor deleted one by one; the dry run lists them.
-  Planned plan(const Request& request, Kernel& kernel, bool lean);
+  // Observe and diff for DEL (and its dry run) from the journal as loaded: `previous` when it read, else
+  // `salvaged`, what a damaged one still says. DEL loads it once, for the namespace identity and for this,
+  // and executes the plan through the Kernel that observed it, so each namespace's sockets are opened once
+  // and their caches serve both steps. `lean` (DEL itself): routes that go with a veth being deleted are
+  // neither observed nor deleted one by one; the dry run lists them.
+  Planned plan_del(const Request& request, Kernel& kernel, const Journal& journal,
+                   const std::optional<JournalRecord>& previous, const std::optional<JournalRecord>& salvaged,
+                   bool lean);
   // Render, observe and diff for ADD (and its dry run). Mode::Reserve is ADD itself: the allocator reserves
   // tables, and a first ADD does not look for NAT rules of its own (see interest_for_add).
   Planned plan_add(const Request& request, Kernel& kernel, const Journal& journal,

@@ -318,10 +318,6 @@ Attachments::Attachments(Options options) : options_(std::move(options)) {}
 Planned Attachments::plan(const Request& req) {
   Kernel kernel(cni_scopes(req.netns));
   kernel.set_change_hook(options_.change_hook);
-  return plan(req, kernel, false);
-}
-
-Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
   Journal journal(options_.state_dir);
   Attachment a = req.attachment;
   std::optional<JournalRecord> previous, salvaged;  // salvaged: what a damaged journal still says (DEL only)
@@ -331,42 +327,47 @@ Planned Attachments::plan(const Request& req, Kernel& kernel, bool lean) {
     if (req.command != "DEL") throw;
     salvaged = e.record;
   }
-  Planned out;
-  if (req.command == "DEL") {
-    if (previous) {
-      out.record = *previous;
-      out.source = "journal";
-    } else {
-      out.record = {a, "", req.netns, json::object(), prev_result_of(req), {}, {}};
-      out.source = "marks";
-      try {
-        // Preview: a re-rendering for DEL must not reserve tables.
-        TableAllocator allocator(journal, &kernel, a, json(), TableAllocator::Mode::Preview);
-        auto r = render(options_, req, kernel, allocator);
-        out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
-        out.source = "template";
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "topocni: no journal for {} and the template does not render ({}); using ownership marks\n",
-                   a.id(), e.what());
-      }
-      // The marks complete a re-rendering too: without the journal it cannot know the table ADD allocated,
-      // and without prevResult not the pod's addresses.
-      out.record.state = merge(out.record.state, marks_of(journal, req));
-      if (salvaged) {
-        // What the damaged journal still says first: its objects (only those the kernel shows as ours are
-        // deleted), the sysctl values and the routes a takeover replaced, to put back.
-        out.record.state = merge(salvaged->state, out.record.state);
-        out.record.taken_over = salvaged->taken_over;
-        if (!salvaged->allocations.empty()) out.record.allocations = salvaged->allocations;
-        out.source = "damaged journal";
-      }
-    }
-    State observed = observe_for_del(kernel, out.record, lean);
-    if (out.source == "journal") vouch_for_unmarked_links(observed, out.record.state);
-    out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
-    return out;
-  }
+  if (req.command == "DEL") return plan_del(req, kernel, journal, previous, salvaged, false);
   return plan_add(req, kernel, journal, previous, TableAllocator::Mode::Preview);
+}
+
+Planned Attachments::plan_del(const Request& req, Kernel& kernel, const Journal& journal,
+                              const std::optional<JournalRecord>& previous,
+                              const std::optional<JournalRecord>& salvaged, bool lean) {
+  Attachment a = req.attachment;
+  Planned out;
+  if (previous) {
+    out.record = *previous;
+    out.source = "journal";
+  } else {
+    out.record = {a, "", req.netns, json::object(), prev_result_of(req), {}, {}};
+    out.source = "marks";
+    try {
+      // Preview: a re-rendering for DEL must not reserve tables.
+      TableAllocator allocator(journal, &kernel, a, json(), TableAllocator::Mode::Preview);
+      auto r = render(options_, req, kernel, allocator);
+      out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+      out.source = "template";
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "topocni: no journal for {} and the template does not render ({}); using ownership marks\n",
+                 a.id(), e.what());
+    }
+    // The marks complete a re-rendering too: without the journal it cannot know the table ADD allocated,
+    // and without prevResult not the pod's addresses.
+    out.record.state = merge(out.record.state, marks_of(journal, req));
+    if (salvaged) {
+      // What the damaged journal still says first: its objects (only those the kernel shows as ours are
+      // deleted), the sysctl values and the routes a takeover replaced, to put back.
+      out.record.state = merge(salvaged->state, out.record.state);
+      out.record.taken_over = salvaged->taken_over;
+      if (!salvaged->allocations.empty()) out.record.allocations = salvaged->allocations;
+      out.source = "damaged journal";
+    }
+  }
+  State observed = observe_for_del(kernel, out.record, lean);
+  if (out.source == "journal") vouch_for_unmarked_links(observed, out.record.state);
+  out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
+  return out;
 }
 
 Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal& journal,
@@ -450,20 +451,21 @@ void Attachments::del(const Request& req) {
   Journal journal(options_.state_dir);
   AttachmentLock held(journal, req.attachment);
   // The container side only in the namespace ADD configured (its identity is journaled).
-  std::optional<JournalRecord> journaled;
+  std::optional<JournalRecord> journaled, salvaged;
   std::optional<JournalDamagedError> damaged;
   try {
     journaled = journal.load(req.attachment);
   } catch (const JournalDamagedError& e) {
     // Said, then DEL goes on with what can be read and the marks (plan); the file is set aside below.
     damaged.emplace(e);
-    journaled = e.record;
+    salvaged = e.record;
     options_.report(fmt::format("{}; removing what the ownership marks find and restoring what it still says",
                                 e.what()));
   }
-  Kernel kernel(cni_scopes(req.netns, journaled ? journaled->netns_identity : ""));
+  const std::optional<JournalRecord>& readable = journaled ? journaled : salvaged;
+  Kernel kernel(cni_scopes(req.netns, readable ? readable->netns_identity : ""));
   kernel.set_change_hook(options_.change_hook);
-  Planned planned = plan(req, kernel, true);
+  Planned planned = plan_del(req, kernel, journal, journaled, salvaged, true);
   // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
   // nobody); the journal then stays, so a later DEL can finish.
   std::vector<std::string> failures = apply_keep_going(planned.plan.changes, kernel);

@@ -79,6 +79,7 @@ std::string plain_message(const std::exception& e) {
 // a key topocni does not write (or writes only with another value), a key it always writes that is missing,
 // or a value that does not read back as itself (a misspelt enum, a fraction where an integer goes).
 std::optional<std::string> first_difference(const std::string& path, const json& in, const json& back) {
+  if (in == back) return std::nullopt;  // the common case, decided without building a path
   if (in.is_object() && back.is_object()) {
     for (const auto& [key, value] : in.items()) {
       auto it = back.find(key);
@@ -89,7 +90,6 @@ std::optional<std::string> first_difference(const std::string& path, const json&
       if (!in.contains(key)) return fmt::format("{}.{}: missing", path, key);
     return std::nullopt;
   }
-  if (in == back) return std::nullopt;
   if (std::string(type_name(in)) != type_name(back))
     return fmt::format("{}: expected {}, found {}", path, type_name(back), type_name(in));
   return fmt::format("{}: invalid value {}", path, in.dump());
@@ -123,10 +123,14 @@ std::string culprit(const json& el, const Read& read) {
   return "";
 }
 
-// One object of kind K at `path`: read, and checked to read back as written.
+// One object of kind K, item `index` of the section at `section_path`: read, and checked to read back as
+// written. Its path is spelt only for a problem: DEL reads every journaled object this way.
 template <class K>
-std::optional<K> read_object(const std::string& path, const json& el, std::vector<std::string>& problems) {
+std::optional<K> read_object(const std::string& section_path, size_t index, const json& el,
+                             std::vector<std::string>& problems) {
+  auto path_of = [&] { return fmt::format("{}[{}]", section_path, index); };
   if (!el.is_object()) {
+    std::string path = path_of();
     problems.push_back(fmt::format("{}: expected an object, found {}", path, type_name(el)));
     return std::nullopt;
   }
@@ -134,13 +138,14 @@ std::optional<K> read_object(const std::string& path, const json& el, std::vecto
   try {
     v = el.get<K>();
   } catch (const std::exception& e) {
+    std::string path = path_of();
     std::string key = culprit(el, [](const json& j) { (void)j.get<K>(); });
     std::string at = key.empty() ? path : path + "." + key;
     problems.push_back(fmt::format("{}: {}", at, plain_message(e)));
     return std::nullopt;
   }
-  if (auto d = first_difference(path, el, json(v))) {
-    problems.push_back(*d);
+  if (json back = v; back != el) {
+    problems.push_back(first_difference(path_of(), el, back).value_or(path_of() + ": does not read back as written"));
     return std::nullopt;
   }
   return v;
@@ -167,7 +172,7 @@ State read_state(const std::string& path, const json& j, std::vector<std::string
         return;
       }
       for (size_t i = 0; i < items.size(); ++i) {
-        if (auto v = read_object<K>(fmt::format("{}[{}]", at, i), items[i], problems)) out.of<K>().push_back(std::move(*v));
+        if (auto v = read_object<K>(at, i, items[i], problems)) out.of<K>().push_back(std::move(*v));
       }
     });
     if (!known) problems.push_back(fmt::format("{}.{}: unknown object kind", path, section));

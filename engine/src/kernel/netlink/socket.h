@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/raw_buffer.h"
+
 namespace topo::netlink {
 
 // Room for one request. The largest we build (a veth create with its peer) needs a few hundred bytes.
@@ -134,7 +136,7 @@ class Batch {
  private:
   void commit();
 
-  std::vector<char> buf_;
+  RawBuffer buf_;
   mnl_nlmsg_batch* batch_{nullptr};
   size_t count_{0};
   size_t max_messages_;
@@ -185,7 +187,7 @@ class Socket {
   mnl_socket* nl_{nullptr};
   uint32_t seq_{0};
   size_t batch_limit_{64};
-  std::vector<char> rx_;
+  RawBuffer rx_;
 };
 
 }  // namespace topo::netlink

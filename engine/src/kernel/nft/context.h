@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/raw_buffer.h"
+
 namespace topo::nft {
 
 // The kernel's answer to one request: 0 or a positive errno, and the extended ACK text (NLMSGERR_ATTR_MSG).
@@ -51,7 +53,7 @@ class Context {
   mnl_socket* nl_{nullptr};
   uint32_t seq_{0};
   uint32_t portid_{0};
-  std::vector<char> rx_;
+  RawBuffer rx_;
 };
 
 }  // namespace topo::nft
