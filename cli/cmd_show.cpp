@@ -1,5 +1,6 @@
 // `topoctl show`: what topocni owns on this node, per attachment (CNI attachments and topologies), from the
-// journals; with --verify, each object checked against the kernel.
+// journals, then the node-wide shared objects with their users; with --verify, each object checked against
+// the kernel; with --shared, only the shared objects.
 #include <iostream>
 #include <memory>
 
@@ -7,7 +8,9 @@
 
 #include "commands.h"
 #include "table.h"
+#include "topo/journal.h"
 #include "topo/model/json.h"
+#include "topo/shared_objects.h"
 #include "topo/topology_run.h"
 
 namespace topo::cli {
@@ -17,8 +20,22 @@ namespace {
 using nlohmann::json;
 
 struct ShowArgs {
-  bool verify = false, json_output = false, no_color = false;
+  bool verify = false, json_output = false, no_color = false, shared_only = false;
 };
+
+// The shared objects and who uses them (topo/shared_objects.h).
+std::string shared_table(const std::vector<SharedEntry>& entries) {
+  std::vector<std::vector<std::string>> rows = {{"SHARED OBJECT", "USERS"}};
+  for (const SharedEntry& e : entries) rows.push_back({describe(e.object), fmt::format("{}", fmt::join(e.users, " "))});
+  return format_table(rows);
+}
+
+json shared_json(const std::vector<SharedEntry>& entries) {
+  json out = json::array();
+  for (const SharedEntry& e : entries)
+    out.push_back({{"kind", std::string(kind_name(e.object))}, {"description", describe(e.object)}, {"users", e.users}});
+  return out;
+}
 
 std::string counts(const State& s) {
   std::vector<std::string> parts;
@@ -50,7 +67,18 @@ Command add_show(CLI::App& app) {
   cmd->add_flag("--verify", args->verify, "check every object against the kernel; exit 2 if any is not as journaled");
   cmd->add_flag("--json", args->json_output, "print the list as JSON");
   cmd->add_flag("--no-color", args->no_color, "never color the output");
+  cmd->add_flag("--shared", args->shared_only, "list only the node-wide shared objects and their users");
   return {cmd, [args] {
+            std::vector<SharedEntry> shared = SharedObjects(Journal().dir()).load();
+            if (args->shared_only) {
+              if (args->json_output)
+                std::cout << shared_json(shared).dump(2) << std::endl;
+              else if (shared.empty())
+                std::cout << "no shared objects on this node.\n";
+              else
+                std::cout << shared_table(shared);
+              return 0;
+            }
             auto all = Topologies().show(args->verify);
             bool all_ok = true;
             for (const auto& a : all)
@@ -75,6 +103,7 @@ Command add_show(CLI::App& app) {
               std::cout << out.dump(2) << std::endl;
             } else if (all.empty()) {
               std::cout << "topocni owns nothing on this node (no journals).\n";
+              if (!shared.empty()) std::cout << "\n" << shared_table(shared);
             } else {
               bool color = use_color(args->no_color);
               std::vector<std::vector<std::string>> rows = {{"NETWORK", "CONTAINER ID", "IFNAME", "TEMPLATE", "NETNS", "OBJECTS"}};
@@ -102,6 +131,7 @@ Command add_show(CLI::App& app) {
                 }
               }
             }
+            if (!args->json_output && !all.empty() && !shared.empty()) std::cout << "\n" << shared_table(shared);
             return args->verify && !all_ok ? 2 : 0;
           }};
 }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "topo/journal.h"
+#include "topo/shared_objects.h"
 #include "topo/table_allocator.h"
 #include "topo/plan.h"
 
@@ -101,13 +102,16 @@ class Attachments {
   // and executes the plan through the Kernel that observed it, so each namespace's sockets are opened once
   // and their caches serve both steps. `lean` (DEL itself): routes that go with a veth being deleted are
   // neither observed nor deleted one by one; the dry run lists them.
+  // `unused_shared`: shared objects this DEL is the last user of, removed with the attachment's own.
   Planned plan_del(const Request& request, Kernel& kernel, const Journal& journal,
                    const std::optional<JournalRecord>& previous, const std::optional<JournalRecord>& salvaged,
-                   bool lean);
+                   bool lean, const State& unused_shared);
   // Render, observe and diff for ADD (and its dry run). Mode::Reserve is ADD itself: the allocator reserves
   // tables, and a first ADD does not look for NAT rules of its own (see interest_for_add).
+  // `shared_lock` (ADD itself): taken once the template has rendered shared objects, before they are observed.
   Planned plan_add(const Request& request, Kernel& kernel, const Journal& journal,
-                   const std::optional<JournalRecord>& previous, TableAllocator::Mode mode);
+                   const std::optional<JournalRecord>& previous, TableAllocator::Mode mode,
+                   std::optional<SharedObjects::Lock>* shared_lock = nullptr);
 
   Options options_;
 };

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "topo/error.h"
@@ -44,5 +45,15 @@ int open_private_file(const std::string& path, int flags, mode_t mode = 0600);
 
 // The error for a failed open_private_file(): StateDirError for a symlink (ELOOP), else SystemError.
 [[noreturn]] void throw_open_error(int err, const std::string& what, const std::string& path);
+
+// The whole file, opened as open_private_file() does; nullopt when there is none.
+std::optional<std::string> read_private_file(const std::string& path);
+
+// Writes all of `data` to `fd` (retrying short writes); SystemError naming `path` on failure.
+void write_all_to(int fd, const std::string& data, const std::string& path);
+
+// Replaces `path` with `data` atomically: a private temp file next to it, renamed over it. No fsync, as for
+// journals (lifecycle/journal.cpp): what these files describe lives in the kernel and ends with a reboot.
+void replace_private_file(const std::string& path, const std::string& data);
 
 }  // namespace topo

@@ -114,6 +114,7 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
   ctx.allocator = &allocator;
   Rendering r{tmpl.render(ctx), req.template_name};
   stamp(r.rendered.state, owner_mark(a));
+  stamp(r.rendered.shared, kSharedOwner);
   return r;
 }
 
@@ -286,6 +287,24 @@ bool remove_leftovers(Kernel& kernel, const Journal& journal, const Attachment& 
   }
 }
 
+// After a failed ADD (rolled back): the registrations it added go, and a shared object it was then the only
+// user of (the rollback removed what it created) is removed if it is still there.
+void release_after_failed_add(Kernel& kernel, const SharedObjects& shared, std::vector<SharedEntry>& registry,
+                              const State& declared, const std::optional<JournalRecord>& previous,
+                              const Attachment& a) {
+  try {
+    State added = previous ? without_keys_of(declared, previous->shared) : declared;
+    State unused = release_user(registry, added, a.id());
+    if (!unused.empty()) {
+      auto failures = apply_keep_going(diff_destroy(unused, kernel.observe(unused), State{}).changes, kernel);
+      if (!failures.empty()) return;  // still registered: the journal's DEL finishes it
+    }
+    shared.store(registry);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "topocni: releasing the shared objects of a failed ADD failed, DEL will: {}\n", e.what());
+  }
+}
+
 std::vector<CreatedInterface> created_interfaces(const State& state, Kernel& kernel) {
   std::vector<CreatedInterface> out;
   for (const Link& l : state.of<Link>()) {
@@ -327,13 +346,21 @@ Planned Attachments::plan(const Request& req) {
     if (req.command != "DEL") throw;
     salvaged = e.record;
   }
-  if (req.command == "DEL") return plan_del(req, kernel, journal, previous, salvaged, false);
+  if (req.command == "DEL") {
+    State unused;
+    if (const auto& readable = previous ? previous : salvaged; readable && !readable->shared.empty()) {
+      std::vector<SharedEntry> entries = SharedObjects(journal.dir()).load();
+      unused = release_user(entries, readable->shared, a.id());
+    }
+    return plan_del(req, kernel, journal, previous, salvaged, false, unused);
+  }
   return plan_add(req, kernel, journal, previous, TableAllocator::Mode::Preview);
 }
 
 Planned Attachments::plan_del(const Request& req, Kernel& kernel, const Journal& journal,
                               const std::optional<JournalRecord>& previous,
-                              const std::optional<JournalRecord>& salvaged, bool lean) {
+                              const std::optional<JournalRecord>& salvaged, bool lean,
+                              const State& unused_shared) {
   Attachment a = req.attachment;
   Planned out;
   if (previous) {
@@ -364,24 +391,33 @@ Planned Attachments::plan_del(const Request& req, Kernel& kernel, const Journal&
       out.source = "damaged journal";
     }
   }
-  State observed = observe_for_del(kernel, out.record, lean);
-  if (out.source == "journal") vouch_for_unmarked_links(observed, out.record.state);
-  out.plan = diff_destroy(out.record.state, observed, out.record.taken_over);
+  // What goes: the attachment's own objects, and the shared ones it was the last user of.
+  JournalRecord doomed = out.record;
+  doomed.state = merge(doomed.state, unused_shared);
+  State observed = observe_for_del(kernel, doomed, lean);
+  if (out.source == "journal") vouch_for_unmarked_links(observed, doomed.state);
+  out.plan = diff_destroy(doomed.state, observed, out.record.taken_over);
   return out;
 }
 
 Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal& journal,
-                              const std::optional<JournalRecord>& previous, TableAllocator::Mode mode) {
+                              const std::optional<JournalRecord>& previous, TableAllocator::Mode mode,
+                              std::optional<SharedObjects::Lock>* shared_lock) {
   Attachment a = req.attachment;
   TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
   try {
     auto r = render(options_, req, kernel, allocator);
+    // Shared objects are looked at and created under their lock: no DEL may find them unused in between.
+    if (shared_lock && !r.rendered.shared.empty()) shared_lock->emplace(SharedObjects(journal.dir()).lock());
+    State desired = merge(r.rendered.state, r.rendered.shared);
     Planned out;
-    State observed = kernel.observe(interest_for_add(r.rendered.state, previous, mode == TableAllocator::Mode::Reserve));
-    if (previous) vouch_for_unmarked_links(observed, previous->state);
+    State observed = kernel.observe(interest_for_add(desired, previous, mode == TableAllocator::Mode::Reserve));
+    if (previous) vouch_for_unmarked_links(observed, merge(previous->state, previous->shared));
+    // Shared objects are nobody's alone: only the attachment's own are checked against other journals.
     refuse_objects_of_others(r.rendered.state, observed, previous, journal, a, req.netns);
-    out.plan = diff(r.rendered.state, observed);
+    out.plan = diff(desired, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
+    out.record.shared = r.rendered.shared;
     out.record.netns_identity = netns_identity_text(req.netns);  // DEL verifies it (cni_scopes)
     record_originals(out.plan, out.record, previous);
     return out;
@@ -405,19 +441,32 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
   AttachmentLock held(journal, a);
   std::optional<JournalRecord> previous;
   Planned planned;
+  SharedObjects shared(journal.dir());
+  std::optional<SharedObjects::Lock> shared_lock;  // held to the end when the template has shared objects
+  std::vector<SharedEntry> registry;
   {
     // Allocation and the intent record happen under the journal lock, so parallel ADDs never pick the same
     // table; the slow kernel work below runs without it.
     auto lock = journal.lock();
     previous = journal.load(a);
     if (checks.before_plan) checks.before_plan(previous);
-    planned = plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve);
+    planned = plan_add(req, kernel, journal, previous, TableAllocator::Mode::Reserve, &shared_lock);
     try {
       if (checks.before_journal) checks.before_journal(planned);
+      // Registered as a user of its shared objects: checked first (a conflicting declaration fails the ADD
+      // before anything is written), stored after the journal (which then already names them for DEL).
+      if (shared_lock) {
+        registry = shared.load();
+        register_user(registry, planned.record.shared, a.id());
+      }
       // Intent: the union of old and new, so a crash mid-apply leaves DEL knowing every object that may exist.
       JournalRecord intent = planned.record;
-      if (previous) intent.state = merge(planned.record.state, previous->state);
+      if (previous) {
+        intent.state = merge(planned.record.state, previous->state);
+        intent.shared = merge(planned.record.shared, previous->shared);
+      }
       journal.store(intent);
+      if (shared_lock) shared.store(registry);
     } catch (...) {
       release_dropped_tables(journal, a, planned.record.allocations, previous ? previous->allocations : json());
       throw;
@@ -428,6 +477,7 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
   } catch (...) {
     // apply() has undone what took effect; so is the journal, unless something of ours is still there (the
     // undo itself failed): then the intent stays, for DEL.
+    if (shared_lock) release_after_failed_add(kernel, shared, registry, planned.record.shared, previous, a);
     if (previous) {
       journal.store(*previous);
       release_dropped_tables(journal, a, planned.record.allocations, previous->allocations);
@@ -465,12 +515,26 @@ void Attachments::del(const Request& req) {
   const std::optional<JournalRecord>& readable = journaled ? journaled : salvaged;
   Kernel kernel(cni_scopes(req.netns, readable ? readable->netns_identity : ""));
   kernel.set_change_hook(options_.change_hook);
-  Planned planned = plan_del(req, kernel, journal, journaled, salvaged, true);
+  // Its shared objects: unregistered, and removed when it was their last user, all under their lock.
+  SharedObjects shared(journal.dir());
+  std::optional<SharedObjects::Lock> shared_lock;
+  std::vector<SharedEntry> registry;
+  State unused_shared;
+  if (readable && !readable->shared.empty()) {
+    shared_lock.emplace(shared.lock());
+    registry = shared.load();
+    unused_shared = release_user(registry, readable->shared, req.attachment.id());
+  }
+  Planned planned = plan_del(req, kernel, journal, journaled, salvaged, true, unused_shared);
   // DEL keeps going past a step the kernel refuses (no rollback: re-creating what was just removed helps
   // nobody); the journal then stays, so a later DEL can finish.
   std::vector<std::string> failures = apply_keep_going(planned.plan.changes, kernel);
   if (!failures.empty())
     throw IncompleteError(fmt::format("DEL could not remove {} object(s)", failures.size()), std::move(failures));
+  if (shared_lock) {
+    shared.store(registry);  // unregistered once its objects are gone; before the journal that names them
+    shared_lock.reset();     // before the journal lock below (ADD takes them the other way round)
+  }
   if (damaged) {
     // Not deleted as if honoured: kept for an operator (topoctl doctor lists it), out of the next ADD's way.
     // DEL then succeeds: everything ours that can still be found is gone, and a DEL that failed instead would

@@ -30,41 +30,6 @@ bool safe_component(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-// The whole file, read without following a symlink and only if it is a regular file of ours; nullopt when
-// there is none.
-std::optional<std::string> read_private(const std::string& path) {
-  int fd = open_private_file(path, O_RDONLY);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw_open_error(errno, "open", path);
-  }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw SystemError(err, "read " + path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
-
-void write_all(int fd, const std::string& data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SystemError(errno, "write " + path);
-    off += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
 
 Journal::Journal(std::string dir) : dir_(std::move(dir)) {
@@ -91,7 +56,7 @@ std::string Journal::path_of(const Attachment& a) const {
 
 std::optional<JournalRecord> Journal::load(const Attachment& a) const {
   std::string path = path_of(a);
-  std::optional<std::string> text = read_private(path);
+  std::optional<std::string> text = read_private_file(path);
   if (!text) return std::nullopt;
   JournalParse parsed = parse_journal_record(*text, path);
   // The file of one attachment naming another is not this attachment's journal.
@@ -133,7 +98,7 @@ void Journal::store(const JournalRecord& r) const {
     // rename below ensure, not the machine. Everything a journal describes lives in the kernel and is gone
     // after a reboot anyway, and an unreadable journal counts as none (load). Where the state directory is
     // on a disk, not /run's usual tmpfs, an fsync cost an ADD 0.3-1.3 ms.
-    write_all(fd, journal_record_to_json(r).dump(1) + "\n", tmp);
+    write_all_to(fd, journal_record_to_json(r).dump(1) + "\n", tmp);
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -167,7 +132,7 @@ Journal::Listing Journal::list() const {
       std::string path = file.path().string();
       std::optional<std::string> text;
       try {
-        text = read_private(path);
+        text = read_private_file(path);
       } catch (const std::exception& e) {
         out.damaged.push_back({path, {}, false, {fmt::format("(file): {}", e.what())}});
         continue;

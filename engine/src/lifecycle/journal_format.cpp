@@ -263,16 +263,17 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
     problems.push_back("takenOver: missing");
   else
     r.taken_over = read_state("takenOver", *it, problems);
+  if (auto it = j.find("shared"); it != j.end()) r.shared = read_state("shared", *it, problems);  // format 3
   static const std::set<std::string> kKeys = {"format",      "network", "containerId", "ifname",
                                               "template",    "netns",   "netnsIdentity", "allocations",
-                                              "prevResult",  "state",   "takenOver"};
+                                              "prevResult",  "state",   "takenOver",   "shared"};
   for (const auto& [key, value] : j.items())
     if (!kKeys.contains(key)) problems.push_back(fmt::format("{}: unexpected key", key));
   return out;
 }
 
 json journal_record_to_json(const JournalRecord& r) {
-  json j = {{"format", kJournalFormat},
+  json j = {{"format", r.shared.empty() ? kJournalFormatUnshared : kJournalFormat},
             {"network", r.attachment.network},
             {"containerId", r.attachment.container_id},
             {"ifname", r.attachment.ifname},
@@ -283,6 +284,7 @@ json journal_record_to_json(const JournalRecord& r) {
             {"state", r.state},
             {"takenOver", r.taken_over}};
   if (!r.netns_identity.empty()) j["netnsIdentity"] = r.netns_identity;
+  if (!r.shared.empty()) j["shared"] = r.shared;
   return j;
 }
 

@@ -90,4 +90,57 @@ void throw_open_error(int err, const std::string& what, const std::string& path)
   throw SystemError(err, what + " " + path);
 }
 
+std::optional<std::string> read_private_file(const std::string& path) {
+  int fd = open_private_file(path, O_RDONLY);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_open_error(errno, "open", path);
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw SystemError(err, "read " + path);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+void write_all_to(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError(errno, "write " + path);
+    off += static_cast<size_t>(n);
+  }
+}
+
+void replace_private_file(const std::string& path, const std::string& data) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  ::unlink(tmp.c_str());  // a file of a killed run with our pid is stale: replaced, never written through
+  int fd = open_private_file(tmp, O_WRONLY | O_CREAT | O_EXCL);
+  if (fd < 0) throw_open_error(errno, "create", tmp);
+  try {
+    write_all_to(fd, data, tmp);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw SystemError(err, "rename into place " + path);
+  }
+}
+
 }  // namespace topo

@@ -83,14 +83,14 @@ void check_section(const std::string& file, const YAML::Node& node, const std::s
 namespace {
 
 template <class K>
-void render_kind(const YAML::Node& node, const std::string& scope, const NodeRenderer& renderer, json& roots,
-                 State& out) {
+void render_kind(const YAML::Node& node, const std::string& key, const std::string& scope,
+                 const NodeRenderer& renderer, json& roots, State& out) {
   const char* section = K::kSection.data();
   YAML::Node list = find_key(node, section);
   if (!list || list.IsNull()) return;
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node item = list[i];
-    std::string path = fmt::format("{}.{}[{}]", scope, section, i);
+    std::string path = fmt::format("{}.{}[{}]", key, section, i);
     YAML::Node loop = find_key(item, "loop");
     YAML::Node when = find_key(item, "when");
     auto one = [&] {
@@ -125,10 +125,10 @@ void render_kind(const YAML::Node& node, const std::string& scope, const NodeRen
 
 }  // namespace
 
-void render_section(const YAML::Node& node, const std::string& scope, const NodeRenderer& renderer,
-                    json& roots, State& out) {
+void render_section(const YAML::Node& node, const std::string& key, const std::string& scope,
+                    const NodeRenderer& renderer, json& roots, State& out) {
   if (node.IsNull()) return;
-  AllKinds::each([&]<class K>() { render_kind<K>(node, scope, renderer, roots, out); });
+  AllKinds::each([&]<class K>() { render_kind<K>(node, key, scope, renderer, roots, out); });
 }
 
 }  // namespace topo::tmpl

@@ -55,6 +55,7 @@ struct Template::Impl {
   std::vector<Var> vars;
   std::vector<Assertion> assertions;
   YAML::Node sections[2];  // host, container
+  YAML::Node shared;       // node-wide objects, in the host scope (see topo/shared_objects.h)
   std::vector<Fragment> fragments;  // included, in order; rendered after the template's own sections
 };
 
@@ -83,7 +84,8 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
              {"vars", false},
              {"assert", false},
              {kHostScope, false},
-             {kContainerScope, false}});
+             {kContainerScope, false},
+             {kSharedSection, false}});
   if (YAML::Node name = find_key(m.root, "name")) {
     if (!name.IsScalar() || name.Scalar() != source.name)
       fail_at(file, name, "name",
@@ -101,6 +103,8 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
     m.sections[i] = find_key(m.root, scopes[i]);
     if (m.sections[i]) check_section(file, m.sections[i], scopes[i]);
   }
+  m.shared = find_key(m.root, kSharedSection);
+  if (m.shared) check_section(file, m.shared, kSharedSection);
   return t;
 }
 
@@ -125,12 +129,13 @@ Rendered Template::render(const RenderContext& ctx) const {
   check_assertions(m.assertions, renderer);
   const char* scopes[2] = {kHostScope, kContainerScope};
   for (int i = 0; i < 2; ++i)
-    if (m.sections[i]) render_section(m.sections[i], scopes[i], renderer, roots, out.state);
+    if (m.sections[i]) render_section(m.sections[i], scopes[i], scopes[i], renderer, roots, out.state);
+  if (m.shared) render_section(m.shared, kSharedSection, kHostScope, renderer, roots, out.shared);
   // A fragment's objects see the same roots; only the file its errors point into differs.
   for (const Fragment& f : m.fragments) {
     NodeRenderer fragment_renderer(f.file, env);
     for (int i = 0; i < 2; ++i)
-      if (f.sections[i]) render_section(f.sections[i], scopes[i], fragment_renderer, roots, out.state);
+      if (f.sections[i]) render_section(f.sections[i], scopes[i], scopes[i], fragment_renderer, roots, out.state);
   }
   return out;
 }

@@ -101,8 +101,13 @@ struct RenderContext {
   Allocator* allocator{nullptr};
 };
 
+// The template key of node-wide objects: created by the first attachment that declares them, kept while
+// any attachment uses them, removed with the last (topo/shared_objects.h).
+inline constexpr const char* kSharedSection = "shared";
+
 struct Rendered {
   State state;                // scopes "host" / "container"; ownership marks not yet set
+  State shared;               // the `shared:` section's objects, in the host scope; marks not yet set
   nlohmann::json params;      // parameter values after defaults and type checks
   nlohmann::json allocations;  // name -> value, as used
 };

@@ -15,6 +15,7 @@
 #include "kinds/link/link_codec.h"
 #include "kinds/link/link_ops.h"
 #include "topo/error.h"
+#include "topo/hash.h"
 
 namespace topo {
 
@@ -108,6 +109,19 @@ int master_index(KernelContext& k, const Link& l) {
 // Links other than veths are created down under their creation_name() (see topo/model/link.h), so that a
 // link of ours is recognisable from the instant it exists; a veth pair is recognised by its peer instead.
 bool staged(const Link& l) { return l.kind != LinkKind::Veth; }
+
+// A bridge created without an address takes the lowest of its ports' addresses, and changes it as ports come
+// and go: the neighbours' ARP caches then point at an address that left with a port (a pod on a shared
+// bridge loses its gateway when another pod's port goes). Like systemd-networkd (MACAddressPolicy=persistent),
+// a bridge whose template sets no `mac` gets a fixed one derived from its name: locally administered,
+// unicast, the same on every ADD. Unset in the template, it is not compared, so the diff never fights it.
+MacAddress stable_bridge_mac(const Link& l) {
+  uint64_t h = fnv1a("topocni bridge " + l.name);
+  MacAddress mac;
+  for (size_t i = 0; i < mac.bytes.size(); ++i) mac.bytes[i] = static_cast<uint8_t>(h >> (8 * i));
+  mac.bytes[0] = static_cast<uint8_t>((mac.bytes[0] & 0xfe) | 0x02);
+  return mac;
+}
 const std::string& name_at_creation(const Link& l, const std::string& staged_name) {
   return staged(l) ? staged_name : l.name;
 }
@@ -129,6 +143,7 @@ void send_create(KernelContext& k, const Link& l, const std::string& staged_name
     created.name = staged_name;
     created.up = false;
   }
+  if (l.kind == LinkKind::Bridge && !l.mac) created.mac = stable_bridge_mac(l);
   netlink::Message m(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   netlink::encode_link_create(m.builder(), created, where);
   netlink::Ack ack = k.socket(creating_scope(l)).ack(m.msg());
