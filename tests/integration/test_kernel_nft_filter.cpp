@@ -7,6 +7,7 @@
 
 #include "netns_fixture.h"
 #include "topo/diff.h"
+#include "topo/error.h"
 
 using namespace topo;
 using namespace topo::test;

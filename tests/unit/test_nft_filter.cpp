@@ -46,8 +46,8 @@ container:
     - hook: output
       ctmark: "0x10/0xff"
       setmark: ctmark
-    - {hook: input, ctstate: [invalid], action: drop, family: ipv6}
-    - {hook: forward, ctstate: [established, related], mark: 16, action: accept, setctmark: mark}
+    - {hook: input, ctstate: invalid, action: drop, family: ipv6}
+    - {hook: forward, ctstate: "established, related", mark: 16, action: accept, setctmark: mark}
     - {action: dnat, hook: prerouting, daddr: 10.0.0.1, to: 10.0.0.2, setctmark: "0x100/0xf00"}
 )";
 
@@ -81,10 +81,10 @@ TEST_CASE("the reply-path rules render to filter and mark rules at their hooks")
 
   // topoctl render writes back what reads as the same rule.
   CHECK(template_form(Object{rules[0]}).dump() ==
-        R"({"hook":"prerouting","iif":"veth0","ctstate":["new"],"setctmark":"0x10"})");
+        R"({"hook":"prerouting","iif":"veth0","ctstate":"new","setctmark":"0x10"})");
   CHECK(template_form(Object{rules[1]}).dump() == R"({"hook":"output","ctmark":"0x10/0xff","setmark":"ctmark"})");
   CHECK(template_form(Object{rules[4]}).dump() ==
-        R"({"action":"dnat","daddr":"10.0.0.1","setctmark":"0x100/0xf00","to":"10.0.0.2"})");
+        R"({"action":"dnat","daddr":"10.0.0.1/32","setctmark":"0x100/0xf00","to":"10.0.0.2"})");
 }
 
 TEST_CASE("filter and mark rules survive the journal's strict read, and damaged ones are named") {
@@ -117,7 +117,7 @@ TEST_CASE("filter and mark rules survive the journal's strict read, and damaged 
       {"ctstate", json::array({"new", "sleepy"}), "state.nat[0].ctstate: unknown ct state sleepy"},
       {"hook", "ingress", "state.nat[0].hook: unknown hook ingress"},
       {"setctmark", "ctmark", "state.nat[0].setctmark: expected \"mark\" or a mark"},
-      {"setctmark", json::parse(R"({"value":16,"bits":1})"), "state.nat[0].setctmark: unknown key bits"},
+      {"setctmark", json::parse(R"({"value":16,"bits":1})"), "state.nat[0].setctmark.bits: unknown key bits"},
       {"mark", "0x10", "state.nat[0].mark: expected an object with value and mask"},
   };
   for (const Damage& d : damages) {
@@ -139,24 +139,29 @@ TEST_CASE("filter and mark keys are validated strictly, at the key's position") 
   };
   const std::vector<Case> cases = {
       {"{hook: output, setmark: ctmark, colour: red}",
-       {3, 38, "container.nat[0].colour",
+       {3, 39, "container.nat[0].colour",
         "unknown key 'colour' in a nat rule; expected one of: action, hook, family, saddr, daddr, iif, oif, mark, "
         "ctmark, ctstate, setmark, setctmark, to, loop, when"}},
       {"{hook: output, mark: 0x10/0xzz, action: drop}",
-       {3, 27, "container.nat[0].mark",
+       {3, 28, "container.nat[0].mark",
         "expected a mark as an int or \"mark/mask\" (e.g. \"0x10/0xff\"), found '0x10/0xzz' (string)"}},
       {"{hook: output, ctmark: 0x110/0xff, action: drop}",
-       {3, 29, "container.nat[0].ctmark", "the value 0x110 has bits outside the mask 0xff"}},
+       {3, 30, "container.nat[0].ctmark", "the value 0x110 has bits outside the mask 0xff"}},
       {"{hook: output, ctmark: 0x0/0, action: drop}",
-       {3, 29, "container.nat[0].ctmark", "a mask of 0 matches or changes nothing"}},
+       {3, 30, "container.nat[0].ctmark", "a mask of 0 matches or changes nothing"}},
       {"{hook: output, setmark: mark}",
-       {3, 30, "container.nat[0].setmark",
+       {3, 31, "container.nat[0].setmark",
         "expected a mark as an int or \"mark/mask\" (e.g. \"0x10/0xff\") or ctmark, found 'mark' (string)"}},
-      {"{hook: input, ctstate: [new, sleepy], action: drop}",
-       {3, 29, "container.nat[0].ctstate",
-        "expected one or a list of invalid, established, related, new, untracked, found 'sleepy' (string)"}},
-      {"{hook: input, ctstate: [], action: drop}",
-       {3, 29, "container.nat[0].ctstate", "expected at least one state"}},
+      {"{hook: input, ctstate: 'new,sleepy', action: drop}",
+       {3, 30, "container.nat[0].ctstate",
+        "expected one or more of invalid, established, related, new, untracked, separated by commas (e.g. "
+        "\"established,related\"), found 'new,sleepy' (string)"}},
+      {"{hook: input, ctstate: 'new,', action: drop}",
+       {3, 30, "container.nat[0].ctstate",
+        "expected one or more of invalid, established, related, new, untracked, separated by commas (e.g. "
+        "\"established,related\"), found 'new,' (string)"}},
+      {"{hook: input, ctstate: [new], action: drop}",
+       {3, 30, "container.nat[0].ctstate", "expected a single value, found a list"}},
       {"{action: drop}",
        {3, 7, "container.nat[0].hook",
         "accept, drop and mark rules need a hook: prerouting, input, forward, output or postrouting"}},

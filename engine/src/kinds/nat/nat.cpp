@@ -197,15 +197,23 @@ std::optional<MarkSet> read_set(tmpl::Fields& f, const char* key, const char* ot
 void read_filter_fields(tmpl::Fields& f, NatEntry& n) {
   n.mark = read_mark(f, "mark", false);
   n.ctmark = read_mark(f, "ctmark", false);
+  // nft's own form: one state or several separated by commas, "established,related".
   if (const json& v = f.value("ctstate"); !v.is_null()) {
-    std::vector<json> words = v.is_array() ? v.get<std::vector<json>>() : std::vector<json>{v};
-    if (words.empty()) f.fail("ctstate", "expected at least one state");
-    for (const json& w : words) {
-      auto bit = w.is_string() ? kCtStateWords.value(w.get<std::string>()) : std::nullopt;
-      if (!bit)
-        f.fail("ctstate", "expected one or a list of invalid, established, related, new, untracked, found " +
-                              tmpl::describe_value(w));
+    const std::string expected = "expected one or more of invalid, established, related, new, untracked, "
+                                 "separated by commas (e.g. \"established,related\"), found ";
+    if (!v.is_string()) f.fail("ctstate", expected + tmpl::describe_value(v));
+    const std::string text = v.get<std::string>();
+    size_t start = 0;
+    while (true) {
+      const size_t comma = text.find(',', start);
+      std::string word = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      word.erase(0, word.find_first_not_of(' '));
+      word.erase(word.find_last_not_of(' ') + 1);
+      auto bit = kCtStateWords.value(word);
+      if (!bit) f.fail("ctstate", expected + tmpl::describe_value(v));
       n.ctstate |= *bit;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
     }
   }
   n.set_mark = read_set(f, "setmark", "ctmark");
@@ -311,7 +319,7 @@ nlohmann::ordered_json KindOps<NatEntry>::template_form(const NatEntry& n) {
   if (!n.oif.empty()) match("oif", n.oif_not, n.oif);
   if (n.mark) j["mark"] = mark_word(*n.mark);
   if (n.ctmark) j["ctmark"] = mark_word(*n.ctmark);
-  if (n.ctstate) j["ctstate"] = ctstate_words(n.ctstate);
+  if (n.ctstate) j["ctstate"] = fmt::format("{}", fmt::join(ctstate_words(n.ctstate), ","));
   if (n.set_mark) j["setmark"] = n.set_mark->from_other ? std::string("ctmark") : mark_word(n.set_mark->to);
   if (n.set_ctmark) j["setctmark"] = n.set_ctmark->from_other ? std::string("mark") : mark_word(n.set_ctmark->to);
   if (n.to) j["to"] = n.to->str();
