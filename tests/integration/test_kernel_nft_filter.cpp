@@ -73,7 +73,9 @@ table ip mangle {
 
 }  // namespace
 
-TEST_CASE("kernel: filter and mark rules apply, read back equal, re-apply sends nothing, DEL restores the ruleset") {
+TEST_CASE(
+    "kernel: filter and mark rules apply, read back equal, re-apply sends nothing, DEL restores the "
+    "ruleset") {
   Netns ns;
   ScopeMap scopes = {{"host", ns.path()}};
   ns.exec("sh -c 'printf \"%s\" \"$0\" | nft -f -' '" + std::string(kForeign) + "'");
@@ -108,7 +110,8 @@ TEST_CASE("kernel: filter and mark rules apply, read back equal, re-apply sends 
   CAPTURE(ours);
   for (const char* line :
        {"chain filter-prerouting {", "type filter hook prerouting priority mangle; policy accept;",
-        "meta nfproto ipv4 iifname \"veth0\" ct state new ct mark set 0x00000010 comment \"topocni:cni0/c1/eth0\"",
+        "meta nfproto ipv4 iifname \"veth0\" ct state new ct mark set 0x00000010 comment "
+        "\"topocni:cni0/c1/eth0\"",
         "chain filter-output {", "type route hook output priority mangle; policy accept;",
         "meta nfproto ipv4 ct mark & 0x000000ff == 0x00000010 meta mark set ct mark comment",
         "meta nfproto ipv4 ct state invalid drop comment", "chain filter-input {",

@@ -82,7 +82,8 @@ TEST_CASE("the reply-path rules render to filter and mark rules at their hooks")
   // topoctl render writes back what reads as the same rule.
   CHECK(template_form(Object{rules[0]}).dump() ==
         R"({"hook":"prerouting","iif":"veth0","ctstate":"new","setctmark":"0x10"})");
-  CHECK(template_form(Object{rules[1]}).dump() == R"({"hook":"output","ctmark":"0x10/0xff","setmark":"ctmark"})");
+  CHECK(template_form(Object{rules[1]}).dump() ==
+        R"({"hook":"output","ctmark":"0x10/0xff","setmark":"ctmark"})");
   CHECK(template_form(Object{rules[4]}).dump() ==
         R"({"action":"dnat","daddr":"10.0.0.1/32","setctmark":"0x100/0xf00","to":"10.0.0.2"})");
 }
@@ -99,7 +100,8 @@ TEST_CASE("filter and mark rules survive the journal's strict read, and damaged 
   rec.state = r.state;
   json written = journal_record_to_json(rec);
   CHECK(written["state"]["nat"][0] ==
-        json::parse(R"({"namespace":"container","family":"ipv4","action":"none","iif":"veth0","hook":"prerouting",
+        json::parse(
+            R"({"namespace":"container","family":"ipv4","action":"none","iif":"veth0","hook":"prerouting",
                         "ctstate":["new"],"setctmark":{"value":16}})"));
   CHECK(written["state"]["nat"][1]["setmark"] == "ctmark");
   CHECK(written["state"]["nat"][1]["ctmark"] == json::parse(R"({"value":16,"mask":255})"));
@@ -140,7 +142,8 @@ TEST_CASE("filter and mark keys are validated strictly, at the key's position") 
   const std::vector<Case> cases = {
       {"{hook: output, setmark: ctmark, colour: red}",
        {3, 39, "container.nat[0].colour",
-        "unknown key 'colour' in a nat rule; expected one of: action, hook, family, saddr, daddr, iif, oif, mark, "
+        "unknown key 'colour' in a nat rule; expected one of: action, hook, family, saddr, daddr, iif, oif, "
+        "mark, "
         "ctmark, ctstate, setmark, setctmark, to, loop, when"}},
       {"{hook: output, mark: 0x10/0xzz, action: drop}",
        {3, 28, "container.nat[0].mark",
@@ -170,7 +173,8 @@ TEST_CASE("filter and mark keys are validated strictly, at the key's position") 
         "expected one of prerouting, input, forward, output, postrouting, found 'ingress' (string)"}},
       {"{hook: input, ctstate: new}",
        {3, 7, "container.nat[0].action",
-        "a rule needs an action (accept, drop, masquerade, snat, dnat) or a mark statement (setmark, setctmark)"}},
+        "a rule needs an action (accept, drop, masquerade, snat, dnat) or a mark statement (setmark, "
+        "setctmark)"}},
       {"{action: dnat, hook: output, daddr: 10.0.0.1, to: 10.0.0.2}",
        {3, 28, "container.nat[0].hook", "dnat runs at hook prerouting (topocni's nat chain), not output"}},
       {"{hook: output, iif: veth0, action: drop}",
@@ -179,7 +183,8 @@ TEST_CASE("filter and mark keys are validated strictly, at the key's position") 
        {3, 26, "container.nat[0].oif", "the output interface is not known yet at hook input"}},
       {"{hook: postrouting, setmark: 0x10}",
        {3, 36, "container.nat[0].setmark",
-        "the route is chosen before postrouting: a mark set there steers nothing (use prerouting or output)"}},
+        "the route is chosen before postrouting: a mark set there steers nothing (use prerouting or "
+        "output)"}},
       {"{hook: input, action: drop, to: 10.0.0.1}",
        {3, 39, "container.nat[0].to", "'to' is for snat and dnat"}},
   };

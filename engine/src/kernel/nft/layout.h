@@ -24,17 +24,22 @@ inline constexpr std::string_view kFilterOutput = "filter-output";
 inline constexpr std::string_view kFilterPostrouting = "filter-postrouting";
 
 // Every chain topocni may make, in the order listings look for them.
-inline constexpr std::array<std::string_view, 7> kChains = {kPostrouting,  kPrerouting,    kFilterPrerouting,
-                                                            kFilterInput,  kFilterForward, kFilterOutput,
-                                                            kFilterPostrouting};
+inline constexpr std::array<std::string_view, 7> kChains = {
+    kPostrouting,   kPrerouting,   kFilterPrerouting, kFilterInput,
+    kFilterForward, kFilterOutput, kFilterPostrouting};
 
 inline std::string_view filter_chain(NftHook h) {
   switch (h) {
-    case NftHook::Prerouting: return kFilterPrerouting;
-    case NftHook::Input: return kFilterInput;
-    case NftHook::Forward: return kFilterForward;
-    case NftHook::Output: return kFilterOutput;
-    case NftHook::Postrouting: return kFilterPostrouting;
+    case NftHook::Prerouting:
+      return kFilterPrerouting;
+    case NftHook::Input:
+      return kFilterInput;
+    case NftHook::Forward:
+      return kFilterForward;
+    case NftHook::Output:
+      return kFilterOutput;
+    case NftHook::Postrouting:
+      return kFilterPostrouting;
   }
   return kFilterPostrouting;
 }
@@ -46,12 +51,18 @@ inline std::string_view chain_for(const NatEntry& e) {
 
 inline const char* hook_text(uint32_t hook) {
   switch (hook) {
-    case NF_INET_PRE_ROUTING: return "prerouting";
-    case NF_INET_LOCAL_IN: return "input";
-    case NF_INET_FORWARD: return "forward";
-    case NF_INET_LOCAL_OUT: return "output";
-    case NF_INET_POST_ROUTING: return "postrouting";
-    default: return "?";
+    case NF_INET_PRE_ROUTING:
+      return "prerouting";
+    case NF_INET_LOCAL_IN:
+      return "input";
+    case NF_INET_FORWARD:
+      return "forward";
+    case NF_INET_LOCAL_OUT:
+      return "output";
+    case NF_INET_POST_ROUTING:
+      return "postrouting";
+    default:
+      return "?";
   }
 }
 

@@ -3,9 +3,8 @@
 // value/mask).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 namespace topo {
