@@ -196,6 +196,34 @@ class Hand {
     if (port) nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
     return *this;
   }
+  Hand& chain(const char* name) {
+    nftnl_rule_set_str(r_.get(), NFTNL_RULE_CHAIN, name);
+    return *this;
+  }
+  Hand& ct(uint32_t key) {
+    auto* x = add("ct");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, key);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+    return *this;
+  }
+  Hand& store(const char* name, uint32_t key) {  // "meta" or "ct" set with reg 1
+    auto* x = add(name);
+    nftnl_expr_set_u32(x, std::string(name) == "ct" ? NFTNL_EXPR_CT_KEY : NFTNL_EXPR_META_KEY, key);
+    nftnl_expr_set_u32(x, std::string(name) == "ct" ? NFTNL_EXPR_CT_SREG : NFTNL_EXPR_META_SREG, NFT_REG_1);
+    return *this;
+  }
+  Hand& imm32(uint32_t v) {
+    auto* x = add("immediate");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+    nftnl_expr_set(x, NFTNL_EXPR_IMM_DATA, &v, sizeof v);
+    return *this;
+  }
+  Hand& verdict(int v) {
+    auto* x = add("immediate");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(v));
+    return *this;
+  }
   Hand& counter() {
     add("counter");
     return *this;
@@ -270,6 +298,169 @@ TEST_CASE("the expressions are the ones nft writes for the same rule text") {
   CHECK(text.find("bitwise") == std::string::npos);
 }
 
+// Filter and mark rules: every match and statement, alone and together, at every hook.
+std::vector<NatEntry> filter_forms(Family f) {
+  using topo::MarkSet;
+  using topo::MarkValue;
+  using topo::NftHook;
+  std::vector<NatEntry> out;
+  for (NftHook h : {NftHook::Prerouting, NftHook::Input, NftHook::Forward, NftHook::Output, NftHook::Postrouting}) {
+    for (NatAction a : {NatAction::Accept, NatAction::Drop}) {
+      NatEntry e = entry(f, a);
+      e.hook = h;
+      out.push_back(e);
+    }
+  }
+  auto at = [&](NftHook h, NatAction a) {
+    NatEntry e = entry(f, a);
+    e.hook = h;
+    return e;
+  };
+  NatEntry states = at(NftHook::Forward, NatAction::Drop);
+  states.ctstate = topo::kCtInvalid;
+  out.push_back(states);
+  states.ctstate = topo::kCtEstablished | topo::kCtRelated;
+  states.action = NatAction::Accept;
+  out.push_back(states);
+  states.ctstate = topo::kCtInvalid | topo::kCtEstablished | topo::kCtRelated | topo::kCtNew | topo::kCtUntracked;
+  out.push_back(states);
+
+  NatEntry marks = at(NftHook::Input, NatAction::Accept);
+  marks.mark = MarkValue{0x10, 0xFFFFFFFF};
+  out.push_back(marks);
+  marks.mark = MarkValue{0x10, 0xff};
+  marks.ctmark = MarkValue{0x20, 0xFFFFFFFF};
+  out.push_back(marks);
+  marks.mark.reset();
+  marks.ctmark = MarkValue{0x0, 0xff00};
+  out.push_back(marks);
+
+  // The reply-path pattern: mark the connection on the way in, restore the mark on the reply.
+  NatEntry in = at(NftHook::Prerouting, NatAction::None);
+  in.iif = "veth0";
+  in.ctstate = topo::kCtNew;
+  in.set_ctmark = MarkSet{false, {0x10, 0xFFFFFFFF}};
+  out.push_back(in);
+  NatEntry reply = at(NftHook::Output, NatAction::None);
+  reply.ctmark = MarkValue{0x10, 0xff};
+  reply.set_mark = MarkSet{true, {}};
+  out.push_back(reply);
+  NatEntry save = at(NftHook::Prerouting, NatAction::Accept);
+  save.saddr = f == Family::V4 ? pfx("10.1.0.0/16") : pfx("fd00:1::/64");
+  save.oif.clear();
+  save.set_mark = MarkSet{false, {0x100, 0xf00}};
+  save.set_ctmark = MarkSet{true, {}};
+  out.push_back(save);
+  NatEntry masked_ct = at(NftHook::Forward, NatAction::None);
+  masked_ct.oif = "eth0";
+  masked_ct.set_ctmark = MarkSet{false, {0x2, 0xff}};
+  out.push_back(masked_ct);
+  NatEntry both = at(NftHook::Output, NatAction::Drop);
+  both.mark = MarkValue{1, 0xFFFFFFFF};
+  both.ctmark = MarkValue{2, 0xFFFFFFFF};
+  both.ctstate = topo::kCtNew;
+  both.set_mark = MarkSet{false, {3, 0xFFFFFFFF}};
+  both.set_ctmark = MarkSet{false, {4, 0xFFFFFFFF}};
+  out.push_back(both);
+
+  // A NAT rule may carry matches and statements too.
+  NatEntry dnat = entry(f, NatAction::Dnat);
+  dnat.daddr = f == Family::V4 ? pfx("192.0.2.10") : pfx("2001:db8::10");
+  dnat.to = f == Family::V4 ? addr("10.2.0.10") : addr("fd00:2::10");
+  dnat.ctstate = topo::kCtNew;
+  dnat.set_ctmark = MarkSet{false, {0x10, 0xFFFFFFFF}};
+  out.push_back(dnat);
+  NatEntry masq = entry(f, NatAction::Masquerade);
+  masq.mark = MarkValue{0x10, 0xff};
+  out.push_back(masq);
+  return out;
+}
+
+TEST_CASE("filter and mark rules round-trip through encode_rule and decode_rule, V4 and V6") {
+  size_t n = 0;
+  for (Family f : {Family::V4, Family::V6}) {
+    for (NatEntry e : filter_forms(f)) {
+      e.scope = "host";
+      CAPTURE(topo::nft::rule_text(e));
+      NatEntry back = round_trip(e);
+      CHECK_FALSE(undecodable(back));
+      CHECK(back == e);
+      ++n;
+    }
+  }
+  CHECK(n == 2 * 23);
+}
+
+TEST_CASE("filter and mark rules are the expressions nft writes for the same rule text") {
+  // `nft --debug=netlink add rule inet t p meta nfproto ipv4 iifname "veth0" ct state new ct mark set 0x10`
+  // and `... meta nfproto ipv4 ct mark and 0xff == 0x10 meta mark set ct mark`, `... meta mark set meta mark
+  // and 0xffffff00 or 0x10 drop` (nft 1.0.6).
+  struct Case {
+    NatEntry e;
+    std::string text;
+    std::vector<const char*> lines;
+  };
+  NatEntry in = entry(Family::V4, NatAction::None);
+  in.hook = topo::NftHook::Prerouting;
+  in.iif = "veth0";
+  in.ctstate = topo::kCtNew;
+  in.set_ctmark = topo::MarkSet{false, {0x10, 0xFFFFFFFF}};
+  NatEntry reply = entry(Family::V4, NatAction::None);
+  reply.hook = topo::NftHook::Output;
+  reply.ctmark = topo::MarkValue{0x10, 0xff};
+  reply.set_mark = topo::MarkSet{true, {}};
+  NatEntry masked = entry(Family::V6, NatAction::Drop);
+  masked.hook = topo::NftHook::Forward;
+  masked.set_mark = topo::MarkSet{false, {0x10, 0xff}};
+  std::vector<Case> cases = {
+      {in,
+       "meta nfproto ipv4 iifname \"veth0\" ct state new ct mark set 0x00000010 comment \"topocni:c1:eth0\"",
+       {"[ meta load nfproto => reg 1 ]", "[ cmp eq reg 1 0x00000002 ]", "[ meta load iifname => reg 1 ]",
+        "[ cmp eq reg 1 0x68746576 0x00000030 0x00000000 0x00000000 ]", "[ ct load state => reg 1 ]",
+        "[ bitwise reg 1 = ( reg 1 & 0x00000008 ) ^ 0x00000000 ]", "[ cmp neq reg 1 0x00000000 ]",
+        "[ immediate reg 1 0x00000010 ]", "[ ct set mark with reg 1 ]"}},
+      {reply,
+       "meta nfproto ipv4 ct mark & 0x000000ff == 0x00000010 meta mark set ct mark comment \"topocni:c1:eth0\"",
+       {"[ ct load mark => reg 1 ]", "[ bitwise reg 1 = ( reg 1 & 0x000000ff ) ^ 0x00000000 ]",
+        "[ cmp eq reg 1 0x00000010 ]", "[ ct load mark => reg 1 ]", "[ meta set mark with reg 1 ]"}},
+      {masked,
+       "meta nfproto ipv6 meta mark set meta mark & 0xffffff00 | 0x00000010 drop comment \"topocni:c1:eth0\"",
+       {"[ cmp eq reg 1 0x0000000a ]", "[ meta load mark => reg 1 ]",
+        "[ bitwise reg 1 = ( reg 1 & 0xffffff00 ) ^ 0x00000010 ]", "[ meta set mark with reg 1 ]",
+        "[ immediate reg 0 drop ]"}},
+  };
+  for (const Case& c : cases) {
+    CHECK(topo::nft::rule_text(c.e) == c.text);
+    RulePtr r = encode_rule(c.e);
+    std::array<char, 4096> buf{};
+    nftnl_rule_snprintf(buf.data(), buf.size(), r.get(), NFTNL_OUTPUT_DEFAULT, 0);
+    const std::string text = buf.data();
+    CAPTURE(text);
+    size_t at = 0;
+    for (const char* line : c.lines) {
+      size_t found = text.find(line, at);
+      CHECK_MESSAGE(found != std::string::npos, line);
+      if (found != std::string::npos) at = found;
+    }
+  }
+}
+
+TEST_CASE("filter and mark rules that cannot be written are refused") {
+  NatEntry e = entry(Family::V4, NatAction::Drop);
+  e.hook = topo::NftHook::Input;
+  e.mark = topo::MarkValue{0x110, 0xff};
+  CHECK_THROWS_AS(encode_rule(e), topo::SystemError);
+  e.mark.reset();
+  e.set_ctmark = topo::MarkSet{false, {0x100, 0xff}};
+  CHECK_THROWS_AS(encode_rule(e), topo::SystemError);
+  e.set_ctmark.reset();
+  e.ctstate = 0x10;  // not a state nft names
+  CHECK_THROWS_AS(encode_rule(e), topo::SystemError);
+  e.ctstate = 0;
+  e.to = addr("10.0.0.1");
+  CHECK_THROWS_AS(encode_rule(e), topo::SystemError);
+}
+
 TEST_CASE("the owner lives in the comment userdata; a rule without ours has none") {
   NatEntry e = entry(Family::V6, NatAction::Masquerade);
   e.owner = "att 7/eth0";
@@ -339,11 +530,39 @@ TEST_CASE("shapes encode_rule never writes are undecodable") {
   add("matches out of order").nfproto(V4).ifname(NFT_META_OIFNAME, "a").ifname(NFT_META_IIFNAME, "b").masq();
   add("daddr before saddr").nfproto(V4).payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4).cmp(NFT_CMP_EQ, k1234)
       .payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4).cmp(NFT_CMP_EQ, k1234).masq();
-  add("another meta key (mark)").nfproto(V4).meta(NFT_META_MARK).cmp(NFT_CMP_EQ, {1, 0, 0, 0}).masq();
+  add("another meta key (priority)").nfproto(V4).meta(NFT_META_PRIORITY).cmp(NFT_CMP_EQ, {1, 0, 0, 0}).masq();
   add("a counter").nfproto(V4).counter().masq();
   add("two actions").nat(NFT_NAT_SNAT, V4, k1234).nat(NFT_NAT_SNAT, V4, {1, 2, 3, 5});
   add("a match after the action").nfproto(V4).masq().ifname(NFT_META_OIFNAME, "eth0");
   add("an ip6 target of the wrong size").nat(NFT_NAT_SNAT, V6, k1234);
+  // Filter and mark rules.
+  const std::vector<uint8_t> k16{0x10, 0, 0, 0}, k0{0, 0, 0, 0};
+  add("a verdict in a nat chain").nfproto(V4).verdict(NF_ACCEPT);
+  add("a verdict in a chain not ours").chain("forward").nfproto(V4).verdict(NF_DROP);
+  add("a filter rule without nfproto").chain("filter-input").verdict(NF_DROP);
+  add("a jump verdict").chain("filter-input").nfproto(V4).verdict(NFT_JUMP);
+  add("ct state without its bitwise").chain("filter-input").nfproto(V4).ct(NFT_CT_STATE).cmp(NFT_CMP_EQ, {8, 0, 0, 0})
+      .verdict(NF_DROP);
+  add("ct state compared equal").chain("filter-input").nfproto(V4).ct(NFT_CT_STATE).bitwise({8, 0, 0, 0}, k0)
+      .cmp(NFT_CMP_EQ, k0).verdict(NF_DROP);
+  add("an unknown ct state bit").chain("filter-input").nfproto(V4).ct(NFT_CT_STATE).bitwise({0, 1, 0, 0}, k0)
+      .cmp(NFT_CMP_NEQ, k0).verdict(NF_DROP);
+  add("a negated mark").chain("filter-input").nfproto(V4).meta(NFT_META_MARK).cmp(NFT_CMP_NEQ, k16).verdict(NF_DROP);
+  add("a mark with an all-ones bitwise").chain("filter-input").nfproto(V4).meta(NFT_META_MARK)
+      .bitwise({0xff, 0xff, 0xff, 0xff}, k0).cmp(NFT_CMP_EQ, k16).verdict(NF_DROP);
+  add("a mark value outside its mask").chain("filter-input").nfproto(V4).meta(NFT_META_MARK)
+      .bitwise({0x0f, 0, 0, 0}, k0).cmp(NFT_CMP_EQ, k16).verdict(NF_DROP);
+  add("another ct key (status)").chain("filter-input").nfproto(V4).ct(NFT_CT_STATUS).cmp(NFT_CMP_EQ, k16)
+      .verdict(NF_DROP);
+  add("meta mark set meta mark").chain("filter-output").nfproto(V4).meta(NFT_META_MARK).store("meta", NFT_META_MARK);
+  add("a masked copy of the other mark").chain("filter-output").nfproto(V4).ct(NFT_CT_MARK)
+      .bitwise({0xff, 0, 0, 0}, k0).store("meta", NFT_META_MARK);
+  add("ct mark set before meta mark set").chain("filter-output").nfproto(V4).imm32(1).store("ct", NFT_CT_MARK)
+      .imm32(2).store("meta", NFT_META_MARK);
+  add("a statement before a match").chain("filter-output").nfproto(V4).imm32(1).store("meta", NFT_META_MARK)
+      .meta(NFT_META_MARK).cmp(NFT_CMP_EQ, k16);
+  add("an immediate stored into priority").chain("filter-output").nfproto(V4).imm32(1)
+      .store("meta", NFT_META_PRIORITY);
 
   for (const auto& [what, hand] : cases) {
     CAPTURE(what);

@@ -68,17 +68,6 @@ std::optional<TableInfo> table_info(Context& ctx) {
   return info;
 }
 
-const char* hook_name(uint32_t hook) {
-  switch (hook) {
-    case NF_INET_PRE_ROUTING: return "prerouting";
-    case NF_INET_LOCAL_IN: return "input";
-    case NF_INET_FORWARD: return "forward";
-    case NF_INET_LOCAL_OUT: return "output";
-    case NF_INET_POST_ROUTING: return "postrouting";
-    default: return "?";
-  }
-}
-
 // How the chain is defined, from NFT_MSG_GETCHAIN's answer.
 ChainShape shape_of(const nftnl_chain& c, std::string_view name) {
   ChainShape shape;
@@ -94,9 +83,9 @@ ChainShape shape_of(const nftnl_chain& c, std::string_view name) {
   const char* type = nftnl_chain_is_set(&c, NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(&c, NFTNL_CHAIN_TYPE) : "?";
   const uint32_t hook = nftnl_chain_get_u32(&c, NFTNL_CHAIN_HOOKNUM);
   const int32_t prio = nftnl_chain_is_set(&c, NFTNL_CHAIN_PRIO) ? nftnl_chain_get_s32(&c, NFTNL_CHAIN_PRIO) : 0;
-  shape.text = fmt::format("type {} hook {} priority {}", type, hook_name(hook), prio);
+  shape.text = fmt::format("type {} hook {} priority {}", type, hook_text(hook), prio);
   const ChainSpec spec = chain_spec(name);
-  shape.as_ours = std::string_view(type) == "nat" && hook == spec.hook && prio == spec.priority;
+  shape.as_ours = std::string_view(type) == spec.type && hook == spec.hook && prio == spec.priority;
   return shape;
 }
 
@@ -169,7 +158,10 @@ Listing list_table(Context& ctx, const std::set<std::string>& decode, bool with_
   if (!table) return listing;
   listing.exists = true;
   listing.comment = table->comment;
-  for (std::string_view chain : {kPostrouting, kPrerouting}) {
+  for (std::string_view chain : kChains) {
+    // The table's use count covers every chain, set and object in it: once that many chains are found there
+    // is nothing left to look for (a NAT-only table costs its two GETs, not one per name of ours).
+    if (listing.chains.size() >= table->use) break;
     if (auto shape = chain_shape(ctx, chain)) {
       listing.chains.emplace(chain, 0);
       listing.shapes.emplace(chain, std::move(*shape));

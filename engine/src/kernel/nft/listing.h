@@ -26,7 +26,7 @@ struct ListedRule {
 
 // How an existing chain named like one of ours is defined (NFT_MSG_GETCHAIN).
 struct ChainShape {
-  bool as_ours{false};                  // type nat, our hook and priority (layout.h chain_spec)
+  bool as_ours{false};                  // our type, hook and priority (layout.h chain_spec)
   std::optional<std::string> comment;   // its comment (userdata), if any
   std::string text;                     // what it is, for errors: "type nat hook postrouting priority 100"
 };
@@ -34,10 +34,10 @@ struct ChainShape {
 struct Listing {
   bool exists{false};                    // table inet topocni is present
   std::optional<std::string> comment;    // the table's comment (userdata), if any
-  std::map<std::string, ChainShape> shapes;  // our two chain names → how the chain of that name is defined
-  std::map<std::string, size_t> chains;  // chains that exist → their number of rules (anyone's); our two
+  std::map<std::string, ChainShape> shapes;  // our chain names (layout.h kChains) → how the chain of that name is defined
+  std::map<std::string, size_t> chains;  // chains that exist → their number of rules (anyone's); ours
                                          // always when present, another chain when it has rules
-  size_t others{0};                      // chains, sets, ... in the table besides our two chains
+  size_t others{0};                      // chains, sets, ... in the table besides our chains
   std::vector<ListedRule> rules;         // every rule in the table, in listing order
 
   // topocni made the table (ownership.h): it carries our comment, or it has no comment and holds exactly

@@ -80,14 +80,14 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
   // someone made) is a conflict, before anything is sent. Rules already in it that carry our comment are
   // still ours to delete.
   for (const NatEntry* e : creates) {
-    const std::string chain(chain_for(e->action));
+    const std::string chain(chain_for(*e));
     auto shape = listing.shapes.find(chain);
     if (shape != listing.shapes.end() && !shape->second.as_ours) {
       const ChainSpec spec = chain_spec(chain);
       throw ConflictError(fmt::format(
-          "chain inet {} {} exists and is not topocni's: it is {}, where topocni needs type nat hook {} priority "
+          "chain inet {} {} exists and is not topocni's: it is {}, where topocni needs type {} hook {} priority "
           "{}; nothing was changed",
-          kTable, chain, shape->second.text, chain, spec.priority));
+          kTable, chain, shape->second.text, spec.type, hook_text(spec.hook), spec.priority));
     }
   }
   Transaction tx;
@@ -98,7 +98,7 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
   for (const NatEntry* d : deletes) {
     for (size_t i = 0; i < listing.rules.size(); ++i) {
       const ListedRule& r = listing.rules[i];
-      if (taken[i] || r.chain != chain_for(d->action) || r.owner != d->owner) continue;
+      if (taken[i] || r.chain != chain_for(*d) || r.owner != d->owner) continue;
       NatEntry listed = r.entry;
       listed.scope = d->scope;
       if (listed != *d) continue;
@@ -121,12 +121,12 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
   // waits for that release (nft_rcv_nl_event flushes it). A commit of plain creates has nothing to release.
   std::set<std::string_view> create_chains;
   for (const NatEntry* e : creates) {
-    if (!listing.chains.contains(std::string(chain_for(e->action)))) create_chains.insert(chain_for(e->action));
+    if (!listing.chains.contains(std::string(chain_for(*e)))) create_chains.insert(chain_for(*e));
   }
   if (!creates.empty() && !listing.exists) tx.add_table();
   for (std::string_view chain : create_chains) tx.add_chain(chain);
   for (size_t i = 0; i < creates.size(); ++i) {
-    const std::string chain(chain_for(creates[i]->action));
+    const std::string chain(chain_for(*creates[i]));
     ++remaining[chain];
     tx.add_rule(*create_rules[i], chain, create_texts[i]);
   }
@@ -141,7 +141,7 @@ void apply(Context& ctx, const std::vector<Change>& changes) {
     if (total == 0 && listing.others == 0 && listing.table_ours()) {
       tx.delete_table();
     } else if (!deletes.empty()) {
-      for (std::string_view chain : {kPostrouting, kPrerouting}) {
+      for (std::string_view chain : kChains) {
         if (listing.chains.contains(std::string(chain)) && remaining[std::string(chain)] == 0 &&
             listing.chain_ours(chain))
           tx.delete_chain(chain);

@@ -44,4 +44,7 @@ void apply(Context& ctx, const std::vector<Change>& changes);
 // shows for the rule apply() creates), e.g. `iifname "veth0" oifname "eth0" masquerade comment "topocni:..."`.
 std::string rule_text(const NatEntry& e);
 
+// ct state bits (topo/model/nat.h kCt*) as nft lists them: "established,related".
+std::string ctstate_text(uint32_t bits);
+
 }  // namespace topo::nft

@@ -83,7 +83,7 @@ void Transaction::add_table() {
 void Transaction::add_chain(std::string_view name) {
   const ChainSpec spec = chain_spec(name);
   ChainPtr c = chain(name);
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "nat");
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, spec.type);
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, spec.hook);
   nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, spec.priority);
   const std::string mark = comment_userdata(kOwnerComment);

@@ -7,6 +7,8 @@
 #include <linux/netfilter/nf_nat.h>
 
 #include <array>
+#include <optional>
+#include <utility>
 #include <cstring>
 #include <vector>
 
@@ -69,29 +71,62 @@ bool all_zero(const uint8_t* p, size_t n) {
 }
 
 // The order encode_rule() writes matches in; each at most once.
-enum class Slot { Nfproto, Saddr, Daddr, Iif, Oif, Action };
+enum class Slot { Nfproto, Saddr, Daddr, Iif, Oif, Mark, CtMark, CtState, SetMark, SetCtMark, Action };
+
+uint32_t u32_of(const Bytes& b) {
+  require(b.len == sizeof(uint32_t));
+  uint32_t v = 0;
+  std::memcpy(&v, b.data, sizeof v);
+  return v;
+}
 
 class Decoder {
  public:
-  explicit Decoder(const nftnl_rule& r) : x_(expressions(r)) {}
+  explicit Decoder(const nftnl_rule& r) : x_(expressions(r)) {
+    if (nftnl_rule_is_set(&r, NFTNL_RULE_CHAIN)) chain_ = nftnl_rule_get_str(&r, NFTNL_RULE_CHAIN);
+  }
 
   NatEntry decode() {
+    e_.action = NatAction::None;
     while (at_ < x_.size()) {
       const std::string name = name_of(x_[at_]);
-      if (name == "meta") {
+      if (name == "meta" && !nftnl_expr_is_set(x_[at_], NFTNL_EXPR_META_SREG) &&
+          u32(x_[at_], NFTNL_EXPR_META_KEY) == NFT_META_MARK) {
+        mark_load(false);
+      } else if (name == "meta") {
         meta_match();
+      } else if (name == "ct") {
+        require(!nftnl_expr_is_set(x_[at_], NFTNL_EXPR_CT_SREG) && !nftnl_expr_is_set(x_[at_], NFTNL_EXPR_CT_DIR));
+        if (u32(x_[at_], NFTNL_EXPR_CT_KEY) == NFT_CT_STATE)
+          ctstate_match();
+        else
+          mark_load(true);
       } else if (name == "payload") {
         address_match();
+      } else if (name == "immediate" && at_ + 1 < x_.size() &&
+                 (name_of(x_[at_ + 1]) == "meta" || name_of(x_[at_ + 1]) == "ct")) {
+        mark_set_immediate();
       } else {
         action();
         break;
       }
     }
-    require(at_ == x_.size() && action_seen_);
-    // nfproto is written exactly when there is an address match (its dependency) or a masquerade.
-    const bool has_addr = e_.saddr || e_.daddr;
-    require(nfproto_seen_ == (has_addr || e_.action == NatAction::Masquerade));
-    require(nfproto_seen_ || e_.to);  // snat/dnat carry their family in the NAT expression
+    require(at_ == x_.size());
+    // nfproto is written exactly when there is an address match (its dependency) or the rule is not
+    // snat/dnat (expr_layout.h needs_nfproto).
+    require(nfproto_seen_ == needs_nfproto(e_));
+    // A filter rule's hook is its chain's; a NAT rule's chain follows from its action.
+    if (!is_nat(e_.action)) {
+      bool found = false;
+      for (NftHook h : {NftHook::Prerouting, NftHook::Input, NftHook::Forward, NftHook::Output,
+                        NftHook::Postrouting}) {
+        if (chain_ == filter_chain(h)) {
+          e_.hook = h;
+          found = true;
+        }
+      }
+      require(found);
+    }
     return e_;
   }
 
@@ -123,6 +158,105 @@ class Decoder {
     Bytes b = bytes(c, NFTNL_EXPR_CMP_DATA);
     require(b.len == len);
     return b;
+  }
+
+  const nftnl_expr* peek() const { return at_ < x_.size() ? x_[at_] : nullptr; }
+
+  // A `bitwise reg = (reg & mask) ^ xor` over 4 bytes, if one comes next.
+  std::optional<std::pair<uint32_t, uint32_t>> bitwise32() {
+    const nftnl_expr* b = peek();
+    if (!b || name_of(b) != "bitwise") return std::nullopt;
+    ++at_;
+    require(u32(b, NFTNL_EXPR_BITWISE_SREG) == kReg && u32(b, NFTNL_EXPR_BITWISE_DREG) == kReg);
+    require(u32(b, NFTNL_EXPR_BITWISE_LEN) == sizeof(uint32_t));
+    absent_or(b, NFTNL_EXPR_BITWISE_OP, NFT_BITWISE_BOOL);
+    require(!nftnl_expr_is_set(b, NFTNL_EXPR_BITWISE_DATA));
+    return std::pair{u32_of(bytes(b, NFTNL_EXPR_BITWISE_MASK)), u32_of(bytes(b, NFTNL_EXPR_BITWISE_XOR))};
+  }
+
+  // The store of a mark statement: `meta set mark` (ct false) or `ct set mark`; nullopt if none comes next.
+  std::optional<bool> mark_store() {
+    const nftnl_expr* x = peek();
+    if (!x) return std::nullopt;
+    const std::string name = name_of(x);
+    if (name == "meta" && nftnl_expr_is_set(x, NFTNL_EXPR_META_SREG)) {
+      require(u32(x, NFTNL_EXPR_META_KEY) == NFT_META_MARK && u32(x, NFTNL_EXPR_META_SREG) == kReg &&
+              !nftnl_expr_is_set(x, NFTNL_EXPR_META_DREG));
+      ++at_;
+      return false;
+    }
+    if (name == "ct" && nftnl_expr_is_set(x, NFTNL_EXPR_CT_SREG)) {
+      require(u32(x, NFTNL_EXPR_CT_KEY) == NFT_CT_MARK && u32(x, NFTNL_EXPR_CT_SREG) == kReg &&
+              !nftnl_expr_is_set(x, NFTNL_EXPR_CT_DREG) && !nftnl_expr_is_set(x, NFTNL_EXPR_CT_DIR));
+      ++at_;
+      return true;
+    }
+    return std::nullopt;
+  }
+
+  void put_set(bool ct, const MarkSet& m) {
+    advance(ct ? Slot::SetCtMark : Slot::SetMark);
+    (ct ? e_.set_ctmark : e_.set_mark) = m;
+  }
+
+  // `meta load mark` / `ct load mark`, then either a match (bitwise?, cmp) or a statement: masked set of the
+  // same mark (bitwise, store) or a copy into the other mark (store).
+  void mark_load(bool ct) {
+    const nftnl_expr* load = x_[at_++];
+    if (ct) {
+      require(u32(load, NFTNL_EXPR_CT_KEY) == NFT_CT_MARK && u32(load, NFTNL_EXPR_CT_DREG) == kReg);
+    } else {
+      require(u32(load, NFTNL_EXPR_META_DREG) == kReg);
+    }
+    const auto bw = bitwise32();
+    if (auto store = mark_store()) {
+      MarkSet m;
+      if (bw) {
+        // (mark & ~mask) ^ value into the same mark: the mask is not all ones (that is an immediate).
+        require(*store == ct && bw->first != 0);
+        m.to.mask = ~bw->first;
+        m.to.value = bw->second;
+        require((m.to.value & bw->first) == 0);
+      } else {
+        require(*store != ct);
+        m.from_other = true;
+      }
+      put_set(*store, m);
+      return;
+    }
+    advance(ct ? Slot::CtMark : Slot::Mark);
+    MarkValue m;
+    if (bw) {
+      require(bw->second == 0 && bw->first != 0xFFFFFFFF);
+      m.mask = bw->first;
+    }
+    bool negated = false;
+    m.value = u32_of(compare(negated, sizeof(uint32_t)));
+    require(!negated && (m.value & ~m.mask) == 0);
+    (ct ? e_.ctmark : e_.mark) = m;
+  }
+
+  // `immediate reg value` then the store: `meta mark set 0x10`, `ct mark set 0x10`.
+  void mark_set_immediate() {
+    const nftnl_expr* imm = next("immediate");
+    require(u32(imm, NFTNL_EXPR_IMM_DREG) == kReg && !nftnl_expr_is_set(imm, NFTNL_EXPR_IMM_VERDICT));
+    MarkSet m;
+    m.to.value = u32_of(bytes(imm, NFTNL_EXPR_IMM_DATA));
+    auto store = mark_store();
+    require(store.has_value());
+    put_set(*store, m);
+  }
+
+  // `ct load state`, `bitwise (reg & bits) ^ 0`, `cmp neq 0`.
+  void ctstate_match() {
+    const nftnl_expr* load = next("ct");
+    require(u32(load, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE && u32(load, NFTNL_EXPR_CT_DREG) == kReg);
+    advance(Slot::CtState);
+    const auto bw = bitwise32();
+    require(bw && bw->second == 0 && bw->first != 0 && (bw->first & ~kCtStates) == 0);
+    bool negated = false;
+    require(u32_of(compare(negated, sizeof(uint32_t))) == 0 && negated);
+    e_.ctstate = bw->first;
   }
 
   void meta_match() {
@@ -199,8 +333,16 @@ class Decoder {
 
   void action() {
     advance(Slot::Action);
-    action_seen_ = true;
     const std::string name = name_of(x_[at_]);
+    if (name == "immediate" && nftnl_expr_is_set(x_[at_], NFTNL_EXPR_IMM_VERDICT)) {
+      const nftnl_expr* v = next("immediate");
+      require(u32(v, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT && !nftnl_expr_is_set(v, NFTNL_EXPR_IMM_CHAIN) &&
+              !nftnl_expr_is_set(v, NFTNL_EXPR_IMM_DATA));
+      const uint32_t verdict = u32(v, NFTNL_EXPR_IMM_VERDICT);
+      require(verdict == NF_ACCEPT || verdict == NF_DROP);
+      e_.action = verdict == NF_ACCEPT ? NatAction::Accept : NatAction::Drop;
+      return;
+    }
     if (name == "masq") {
       const nftnl_expr* m = next("masq");
       absent_or(m, NFTNL_EXPR_MASQ_FLAGS, 0);
@@ -240,9 +382,9 @@ class Decoder {
   Slot slot_{Slot::Nfproto};
   bool first_{true};
   bool family_set_{false};
-  bool action_seen_{false};
   bool nfproto_seen_{false};
   NatEntry e_;
+  std::string chain_;
 };
 
 // libnftnl's own rendering of the expressions ("[ payload load 4b @ network header + 12 => reg 1 ] ..."),

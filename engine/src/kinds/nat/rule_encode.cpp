@@ -30,17 +30,29 @@ class Encoder {
     fail_if(e_.saddr && e_.saddr->family() != e_.family, "the source prefix is of the other family");
     fail_if(e_.daddr && e_.daddr->family() != e_.family, "the destination prefix is of the other family");
     fail_if(e_.to && e_.to->family != e_.family, "the target address is of the other family");
+    fail_if(e_.mark && (e_.mark->value & ~e_.mark->mask) != 0, "the mark has bits outside its mask");
+    fail_if(e_.ctmark && (e_.ctmark->value & ~e_.ctmark->mask) != 0, "the ct mark has bits outside its mask");
+    fail_if((e_.ctstate & ~kCtStates) != 0, "unknown ct state bits");
+    for (const auto* set : {&e_.set_mark, &e_.set_ctmark})
+      fail_if(*set && !(*set)->from_other && ((*set)->to.value & ~(*set)->to.mask) != 0,
+              "the mark to set has bits outside its mask");
     nftnl_rule_set_u32(rule_.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
     nftnl_rule_set_str(rule_.get(), NFTNL_RULE_TABLE, kTable);
-    nftnl_rule_set_str(rule_.get(), NFTNL_RULE_CHAIN, std::string(chain_for(e_.action)).c_str());
+    nftnl_rule_set_str(rule_.get(), NFTNL_RULE_CHAIN, std::string(chain_for(e_)).c_str());
 
     // The table is inet: an ip/ip6 payload match needs the nfproto dependency nft adds implicitly, and a
-    // masquerade without one is pinned to its family with an explicit `meta nfproto` (the same bytecode).
-    if (e_.saddr || e_.daddr || e_.action == NatAction::Masquerade) nfproto_match();
+    // masquerade or filter rule without one is pinned to its family with an explicit `meta nfproto` (the
+    // same bytecode). snat/dnat carry their family in the NAT expression.
+    if (needs_nfproto(e_)) nfproto_match();
     if (e_.saddr) address_match(*e_.saddr, e_.saddr_not, true);
     if (e_.daddr) address_match(*e_.daddr, e_.daddr_not, false);
     if (!e_.iif.empty()) ifname_match(NFT_META_IIFNAME, e_.iif, e_.iif_not);
     if (!e_.oif.empty()) ifname_match(NFT_META_OIFNAME, e_.oif, e_.oif_not);
+    if (e_.mark) mark_match(false, *e_.mark);
+    if (e_.ctmark) mark_match(true, *e_.ctmark);
+    if (e_.ctstate) ctstate_match(e_.ctstate);
+    if (e_.set_mark) mark_set(false, *e_.set_mark);
+    if (e_.set_ctmark) mark_set(true, *e_.set_ctmark);
     action();
     comment();
     return std::move(rule_);
@@ -78,6 +90,65 @@ class Encoder {
     nftnl_expr* x = add("meta");
     nftnl_expr_set_u32(x, NFTNL_EXPR_META_KEY, key);
     nftnl_expr_set_u32(x, NFTNL_EXPR_META_DREG, kReg);
+  }
+
+  // A load of the mark into the register: `meta load mark` or `ct load mark`.
+  void load_mark(bool ct) {
+    if (!ct) return meta(NFT_META_MARK);
+    nftnl_expr* x = add("ct");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, kReg);
+  }
+
+  // reg = (reg & mask) ^ xor over the 4 bytes of a mark or ct state.
+  void bitwise(uint32_t mask, uint32_t xr) {
+    nftnl_expr* b = add("bitwise");
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, kReg);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, kReg);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+    nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
+    nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, &xr, sizeof xr);
+  }
+
+  // `meta mark 0x10`, `ct mark and 0xff == 0x10`: marks are host-order integers.
+  void mark_match(bool ct, const MarkValue& m) {
+    load_mark(ct);
+    if (m.mask != 0xFFFFFFFF) bitwise(m.mask, 0);
+    cmp(NFT_CMP_EQ, &m.value, sizeof m.value);
+  }
+
+  // `ct state new,established`: a bitmask type, matched as (state & bits) != 0 even for one state.
+  void ctstate_match(uint32_t bits) {
+    nftnl_expr* x = add("ct");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, kReg);
+    bitwise(bits, 0);
+    const uint32_t zero = 0;
+    cmp(NFT_CMP_NEQ, &zero, sizeof zero);
+  }
+
+  // `meta mark set 0x10` (immediate), `meta mark set meta mark and ~mask or value` (masked), `meta mark set
+  // ct mark` (the other mark); the same for `ct mark set`.
+  void mark_set(bool ct, const MarkSet& m) {
+    if (m.from_other) {
+      load_mark(!ct);
+    } else if (m.to.mask == 0xFFFFFFFF) {
+      nftnl_expr* imm = add("immediate");
+      nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, kReg);
+      nftnl_expr_set(imm, NFTNL_EXPR_IMM_DATA, &m.to.value, sizeof m.to.value);
+    } else {
+      load_mark(ct);
+      bitwise(~m.to.mask, m.to.value);
+    }
+    if (ct) {
+      nftnl_expr* x = add("ct");
+      nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+      nftnl_expr_set_u32(x, NFTNL_EXPR_CT_SREG, kReg);
+    } else {
+      nftnl_expr* x = add("meta");
+      nftnl_expr_set_u32(x, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+      nftnl_expr_set_u32(x, NFTNL_EXPR_META_SREG, kReg);
+    }
   }
 
   void nfproto_match() {
@@ -122,6 +193,17 @@ class Encoder {
   }
 
   void action() {
+    if (e_.action == NatAction::None) {
+      fail_if(e_.to.has_value(), "a rule without a verdict takes no target address");
+      return;
+    }
+    if (e_.action == NatAction::Accept || e_.action == NatAction::Drop) {
+      fail_if(e_.to.has_value(), "accept and drop take no target address");
+      nftnl_expr* v = add("immediate");
+      nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+      nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, e_.action == NatAction::Accept ? NF_ACCEPT : NF_DROP);
+      return;
+    }
     if (e_.action == NatAction::Masquerade) {
       fail_if(e_.to.has_value(), "masquerade takes no target address");
       add("masq");

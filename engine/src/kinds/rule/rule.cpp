@@ -2,6 +2,7 @@
 // rule_kernel.cpp, the netlink codec in rule_codec.cpp.
 #include <fmt/format.h>
 
+#include "kinds/rule/mark_value.h"
 #include "kinds/rule/rule_ops.h"
 #include "kinds/text.h"
 #include "template/fields.h"
@@ -13,29 +14,14 @@ using nlohmann::json;
 
 namespace {
 
-// "16", 16, "0x10", "0x10/0xff" (ip-rule(8) syntax).
+// "16", 16, "0x10", "0x10/0xff" (ip-rule(8) syntax; mark_value.h).
 void read_fwmark(tmpl::Fields& f, Rule& r) {
   const json& v = f.value("fwmark");
   if (v.is_null()) return;
-  auto number = [&](const std::string& s) -> std::optional<uint32_t> {
-    try {
-      size_t used = 0;
-      unsigned long long n = std::stoull(s, &used, 0);
-      if (used == s.size() && n <= 0xFFFFFFFFULL && s[0] != '-' && s[0] != '+') return static_cast<uint32_t>(n);
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-  };
-  if (v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= 0xFFFFFFFFLL) {
-    r.fwmark = static_cast<uint32_t>(v.get<int64_t>());
+  if (auto m = parse_mark(v)) {
+    r.fwmark = m->value;
+    r.fwmask = m->mask;
     return;
-  }
-  if (v.is_string()) {
-    std::string s = v.get<std::string>();
-    auto slash = s.find('/');
-    r.fwmark = number(s.substr(0, slash));
-    if (slash != std::string::npos) r.fwmask = number(s.substr(slash + 1));
-    if (r.fwmark && (slash == std::string::npos || r.fwmask)) return;
   }
   f.fail("fwmark", "expected a mark as an int or \"mark/mask\" (e.g. \"0x10/0xff\"), found " + tmpl::describe_value(v));
 }
