@@ -69,11 +69,14 @@ std::optional<RuleMsg> decode_rule(const nlmsghdr& nlh) {
       case FRA_PROTOCOL:
         if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0) out.protocol = mnl_attr_get_u8(attr);
         break;
-      // Selectors and actions the model has no field for (fib_nl_fill_rule reports each only when set).
-      case FRA_GOTO:
-      case FRA_FLOW:
+      // Selectors and actions the model has no field for. fib_nl_fill_rule reports the suppressors always,
+      // -1 meaning unset; the others only when set.
       case FRA_SUPPRESS_PREFIXLEN:
       case FRA_SUPPRESS_IFGROUP:
+        if (!u32 || mnl_attr_get_u32(attr) != 0xffffffffu) r.unmodelled = true;
+        break;
+      case FRA_GOTO:
+      case FRA_FLOW:
       case FRA_L3MDEV:
       case FRA_UID_RANGE:
       case FRA_IP_PROTO:
@@ -83,6 +86,8 @@ std::optional<RuleMsg> decode_rule(const nlmsghdr& nlh) {
         r.unmodelled = true;
         break;
       default:
+        // Newer than these headers (dscp, flowlabel, port masks...): a selector this model cannot say either.
+        if (type > FRA_DPORT_RANGE) r.unmodelled = true;
         break;
     }
   });
