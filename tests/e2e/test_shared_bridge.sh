@@ -60,7 +60,7 @@ topocni_config() {  # topocni_config PREV_RESULT [extra json]
 # A pod: its namespace, an address from host-local, then topocni chained after it.
 pod_up() {  # pod_up ID [extra topocni config json]
   local id=$1 prev
-  ns_create "$(pod_ns "$id")"
+  [[ -e "/run/netns/$(pod_ns "$id")" ]] || ns_create "$(pod_ns "$id")"
   prev=$(call ADD "$id" "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF") || { echo "host-local ADD $id failed" >&2; return 1; }
   call ADD "$id" "$TOPOCNI" "$(topocni_config "$prev" "${2:-{\}}")" >"$LAB_TMP/add-$id.out" ||
     { echo "topocni ADD $id: $(cat "$LAB_TMP/add-$id.out")" >&2; call DEL "$id" "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF" >/dev/null; return 1; }
@@ -136,6 +136,52 @@ expect_ok "the bridge is gone with its last user" bridge_absent
 expect_ok "no registration left" no_registry
 snapshot "$NS_NODE1" >"$LAB_TMP/node.after2"
 expect_ok "node snapshot after DEL == before ADD" snapshots_equal "$LAB_TMP/node.before" "$LAB_TMP/node.after2"
+
+echo "== a kill at each step of an ADD, and a failed ADD: the next DEL settles the registration"
+# kill_steps ID: a kill before each step of ADD ID (its address from host-local, kept across the tries); after
+# each, DEL; prints how many kills landed.
+kill_steps() {
+  local id=$1 prev landed=0 step rc
+  ns_create "$(pod_ns "$id")"
+  prev=$(call ADD "$id" "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF")
+  for step in 1 2 3 4 5 6; do
+    rc=0; call ADD "$id" "$TOPOCNI" "$(topocni_config "$prev")" TOPOCNI_TEST_KILL_AT=$step >/dev/null 2>&1 || rc=$?
+    ((rc == 137)) && landed=$((landed + 1))
+    call DEL "$id" "$TOPOCNI" "$(topocni_config "$prev")" >/dev/null || { echo "DEL after kill at $step failed" >&2; return 1; }
+    [[ "$2" == first ]] && { bridge_absent && no_registry || { echo "kill at $step: bridge or registration left" >&2; return 1; }; }
+    [[ "$2" == second ]] && { bridge_present && test "$(users_of_bridge)" = 1 && reaches "$(pod_ns p1)" 10.77.0.1 ||
+      { echo "kill at $step: the first pod's bridge is not intact" >&2; return 1; }; }
+  done
+  call DEL "$id" "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF" >/dev/null
+  echo "$landed" >"$LAB_TMP/landed-$id"
+}
+call() {  # with extra VAR=value for the plugin: call COMMAND ID PLUGIN CONFIG [VAR=value...]
+  local command=$1 id=$2 plugin=$3 cfg=$4
+  shift 4
+  printf '%s' "$cfg" | in_ns "$NS_NODE1" timeout 60 env -i PATH="$PATH" TOPOCNI_STATE_DIR="$STATE_DIR" \
+    TOPOCNI_TEMPLATE_PATH="$TEMPLATES" CNI_COMMAND="$command" CNI_CONTAINERID="$id" \
+    CNI_NETNS="/var/run/netns/$(pod_ns "$id")" CNI_IFNAME=eth0 CNI_PATH="$LAB_CNI_PATH" "$@" "$plugin"
+}
+expect_ok "kill at each step of the first user's ADD; each DEL leaves no bridge and no registration" kill_steps k1 first
+expect_ok "kills landed in the first user's ADD: $(cat "$LAB_TMP/landed-k1" 2>/dev/null || echo 0) (5 changes: bridge, its address, veth, pod address, route)" \
+  test "$(cat "$LAB_TMP/landed-k1" 2>/dev/null || echo 0)" -ge 5
+expect_ok "ADD p1 again" pod_up p1
+expect_ok "kill at each step of a second user's ADD; each DEL leaves the bridge, 1 user, and p1 working" kill_steps k2 second
+expect_ok "kills landed in the second user's ADD: $(cat "$LAB_TMP/landed-k2" 2>/dev/null || echo 0)" \
+  test "$(cat "$LAB_TMP/landed-k2" 2>/dev/null || echo 0)" -ge 3
+expect_ok "DEL p1" pod_down p1
+failed_first_add() {  # the third step (the veth) refused: the rollback removes the bridge and the registration
+  local prev out rc=0
+  ns_create "$(pod_ns f1)"
+  prev=$(call ADD f1 "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF")
+  out=$(call ADD f1 "$TOPOCNI" "$(topocni_config "$prev")" TOPOCNI_TEST_FAIL_AT=3) || rc=$?
+  call DEL f1 "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF" >/dev/null
+  ((rc != 0)) && bridge_absent && no_registry && test -z "$(find "$STATE_DIR" -name '*.json')" ||
+    { echo "rc $rc: $out" >&2; return 1; }
+}
+expect_ok "a first ADD that fails at its third step leaves no bridge, registration or journal" failed_first_add
+snapshot "$NS_NODE1" >"$LAB_TMP/node.after3"
+expect_ok "node snapshot == before ADD" snapshots_equal "$LAB_TMP/node.before" "$LAB_TMP/node.after3"
 
 echo "== 20 pods in parallel, then 10 deleted while 10 more are added, then all deleted in parallel"
 parallel() {  # parallel FUNCTION IDS...: runs each in the background, fails if any failed

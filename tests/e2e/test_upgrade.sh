@@ -105,8 +105,8 @@ expect_ok "the state dir holds nothing (${left:-nothing})" [ -z "$left" ]
 echo "== and the new binary's own ADD and DEL after the upgrade"
 out=$(topo_call p1 ADD "$(topo_config p1)") || true
 expect_ok "new ADD p1 (${out:0:100})" python3 -c 'import json,sys; sys.exit("code" in json.loads(sys.argv[1]))' "$out"
-expect_ok "its journal is format 2" \
-  python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])).get("format") != 2)' "$(journal_of p1)"
+expect_ok "its journal is format 3" \
+  python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])).get("format") != 3)' "$(journal_of p1)"
 expect_ok "new DEL p1" topo_call p1 DEL "$(topo_config p1 noprev)"
 snapshot "$NS_NODE1" >"$LAB_TMP/node.after"
 expect_same "node as before" "$LAB_TMP/node.before" "$LAB_TMP/node.after"

@@ -123,8 +123,8 @@ TEST_CASE("a newer format is refused, naming what it found and what is known") {
     FAIL("no JournalFormatError");
   } catch (const JournalFormatError& e) {
     CHECK(e.found == static_cast<unsigned long long>(kJournalFormat + 1));
-    CHECK(std::string(e.what()).find("format 3") != std::string::npos);
-    CHECK(std::string(e.what()).find("formats 1 to 2") != std::string::npos);
+    CHECK(std::string(e.what()).find("format 4") != std::string::npos);
+    CHECK(std::string(e.what()).find("formats 1 to 3") != std::string::npos);
     CHECK(std::string(e.what()).find("abc-eth0.json") != std::string::npos);
   }
   newer["format"] = 18446744073709551615ULL;

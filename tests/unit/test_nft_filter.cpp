@@ -144,7 +144,7 @@ TEST_CASE("filter and mark keys are validated strictly, at the key's position") 
        {3, 39, "container.nat[0].colour",
         "unknown key 'colour' in a nat rule; expected one of: action, hook, family, saddr, daddr, iif, oif, "
         "mark, "
-        "ctmark, ctstate, setmark, setctmark, to, loop, when"}},
+        "ctmark, ctstate, setmark, setctmark, to, state, loop, when"}},
       {"{hook: output, mark: 0x10/0xzz, action: drop}",
        {3, 28, "container.nat[0].mark",
         "expected a mark as an int or \"mark/mask\" (e.g. \"0x10/0xff\"), found '0x10/0xzz' (string)"}},

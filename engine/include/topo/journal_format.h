@@ -2,9 +2,10 @@
 // it is unit-tested and fuzzed (tests/fuzz/fuzz_journal.cpp) apart from the files (topo/journal.h).
 //
 // Formats: 1 is what topocni wrote before journals carried a version (no "format" key); 2 adds `"format": 2`
-// and is otherwise the same; 3 adds `shared` (the node-wide objects the attachment uses: topo/shared_objects.h)
-// and is written only by a record that has some, so a journal without them stays readable by a format-2
-// binary (a downgrade). Bump kJournalFormat whenever an older binary would misread a new journal (a key
+// and is otherwise the same; 3 may hold addresses, neighbours and rules with `"state": "absent"`, those kinds
+// in `takenOver` (foreign objects to put back on DEL), which a format-2 binary would not put back, and
+// `shared` (the node-wide objects the attachment uses: topo/shared_objects.h).
+// Bump kJournalFormat whenever an older binary would misread a new journal (a key
 // whose absence changes its meaning, a changed unit or spelling): an older binary then refuses it instead of
 // guessing, and this one keeps reading every older format (migrating in parse_journal_record).
 #pragma once
@@ -20,8 +21,7 @@
 
 namespace topo {
 
-inline constexpr int kJournalFormat = 3;        // the newest read and written (with `shared`)
-inline constexpr int kJournalFormatUnshared = 2;  // what a record without shared objects is written as
+inline constexpr int kJournalFormat = 3;        // what store() writes
 inline constexpr int kOldestJournalFormat = 1;  // the oldest one read
 
 // What a journal's text holds. `problems` lists every part that could not be read, each as "<JSON path>:

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "kinds/absent.h"
+#include "kinds/registry.h"
 #include "lifecycle/attachment_lock.h"
 #include "lifecycle/attachment_marks.h"
 #include "lifecycle/claims.h"
@@ -181,14 +183,23 @@ State interest_for_del(const JournalRecord& record) {
     owner.owner = owner_mark(record.attachment).owner;
     interest.of<NatEntry>().push_back(owner);
   }
-  for (const Route& r : record.taken_over.of<Route>()) {
-    Link dev;
-    dev.scope = r.scope;
-    dev.name = r.dev;
-    dev.kind = LinkKind::Existing;
-    add_missing(interest.of<Link>(), {dev});
-    add_missing(interest.of<Route>(), {r});
-  }
+  AllKinds::each([&]<class K>() {
+    if constexpr (AbsentCapable<K>) {
+      // An absent key names no object of ours: what holds it now is someone else's (the original, put back,
+      // or another attachment's since), never DEL's to delete.
+      std::erase_if(interest.of<K>(), [](const K& o) { return o.absent; });
+      for (const K& t : record.taken_over.of<K>()) {
+        if (std::string dev = restore_device(t); !dev.empty()) {
+          Link l;
+          l.scope = t.scope;
+          l.name = dev;
+          l.kind = LinkKind::Existing;
+          add_missing(interest.of<Link>(), {l});
+        }
+        add_missing(interest.of<K>(), {t});
+      }
+    }
+  });
   return interest;
 }
 
@@ -239,13 +250,18 @@ State observe_for_del(Kernel& kernel, const JournalRecord& record, bool lean) {
 void record_originals(const Plan& plan, JournalRecord& record, const std::optional<JournalRecord>& previous) {
   if (previous) record.taken_over = previous->taken_over;
   for (const Change& c : plan.changes) {
-    // A foreign route replaced (takeover) or removed (state: absent) is put back on DEL.
+    // A foreign object removed (state: absent) or replaced (a route's takeover) is put back on DEL.
     const Object* before = c.action == Action::Replace && c.previous ? &*c.previous
                            : c.action == Action::Delete              ? &c.object
                                                                      : nullptr;
-    if (const Route* old = before ? std::get_if<Route>(before) : nullptr; old && !old->owned) {
-      add_missing(record.taken_over.of<Route>(), {*old});
-    }
+    if (!before) continue;
+    std::visit(
+        [&]<class K>(const K& old) {
+          if constexpr (AbsentCapable<K>) {
+            if (!KindOps<K>::owned(old) && worth_restoring(old)) add_missing(record.taken_over.of<K>(), {old});
+          }
+        },
+        *before);
   }
   for (Sysctl& s : record.state.of<Sysctl>()) {
     const Sysctl* before = nullptr;

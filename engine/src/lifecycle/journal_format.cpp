@@ -225,7 +225,8 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
       problems.push_back(fmt::format("format: invalid value {}", it->dump()));
     }
   }
-  // Format 1 (no "format" key) and 2 differ only in that key: nothing to migrate.
+  // Format 1 (no "format" key) and 2 differ only in that key, and 3 only adds what 2 cannot hold: nothing to
+  // migrate.
   JournalRecord& r = out.record;
   size_t before = problems.size();
   read_string(j, "network", r.attachment.network, problems);
@@ -273,7 +274,7 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
 }
 
 json journal_record_to_json(const JournalRecord& r) {
-  json j = {{"format", r.shared.empty() ? kJournalFormatUnshared : kJournalFormat},
+  json j = {{"format", kJournalFormat},
             {"network", r.attachment.network},
             {"containerId", r.attachment.container_id},
             {"ifname", r.attachment.ifname},

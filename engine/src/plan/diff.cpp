@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "kinds/absent.h"
 #include "kinds/registry.h"
 #include "topo/error.h"
 
@@ -178,29 +179,43 @@ std::string sysctl_device(const std::string& name) {
   return "";
 }
 
-// Routes a template says must not exist: whatever holds their key goes, ours or not (the caller journals
-// foreign ones so DEL can put them back). The rest are diffed as usual.
+// Objects a template says must not exist (`state: absent`, kinds/absent.h): whatever holds their key goes,
+// ours or not (the caller journals foreign ones so DEL can put them back). The present ones are returned, to
+// be diffed as usual; `observed` loses what the absent keys handled, so it never also counts as "ours, not
+// desired".
 //
-// A key that is both absent and present (route-override: "flush the previous plugin's routes, then add
+// A route key that is both absent and present (route-override: "flush the previous plugin's routes, then add
 // this one") means "whatever holds the key is replaced by mine": the present route wins and takes over the
 // key. Deleting the absent key instead would delete our own route again on every ADD/CHECK, so a second
-// plan would never be empty.
-std::vector<Route> remove_absent_routes(const std::vector<Route>& desired, const std::vector<Route>& observed,
-                                        std::vector<Change>& deletes) {
-  std::set<decltype(Route{}.key())> absent_keys, present_keys;
-  for (const Route& d : desired) (d.absent ? absent_keys : present_keys).insert(d.key());
-  std::vector<Route> present;
-  for (const Route& d : desired) {
-    if (!d.absent) {
-      present.push_back(d);
-      if (absent_keys.contains(d.key())) present.back().takeover = true;
-      continue;
-    }
-    if (present_keys.contains(d.key())) continue;
-    for (const Route& o : observed) {
-      if (o.key() == d.key()) deletes.push_back({Action::Delete, o, std::nullopt});
+// plan would never be empty. Kinds without a takeover cannot say that: both at once is a conflict.
+template <AbsentCapable K>
+std::vector<K> remove_absent(const std::vector<K>& desired, std::vector<K>& observed, std::vector<Change>& deletes) {
+  using Key = std::remove_cvref_t<decltype(std::declval<const K&>().key())>;
+  // Key sets, not a scan of the desired objects per observed one: 10,000 routes made that 10^8 key compares.
+  std::set<Key> absent_keys, present_keys;
+  for (const K& d : desired) (d.absent ? absent_keys : present_keys).insert(d.key());
+  if (absent_keys.empty()) return desired;
+  std::vector<K> present;
+  for (const K& d : desired) {
+    if (d.absent) continue;
+    present.push_back(d);
+    if (!absent_keys.contains(d.key())) continue;
+    if constexpr (requires { d.takeover; }) {
+      present.back().takeover = true;
+    } else {
+      throw ConflictError(fmt::format("{} is both present and absent in the template", describe(d)));
     }
   }
+  for (const Key& k : present_keys) absent_keys.erase(k);
+  for (const K& o : observed) {
+    if (!absent_keys.contains(o.key())) continue;
+    if (!KindOps<K>::owned(o) && !restorable(o))
+      throw ConflictError(fmt::format("{} in namespace '{}' has state: absent, but the one there ({}) has "
+                                      "attributes topocni cannot put back on DEL; it is left alone",
+                                      kind_name(Object(o)), o.scope, describe(o)));
+    deletes.push_back({Action::Delete, o, std::nullopt});
+  }
+  std::erase_if(observed, [&](const K& o) { return absent_keys.contains(o.key()); });
   return present;
 }
 
@@ -209,18 +224,9 @@ std::vector<Route> remove_absent_routes(const std::vector<Route>& desired, const
 Plan diff(const State& desired_in, const State& observed_in) {
   std::vector<Change> deletes, rest;
   State desired = desired_in, observed = observed_in;
-  desired.of<Route>() = remove_absent_routes(desired_in.of<Route>(), observed_in.of<Route>(), deletes);
-  // What an absent route removes is handled; it must not also count as "ours, not desired" below. (A key
-  // set, not a scan of the desired routes per observed one: 10,000 routes made that 10^8 key compares.)
-  // Keys also desired present stay: the present route is diffed against what holds them (as a takeover).
-  std::set<decltype(Route{}.key())> absent_keys;
-  for (const Route& d : desired_in.of<Route>()) {
-    if (d.absent) absent_keys.insert(d.key());
-  }
-  for (const Route& d : desired.of<Route>()) absent_keys.erase(d.key());
-  if (!absent_keys.empty()) {
-    std::erase_if(observed.of<Route>(), [&](const Route& o) { return absent_keys.contains(o.key()); });
-  }
+  AllKinds::each([&]<class K>() {
+    if constexpr (AbsentCapable<K>) desired.of<K>() = remove_absent(desired_in.of<K>(), observed.of<K>(), deletes);
+  });
   check_links(desired, observed, deletes);
   State seen = without_peer_ends(desired, observed);
   AllKinds::each([&]<class K>() { diff_kind(managed(desired.of<K>()), managed(seen.of<K>()), deletes, rest); });
@@ -253,19 +259,23 @@ Plan diff_destroy(const State& journaled, const State& observed, const State& ta
     deletes.push_back({Action::Replace, restored, *it});
   }
 
-  // Foreign routes a takeover replaced come back when their interface is still there and nothing holds
-  // their key any more (ours is being deleted above).
-  for (const Route& r : taken_over.of<Route>()) {
-    bool dev_present = std::any_of(observed.of<Link>().begin(), observed.of<Link>().end(),
-                                   [&](const Link& l) { return l.scope == r.scope && l.name == r.dev; });
-    bool key_held = std::any_of(observed.of<Route>().begin(), observed.of<Route>().end(),
-                                [&](const Route& o) { return o.key() == r.key() && !o.owned; });
-    if (dev_present && !key_held) {
-      Route original = r;
-      original.takeover = false;
-      rest.push_back({Action::Create, original, std::nullopt});
+  // Foreign objects an absent item removed (or a route's takeover replaced) come back, as they were, when
+  // their device is still there and nothing foreign holds their key (ours is being deleted above).
+  AllKinds::each([&]<class K>() {
+    if constexpr (AbsentCapable<K>) {
+      for (const K& t : taken_over.of<K>()) {
+        std::string dev = restore_device(t);
+        bool dev_present = dev.empty() || std::any_of(observed.of<Link>().begin(), observed.of<Link>().end(),
+                                                      [&](const Link& l) { return l.scope == t.scope && l.name == dev; });
+        bool key_held = std::any_of(observed.of<K>().begin(), observed.of<K>().end(),
+                                    [&](const K& o) { return o.key() == t.key() && !KindOps<K>::owned(o); });
+        if (!dev_present || key_held) continue;
+        K original = t;
+        if constexpr (requires { original.takeover; }) original.takeover = false;
+        rest.push_back({Action::Create, original, std::nullopt});
+      }
     }
-  }
+  });
   Plan plan;
   sort_plan(deletes, rest, plan);
   return plan;

@@ -11,6 +11,7 @@
 
 #include "topo/model/ip.h"
 #include "topo/model/mac.h"
+#include "topo/model/ownership.h"
 
 namespace topo {
 
@@ -24,6 +25,13 @@ struct Neighbour {
   std::string dev;       // ndm_ifindex, by name
   IpAddress address;     // NDA_DST; its family is the entry's (ndm_family)
   MacAddress lladdr;     // NDA_LLADDR
+  uint8_t protocol{kOwnerProtocol};  // NDA_PROTOCOL: a foreign entry put back on DEL keeps its own
+  // Observed only: an entry the kernel learnt (not NUD_PERMANENT or NUD_NOARP). `state: absent` removes it, but
+  // it is not put back on DEL: the kernel learns it again by itself, and a copy made permanent would be wrong.
+  bool learnt{false};
+  // Template only ("state: absent"): no entry for this device and address may exist, whatever its lladdr.
+  // A foreign one is deleted, journaled (takenOver) and put back on DEL when its device still exists.
+  bool absent{false};
   bool owned{false};     // observed only: NDA_PROTOCOL == kOwnerProtocol (entries are created NUD_PERMANENT)
 
   // The kernel identifies an entry by its table (family), device and address (neigh_lookup).

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "topo/model/ip.h"
+#include "topo/model/ownership.h"
 
 namespace topo {
 
@@ -26,6 +27,14 @@ struct Rule {
   std::optional<uint32_t> fwmark; // FRA_FWMARK
   std::optional<uint32_t> fwmask; // FRA_FWMASK
   uint32_t table{0};              // FRA_TABLE ("lookup")
+  uint8_t protocol{kOwnerProtocol};  // FRA_PROTOCOL: a foreign rule put back on DEL keeps its own
+  // Observed only: the rule has what this model cannot say (an action other than lookup, `not`, tos,
+  // ipproto, ports, uidrange, goto, suppress_prefixlength, l3mdev...). `state: absent` refuses to remove it,
+  // since DEL could not put it back as it was.
+  bool unmodelled{false};
+  // Template only ("state: absent"): no rule with these selectors may exist, whatever table it looks up. A
+  // foreign one is deleted, journaled (takenOver) and put back on DEL.
+  bool absent{false};
   bool owned{false};              // observed only: FRA_PROTOCOL == kOwnerProtocol
 
   // The kernel identifies a rule by all its selectors; priority first so dumps sort like `ip rule`.

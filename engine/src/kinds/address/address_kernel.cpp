@@ -21,7 +21,12 @@ void KindOps<Address>::observe(KernelContext& k, const std::vector<Address>& int
         if (!msg) return std::nullopt;
         return std::pair{msg->ifindex, msg->address};
       }};
+  size_t first = out.size();
   observe_on_devices(k, interest, out, dump);
+  // The kernel labels every IPv4 address with its device's name unless told otherwise: only another label
+  // is the address's own.
+  for (size_t i = first; i < out.size(); ++i)
+    if (out[i].label == out[i].dev) out[i].label.clear();
 }
 
 void KindOps<Address>::execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end,

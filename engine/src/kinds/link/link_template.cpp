@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "kinds/absent.h"
 #include "kinds/link/link_ops.h"
 #include "kinds/link/link_words.h"
 #include "template/fields.h"
@@ -77,7 +78,7 @@ const tmpl::KindSchema& KindOps<Link>::schema() {
        {"txqueuelen", false}, {"mac", false}, {"master", false}, {"up", false},     {"promisc", false},
        {"hairpin", false}, {"mode", false},  {"flag", false},     {"id", false},       {"protocol", false},
        {"table", false},  {"vni", false},   {"local", false},    {"remote", false},   {"group", false},
-       {"port", false}},
+       {"port", false},   {"state", false}},
       {{"peer", "a veth peer", {{"name", true}, {"scope", false}}},
        {"parent", "a link's parent device", {{"name", true}, {"scope", false}}}}};
   return s;
@@ -87,6 +88,10 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
   Link l;
   l.scope = scope;
   l.name = *f.ifname("name");
+  refuse_absent(f, "a link",
+                "deleting a link someone else made also deletes its addresses, routes and neighbours (and a "
+                "veth's peer), and a physical device cannot be deleted at all, so DEL could not put it back as "
+                "it was");
   l.kind = f.word("kind", kLinkKinds).value_or(LinkKind::Veth);
   refuse_foreign_keys(f, l.kind);
   if (l.kind == LinkKind::Existing) {  // only referenced (it must be there), never created or changed

@@ -7,6 +7,7 @@
 #include "kinds/nat/nat_ops.h"
 #include "kinds/text.h"
 #include "template/fields.h"
+#include "kinds/absent.h"
 #include "template/schema.h"
 
 namespace topo {
@@ -257,7 +258,8 @@ const tmpl::KindSchema& KindOps<NatEntry>::schema() {
                                    {"ctstate", false},
                                    {"setmark", false},
                                    {"setctmark", false},
-                                   {"to", false}},
+                                   {"to", false},
+                                   {"state", false}},
                                   {},
                                   {"saddr", "daddr", "iif", "oif"}};
   return s;
@@ -266,6 +268,9 @@ const tmpl::KindSchema& KindOps<NatEntry>::schema() {
 void KindOps<NatEntry>::build(tmpl::Fields& f, const std::string& scope, std::vector<NatEntry>& out) {
   NatEntry n;
   n.scope = scope;
+  refuse_absent(f, "a nat rule",
+                "NAT rules live in topocni's own nftables table, where every rule belongs to one attachment (a "
+                "rule of another is refused anyway); rules in other tables are not topocni's to judge");
   n.action = f.word("action", kActions).value_or(NatAction::None);
   auto family = f.word("family", kFamilies);
   auto agree = [&](const char* key, Family got, const std::string& what) {

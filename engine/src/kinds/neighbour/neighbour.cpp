@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "kinds/absent.h"
 #include "kinds/neighbour/neighbour_ops.h"
 #include "kinds/text.h"
 #include "template/fields.h"
@@ -19,20 +20,29 @@ std::string describe(const Neighbour& n) {
 }
 
 void to_json(json& j, const Neighbour& v) {
-  j = {{"namespace", v.scope}, {"dev", v.dev}, {"address", v.address}, {"lladdr", v.lladdr.str()}};
+  j = {{"namespace", v.scope}, {"dev", v.dev}, {"address", v.address}};
+  // An absent entry is only its key: it has no lladdr.
+  if (v.absent)
+    j["state"] = "absent";
+  else
+    j["lladdr"] = v.lladdr.str();
+  if (v.protocol != kOwnerProtocol) j["protocol"] = v.protocol;  // a foreign entry's (takenOver)
 }
 
 void from_json(const json& j, Neighbour& v) {
   get_field(j, "namespace", v.scope);
   get_field(j, "dev", v.dev);
   get_field(j, "address", v.address);
+  v.absent = j.value("state", "present") == "absent";
+  v.protocol = j.value("protocol", kOwnerProtocol);
+  if (v.absent) return;
   auto mac = MacAddress::parse(j.at("lladdr").get<std::string>());
   if (!mac) throw Error("not a MAC address: " + j.at("lladdr").dump());
   v.lladdr = *mac;
 }
 
 const tmpl::KindSchema& KindOps<Neighbour>::schema() {
-  static const tmpl::KindSchema s{"a neighbour", {{"dev", true}, {"address", true}, {"lladdr", true}}};
+  static const tmpl::KindSchema s{"a neighbour", {{"dev", true}, {"address", true}, {"lladdr", false}, {"state", false}}};
   return s;
 }
 
@@ -41,6 +51,13 @@ void KindOps<Neighbour>::build(tmpl::Fields& f, const std::string& scope, std::v
   n.scope = scope;
   n.dev = *f.ifname("dev");
   n.address = *f.ip("address");
+  n.absent = read_absent(f, "a neighbour", "dev and address", {"lladdr"});
+  if (n.absent) {
+    out.push_back(std::move(n));
+    return;
+  }
+  // Required only for a present entry (the schema cannot say so).
+  if (!f.has("lladdr")) f.fail("lladdr", "a neighbour needs the key 'lladdr' (unless it has state: absent)");
   // A multicast or all-zero link-layer address is never a neighbour's: the kernel would accept it, and every
   // packet to the address would go nowhere or everywhere.
   n.lladdr = *f.unicast_mac("lladdr");
@@ -51,7 +68,10 @@ nlohmann::ordered_json KindOps<Neighbour>::template_form(const Neighbour& n) {
   nlohmann::ordered_json j;
   j["dev"] = n.dev;
   j["address"] = n.address.str();
-  j["lladdr"] = n.lladdr.str();
+  if (n.absent)
+    j["state"] = "absent";
+  else
+    j["lladdr"] = n.lladdr.str();
   return j;
 }
 

@@ -45,6 +45,8 @@ std::optional<NeighbourMsg> decode_neighbour(const nlmsghdr& nlh) {
   // Ours only when it is also still the permanent entry we made: the kernel keeps NDA_PROTOCOL across an
   // update by someone else (`ip neigh change` without a protocol).
   out.neighbour.owned = is_owner_protocol(protocol) && (out.state & NUD_PERMANENT);
+  out.neighbour.protocol = protocol;
+  out.neighbour.learnt = !(out.state & (NUD_PERMANENT | NUD_NOARP));
   return out;
 }
 
@@ -55,7 +57,7 @@ void encode_neighbour(Builder& b, const Neighbour& n, int ifindex) {
   ndm.ndm_state = NUD_PERMANENT;
   b.put(NDA_DST, n.address.bytes.data(), n.address.size());
   b.put(NDA_LLADDR, n.lladdr.bytes.data(), n.lladdr.bytes.size());
-  b.put_u8(NDA_PROTOCOL, kOwnerProtocol);
+  if (n.protocol) b.put_u8(NDA_PROTOCOL, n.protocol);  // a foreign entry put back keeps its own
 }
 
 void encode_neighbour_dump(Builder& b, Family family, int ifindex) {

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "kinds/absent.h"
 #include "kinds/route/route_ops.h"
 #include "kinds/text.h"
 #include "template/fields.h"
@@ -30,15 +31,9 @@ RouteScope derived_scope(const Route& r) {
                                                       : RouteScope::Universe;
 }
 
-// `state: absent`: only the route's key (dst, table, metric, tos) says which route must not exist; the diff
-// deletes whatever route holds that key, whatever its next hop. Attributes outside the key would look like a
-// filter that does not exist, so they are refused.
+// `state: absent` (kinds/absent.h): only the route's key (dst, table, metric, tos) says which route must not
+// exist; the diff deletes whatever route holds that key, whatever its next hop.
 void build_absent(tmpl::Fields& f, const std::string& scope, std::vector<Route>& out) {
-  for (const char* key : {"via", "dev", "src", "scope", "type", "onlink", "takeover"})
-    if (f.has(key))
-      f.fail(key, fmt::format("'{}' has no meaning on a route with state: absent: any route with the same "
-                              "dst, table, metric and tos is removed, whatever its '{}'",
-                              key, key));
   Route r;
   r.scope = scope;
   r.absent = true;
@@ -126,7 +121,7 @@ const tmpl::KindSchema& KindOps<Route>::schema() {
 }
 
 void KindOps<Route>::build(tmpl::Fields& f, const std::string& scope, std::vector<Route>& out) {
-  if (f.choice<bool>("state", {{"present", false}, {"absent", true}}).value_or(false))
+  if (read_absent(f, "a route", "dst, table, metric and tos", {"via", "dev", "src", "scope", "type", "onlink", "takeover"}))
     return build_absent(f, scope, out);
   Route r;
   r.scope = scope;

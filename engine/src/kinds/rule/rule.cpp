@@ -2,6 +2,7 @@
 // rule_kernel.cpp, the netlink codec in rule_codec.cpp.
 #include <fmt/format.h>
 
+#include "kinds/absent.h"
 #include "kinds/rule/mark_value.h"
 #include "kinds/rule/rule_ops.h"
 #include "kinds/text.h"
@@ -47,6 +48,8 @@ void to_json(json& j, const Rule& v) {
   if (!v.oif.empty()) j["oif"] = v.oif;
   put_optional(j, "fwmark", v.fwmark);
   put_optional(j, "fwmask", v.fwmask);
+  if (v.absent) j["state"] = "absent";
+  if (v.protocol != kOwnerProtocol) j["protocol"] = v.protocol;  // a foreign rule's (takenOver)
 }
 
 void from_json(const json& j, Rule& v) {
@@ -60,6 +63,8 @@ void from_json(const json& j, Rule& v) {
   get_field(j, "oif", v.oif);
   get_field(j, "fwmark", v.fwmark);
   get_field(j, "fwmask", v.fwmask);
+  v.absent = j.value("state", "present") == "absent";
+  v.protocol = j.value("protocol", kOwnerProtocol);
 }
 
 const tmpl::KindSchema& KindOps<Rule>::schema() {
@@ -71,7 +76,8 @@ const tmpl::KindSchema& KindOps<Rule>::schema() {
                                    {"iif", false},
                                    {"oif", false},
                                    {"fwmark", false},
-                                   {"table", true}}};
+                                   {"table", false},
+                                   {"state", false}}};
   return s;
 }
 
@@ -94,6 +100,14 @@ void KindOps<Rule>::build(tmpl::Fields& f, const std::string& scope, std::vector
   r.iif = f.ifname("iif").value_or("");
   r.oif = f.ifname("oif").value_or("");
   read_fwmark(f, r);
+  // Absent: the key is the priority and every selector; whatever table such a rule looks up, it goes.
+  r.absent = read_absent(f, "a rule", "priority and selectors", {"table"});
+  if (r.absent) {
+    out.push_back(std::move(r));
+    return;
+  }
+  // Required only for a present rule (the schema cannot say so).
+  if (!f.has("table")) f.fail("table", "a rule needs the key 'table' (unless it has state: absent)");
   r.table = *f.table("table");
   out.push_back(std::move(r));
 }
@@ -111,7 +125,10 @@ nlohmann::ordered_json KindOps<Rule>::template_form(const Rule& r) {
     j["fwmark"] = fmt::format("{:#x}/{:#x}", *r.fwmark, *r.fwmask);
   else if (r.fwmark)
     j["fwmark"] = *r.fwmark;
-  j["table"] = table_text(r.table);
+  if (r.absent)
+    j["state"] = "absent";
+  else
+    j["table"] = table_text(r.table);
   return j;
 }
 

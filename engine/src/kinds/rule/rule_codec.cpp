@@ -69,7 +69,25 @@ std::optional<RuleMsg> decode_rule(const nlmsghdr& nlh) {
       case FRA_PROTOCOL:
         if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0) out.protocol = mnl_attr_get_u8(attr);
         break;
+      // Selectors and actions the model has no field for. fib_nl_fill_rule reports the suppressors always,
+      // -1 meaning unset; the others only when set.
+      case FRA_SUPPRESS_PREFIXLEN:
+      case FRA_SUPPRESS_IFGROUP:
+        if (!u32 || mnl_attr_get_u32(attr) != 0xffffffffu) r.unmodelled = true;
+        break;
+      case FRA_GOTO:
+      case FRA_FLOW:
+      case FRA_L3MDEV:
+      case FRA_UID_RANGE:
+      case FRA_IP_PROTO:
+      case FRA_SPORT_RANGE:
+      case FRA_DPORT_RANGE:
+      case FRA_TUN_ID:
+        r.unmodelled = true;
+        break;
       default:
+        // Newer than these headers (dscp, flowlabel, port masks...): a selector this model cannot say either.
+        if (type > FRA_DPORT_RANGE) r.unmodelled = true;
         break;
     }
   });
@@ -78,6 +96,8 @@ std::optional<RuleMsg> decode_rule(const nlmsghdr& nlh) {
   // fib_nl_fill_rule reports FRA_FWMARK/FRA_FWMASK whenever either is non-zero; a rule without a mark
   // selector comes back with neither.
   r.owned = out.protocol == kOwnerProtocol;
+  r.protocol = out.protocol;
+  if (frh->action != FR_ACT_TO_TBL || (frh->flags & FIB_RULE_INVERT) || frh->tos) r.unmodelled = true;
   return out;
 }
 
@@ -98,7 +118,8 @@ void encode_rule(Builder& b, const Rule& r) {
   if (r.fwmark) b.put_u32(FRA_FWMARK, *r.fwmark);
   if (r.fwmask) b.put_u32(FRA_FWMASK, *r.fwmask);
   b.put_u32(FRA_TABLE, r.table);
-  b.put_u8(FRA_PROTOCOL, kOwnerProtocol);
+  // A foreign rule keeps its own protocol: put back on DEL, and deleted by it (rule_find compares it).
+  b.put_u8(FRA_PROTOCOL, r.protocol);
 }
 
 void encode_rule_dump(Builder& b, Family family) {

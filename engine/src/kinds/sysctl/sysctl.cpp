@@ -5,6 +5,7 @@
 #include "kinds/sysctl/sysctl_ops.h"
 #include "kinds/text.h"
 #include "template/fields.h"
+#include "kinds/absent.h"
 #include "template/schema.h"
 
 namespace topo {
@@ -26,7 +27,7 @@ void from_json(const json& j, Sysctl& v) {
 }
 
 const tmpl::KindSchema& KindOps<Sysctl>::schema() {
-  static const tmpl::KindSchema s{"a sysctl", {{"name", true}, {"value", true}}};
+  static const tmpl::KindSchema s{"a sysctl", {{"name", true}, {"value", true}, {"state", false}}};
   return s;
 }
 
@@ -34,6 +35,7 @@ void KindOps<Sysctl>::build(tmpl::Fields& f, const std::string& scope, std::vect
   Sysctl s;
   s.scope = scope;
   s.name = *f.string("name");
+  refuse_absent(f, "a sysctl", "a sysctl always exists while its namespace (and interface) does: give it a value");
   // Only net.* is per network namespace; anything else would change the whole node, which a CNI plugin must
   // not do on a template's say-so. Empty segments would let a name walk out of /proc/sys/net.
   if (s.name.rfind("net.", 0) != 0 || s.name.find("..") != std::string::npos || s.name.back() == '.' ||
