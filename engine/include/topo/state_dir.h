@@ -52,6 +52,10 @@ std::optional<std::string> read_private_file(const std::string& path);
 // Writes all of `data` to `fd` (retrying short writes); SystemError naming `path` on failure.
 void write_all_to(int fd, const std::string& data, const std::string& path);
 
+// Writes `data` into `fd` (a private temp file at `tmp`, just created), closes it and renames it over `path`;
+// on failure the temp file is removed.
+void write_and_rename(int fd, const std::string& tmp, const std::string& path, const std::string& data);
+
 // Replaces `path` with `data` atomically: a private temp file next to it, renamed over it. No fsync, as for
 // journals (lifecycle/journal.cpp): what these files describe lives in the kernel and ends with a reboot.
 void replace_private_file(const std::string& path, const std::string& data);

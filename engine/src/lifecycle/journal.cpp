@@ -93,23 +93,11 @@ void Journal::store(const JournalRecord& r) const {
     fd = open_private_file(tmp, O_WRONLY | O_CREAT | O_EXCL);
     if (fd < 0 && (errno != ENOENT || attempt == 100)) throw_open_error(errno, "create", tmp);
   }
-  try {
-    // No fsync: the journal must outlive the process (a crash, a SIGKILL), which the page cache and the
-    // rename below ensure, not the machine. Everything a journal describes lives in the kernel and is gone
-    // after a reboot anyway, and an unreadable journal counts as none (load). Where the state directory is
-    // on a disk, not /run's usual tmpfs, an fsync cost an ADD 0.3-1.3 ms.
-    write_all_to(fd, journal_record_to_json(r).dump(1) + "\n", tmp);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw SystemError(err, "rename journal into place " + path);
-  }
+  // No fsync: the journal must outlive the process (a crash, a SIGKILL), which the page cache and the rename
+  // ensure, not the machine. Everything a journal describes lives in the kernel and is gone after a reboot
+  // anyway, and an unreadable journal counts as none (load). Where the state directory is on a disk, not
+  // /run's usual tmpfs, an fsync cost an ADD 0.3-1.3 ms.
+  write_and_rename(fd, tmp, path, journal_record_to_json(r).dump(1) + "\n");
 }
 
 void Journal::remove(const Attachment& a) const {

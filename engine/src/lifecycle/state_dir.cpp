@@ -123,11 +123,7 @@ void write_all_to(int fd, const std::string& data, const std::string& path) {
   }
 }
 
-void replace_private_file(const std::string& path, const std::string& data) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  ::unlink(tmp.c_str());  // a file of a killed run with our pid is stale: replaced, never written through
-  int fd = open_private_file(tmp, O_WRONLY | O_CREAT | O_EXCL);
-  if (fd < 0) throw_open_error(errno, "create", tmp);
+void write_and_rename(int fd, const std::string& tmp, const std::string& path, const std::string& data) {
   try {
     write_all_to(fd, data, tmp);
   } catch (...) {
@@ -141,6 +137,14 @@ void replace_private_file(const std::string& path, const std::string& data) {
     ::unlink(tmp.c_str());
     throw SystemError(err, "rename into place " + path);
   }
+}
+
+void replace_private_file(const std::string& path, const std::string& data) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  ::unlink(tmp.c_str());  // a file of a killed run with our pid is stale: replaced, never written through
+  int fd = open_private_file(tmp, O_WRONLY | O_CREAT | O_EXCL);
+  if (fd < 0) throw_open_error(errno, "create", tmp);
+  write_and_rename(fd, tmp, path, data);
 }
 
 }  // namespace topo
