@@ -11,6 +11,7 @@
 #include "topo/journal.h"
 #include "topo/model/json.h"
 #include "topo/shared_objects.h"
+#include "topo/state_dir.h"
 #include "topo/topology_run.h"
 
 namespace topo::cli {
@@ -69,8 +70,17 @@ Command add_show(CLI::App& app) {
   cmd->add_flag("--no-color", args->no_color, "never color the output");
   cmd->add_flag("--shared", args->shared_only, "list only the node-wide shared objects and their users");
   return {cmd, [args] {
-            std::vector<SharedEntry> shared = SharedObjects(Journal().dir()).load();
+            std::vector<SharedEntry> shared;
+            bool registry_damaged = false;
+            try {
+              shared = SharedObjects(Journal().dir()).load();
+            } catch (const StateDirError& e) {
+              // The attachments are still worth listing; the registry's problem is said, not hidden.
+              std::cerr << "topoctl: " << e.what() << "\n";
+              registry_damaged = true;
+            }
             if (args->shared_only) {
+              if (registry_damaged) return 1;
               if (args->json_output)
                 std::cout << shared_json(shared).dump(2) << std::endl;
               else if (shared.empty())

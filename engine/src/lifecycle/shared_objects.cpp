@@ -53,8 +53,9 @@ void add_to(State& s, const Object& o) {
 }
 
 [[noreturn]] void damaged(const std::string& path, const std::string& what) {
-  throw StateDirError(fmt::format("the shared-object registry {} is damaged ({}): nothing was changed; "
-                                  "`topoctl show` lists what it should hold",
+  throw StateDirError(fmt::format("the shared-object registry {} is damaged ({}): nothing was changed. Every "
+                                  "journal names the shared objects its attachment uses (its \"shared\" key): "
+                                  "rebuild the file from them, or remove it once no pod uses a shared object",
                                   path, what));
 }
 
