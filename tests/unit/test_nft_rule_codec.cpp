@@ -218,10 +218,13 @@ class Hand {
     nftnl_expr_set(x, NFTNL_EXPR_IMM_DATA, &v, sizeof v);
     return *this;
   }
-  Hand& verdict(int v) {
+  // A jump or goto names its target chain, as the kernel's always does (libnftnl's parser reads the chain of a
+  // jump without checking that it is there: a jump without one crashes it under ASan).
+  Hand& verdict(int v, const char* target = nullptr) {
     auto* x = add("immediate");
     nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
     nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(v));
+    if (target) nftnl_expr_set_str(x, NFTNL_EXPR_IMM_CHAIN, target);
     return *this;
   }
   Hand& counter() {
@@ -540,7 +543,7 @@ TEST_CASE("shapes encode_rule never writes are undecodable") {
   add("a verdict in a nat chain").nfproto(V4).verdict(NF_ACCEPT);
   add("a verdict in a chain not ours").chain("forward").nfproto(V4).verdict(NF_DROP);
   add("a filter rule without nfproto").chain("filter-input").verdict(NF_DROP);
-  add("a jump verdict").chain("filter-input").nfproto(V4).verdict(NFT_JUMP);
+  add("a jump verdict").chain("filter-input").nfproto(V4).verdict(NFT_JUMP, "elsewhere");
   add("ct state without its bitwise").chain("filter-input").nfproto(V4).ct(NFT_CT_STATE).cmp(NFT_CMP_EQ, {8, 0, 0, 0})
       .verdict(NF_DROP);
   add("ct state compared equal").chain("filter-input").nfproto(V4).ct(NFT_CT_STATE).bitwise({8, 0, 0, 0}, k0)
