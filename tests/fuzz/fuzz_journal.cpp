@@ -18,12 +18,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       nlohmann::json in = nlohmann::json::parse(text);
       nlohmann::json back = topo::journal_record_to_json(p.record);
       // Harmless forms the writer never produces, and the reader accepts: format 1 (no key), no prevResult
-      // (written as null), an empty netnsIdentity (not written), an empty section (not written).
+      // (written as null), an empty netnsIdentity (not written), an empty section (not written), a "shared"
+      // with no objects (not written).
       in["format"] = topo::kJournalFormat;
       if (!in.contains("prevResult")) back.erase("prevResult");
       if (in.value("netnsIdentity", "x").empty()) in.erase("netnsIdentity");
-      for (const char* state : {"state", "takenOver"})
+      for (const char* state : {"state", "takenOver", "shared"}) {
+        if (!in.contains(state)) continue;
         for (auto it = in[state].begin(); it != in[state].end();) it = it->empty() ? in[state].erase(it) : std::next(it);
+      }
+      if (in.contains("shared") && in["shared"].empty()) in.erase("shared");
       if (back != in) std::abort();  // a sound journal that does not round-trip: the reader dropped something
     }
   } catch (const topo::JournalFormatError&) {
