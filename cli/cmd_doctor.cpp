@@ -68,6 +68,7 @@ Command add_doctor(CLI::App& app) {
             run("cni-files", doctor::check_cni_files, node, findings);
             run("leftovers", doctor::check_leftovers, node, findings);
             run("damaged-journals", doctor::check_damaged_journals, node, findings);
+            run("shared-registry", doctor::check_shared_registry, node, findings);
             size_t problems = 0, errors = 0;
             for (const auto& f : findings) {
               problems += f.status == Status::Problem;

@@ -72,6 +72,7 @@ void check_netfilter(const Node& node, std::vector<Finding>& out);
 void check_cni_files(const Node& node, std::vector<Finding>& out);
 void check_leftovers(const Node& node, std::vector<Finding>& out);
 void check_damaged_journals(const Node& node, std::vector<Finding>& out);
+void check_shared_registry(const Node& node, std::vector<Finding>& out);
 
 std::string status_name(Status s);
 nlohmann::json to_json(const Finding& f);

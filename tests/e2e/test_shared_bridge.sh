@@ -114,7 +114,36 @@ if [[ -x "${TOPOCTL:-}" ]]; then
     "TOPOCNI_STATE_DIR='$STATE_DIR' '$TOPOCTL' show --shared | tee '$LAB_TMP/show' | grep -q 'tbr0' && grep -q 'shared/p1/eth0' '$LAB_TMP/show' && grep -q 'shared/p2/eth0' '$LAB_TMP/show'"
 fi
 
+echo "== a damaged registry: refused with code 5, nothing changed, and topoctl doctor reports it"
+cp "$STATE_DIR/shared.json" "$LAB_TMP/shared.json.good"
+printf '{"format": 1, "objects": [{"kind": "link"' >"$STATE_DIR/shared.json"
+wait_dad "$NS_NODE1"
+node_now() { ip -n "$NS_NODE1" link show; ip -n "$NS_NODE1" addr show; }
+before_damage=$(node_now)
+ns_create "$(pod_ns p8)"
+prev8=$(call ADD p8 "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF")
+out8=$(call ADD p8 "$TOPOCNI" "$(topocni_config "$prev8")" || true)
+expect_ok "ADD with a damaged registry: code 5 naming the file" \
+  python3 -c 'import json,sys; e=json.loads(sys.argv[1]); sys.exit(0 if e["code"]==5 and "shared.json" in e["msg"] else 1)' "$out8"
+expect_ok "ADD with a damaged registry: nothing changed on the node" diff <(echo "$before_damage") <(node_now)
+if [[ -x "${TOPOCTL:-}" ]]; then
+  expect_ok "topoctl doctor reports the damaged registry as a problem" bash -c \
+    "ip netns exec '$NS_NODE1' env TOPOCNI_STATE_DIR='$STATE_DIR' '$TOPOCTL' doctor --json | python3 -c '
+import json,sys; f=[x for x in json.load(sys.stdin) if x[\"check\"]==\"shared-registry\"]
+sys.exit(0 if len(f)==1 and f[0][\"status\"]==\"problem\" and \"damaged\" in f[0][\"found\"] else 1)'"
+fi
+cp "$LAB_TMP/shared.json.good" "$STATE_DIR/shared.json"
+call DEL p8 "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF" >/dev/null
+call DEL p8 "$TOPOCNI" "$(topocni_config "$prev8")" >/dev/null
+if [[ -x "${TOPOCTL:-}" ]]; then
+  expect_ok "topoctl doctor: the registry reads again" bash -c \
+    "ip netns exec '$NS_NODE1' env TOPOCNI_STATE_DIR='$STATE_DIR' '$TOPOCTL' doctor --json | python3 -c '
+import json,sys; f=[x for x in json.load(sys.stdin) if x[\"check\"]==\"shared-registry\"]
+sys.exit(0 if len(f)==1 and f[0][\"status\"]==\"ok\" and f[0][\"found\"].startswith(\"2 shared object(s), 4 registration(s)\") else 1)'"
+fi
+
 echo "== a template that declares the same bridge differently"
+wait_dad "$NS_NODE1"  # the pods' new host ends: their link-local addresses stop being "tentative"
 before_conflict=$(ip -n "$NS_NODE1" link show; ip -n "$NS_NODE1" addr show)
 ns_create "$(pod_ns p9)"
 prev9=$(call ADD p9 "$CNI_SYSTEM_BIN/host-local" "$IPAM_CONF")

@@ -69,7 +69,7 @@ TEST_CASE("neighbours survive the journal's JSON") {
   State back = j.get<State>();
   REQUIRE(back.of<Neighbour>().size() == 1);
   CHECK(back.of<Neighbour>()[0] == s.of<Neighbour>()[0]);
-  CHECK(std::holds_alternative<Neighbour>(object_from_json(object_to_json(Object(s.of<Neighbour>()[0])))));
+  CHECK(std::holds_alternative<Neighbour>(object_from_json("neighbour", object_to_json(Object(s.of<Neighbour>()[0])))));
 }
 
 TEST_CASE("diff: a neighbour is created after addresses and before routes; a foreign one is a conflict") {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "topo/file_lock.h"
 #include "topo/model/state.h"
 
 namespace topo {
@@ -73,16 +74,7 @@ class Journal {
   std::string path_of_attachment(const Attachment& a) const { return path_of(a); }
 
   // An exclusive flock on the journal directory, for allocation. Hold it briefly.
-  class Lock {
-   public:
-    explicit Lock(const std::string& path);
-    ~Lock();
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-
-   private:
-    int fd_{-1};
-  };
+  using Lock = FileLock;
   Lock lock() const;
 
   // The file that locks one attachment for a whole ADD, DEL or CHECK (lifecycle/attachment_lock.h): the

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "topo/file_lock.h"
 #include "topo/model/ownership.h"
 #include "topo/model/state.h"
 
@@ -40,18 +41,7 @@ class SharedObjects {
   const std::string& path() const { return path_; }
 
   // The exclusive lock on the file (flock_exclusive: BusyError past the lock timeout).
-  class Lock {
-   public:
-    explicit Lock(const std::string& path);
-    ~Lock();
-    Lock(Lock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-    Lock& operator=(Lock&&) = delete;
-
-   private:
-    int fd_{-1};
-  };
+  using Lock = FileLock;
   Lock lock() const;
 
   // Every entry; none when there is no file. A file that is not what store() writes is StateDirError (CNI

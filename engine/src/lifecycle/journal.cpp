@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "lifecycle/flock_wait.h"
 #include "topo/error.h"
 #include "topo/hash.h"
 #include "topo/journal_format.h"
@@ -173,21 +172,6 @@ std::string Journal::set_aside(const std::string& file) const {
   return aside;
 }
 
-Journal::Lock::Lock(const std::string& path) {
-  fd_ = open_private_file(path, O_RDWR | O_CREAT);
-  if (fd_ < 0) throw_open_error(errno, "open lock", path);
-  try {
-    flock_exclusive(fd_, "journal lock", path);
-  } catch (...) {
-    ::close(fd_);
-    throw;
-  }
-}
-
-Journal::Lock::~Lock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-}
-
 std::string Journal::lock_path_of(const Attachment& a) const {
   ensure_dir();
   ensure_private_subdir(dir_, a.network);
@@ -197,7 +181,7 @@ std::string Journal::lock_path_of(const Attachment& a) const {
 
 Journal::Lock Journal::lock() const {
   ensure_dir();
-  return Lock(dir_ + "/.lock");
+  return Lock(dir_ + "/.lock", "journal lock");
 }
 
 }  // namespace topo

@@ -1,6 +1,5 @@
 #include "topo/shared_objects.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,7 +9,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "lifecycle/flock_wait.h"
 #include "topo/error.h"
 #include "topo/model/json.h"
 #include "topo/state_dir.h"
@@ -24,16 +22,7 @@ namespace {
 constexpr int kSharedFormat = 1;
 
 // {"kind": "link", "object": {...}}: the kind apart, since an object's own fields may say "kind" too (a link's).
-json entry_object_to_json(const Object& o) { return {{"kind", std::string(kind_name(o))}, {"object", std::visit([](const auto& v) { return json(v); }, o)}}; }
-
-Object entry_object_from_json(const json& kind, const json& value) {
-  std::optional<Object> out;
-  AllKinds::each([&]<class K>() {
-    if (!out && kind == K::kName) out = value.get<K>();
-  });
-  if (!out) throw Error("unknown object kind " + kind.dump());
-  return *out;
-}
+json entry_object_to_json(const Object& o) { return {{"kind", std::string(kind_name(o))}, {"object", object_to_json(o)}}; }
 
 bool same_key(const Object& a, const Object& b) {
   if (a.index() != b.index()) return false;
@@ -64,24 +53,9 @@ void add_to(State& s, const Object& o) {
 SharedObjects::SharedObjects(std::string state_dir)
     : dir_(std::move(state_dir)), path_(dir_ + "/shared.json") {}
 
-SharedObjects::Lock::Lock(const std::string& path) {
-  fd_ = open_private_file(path, O_RDWR | O_CREAT);
-  if (fd_ < 0) throw_open_error(errno, "open lock", path);
-  try {
-    flock_exclusive(fd_, "shared-object lock", path);
-  } catch (...) {
-    ::close(fd_);
-    throw;
-  }
-}
-
-SharedObjects::Lock::~Lock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-}
-
 SharedObjects::Lock SharedObjects::lock() const {
   ensure_private_dir(dir_);
-  return Lock(dir_ + "/.shared.lock");
+  return Lock(dir_ + "/.shared.lock", "shared-object lock");
 }
 
 std::vector<SharedEntry> SharedObjects::load() const {
@@ -105,7 +79,8 @@ std::vector<SharedEntry> SharedObjects::load() const {
       damaged(path_, at + ": expected {\"kind\": ..., \"object\": {...}, \"users\": [...]}");
     SharedEntry entry;
     try {
-      entry.object = entry_object_from_json(e["kind"], e["object"]);
+      if (!e["kind"].is_string()) throw Error("kind: expected a string, found " + e["kind"].dump());
+      entry.object = object_from_json(e["kind"].get<std::string>(), e["object"]);
     } catch (const std::exception& x) {
       damaged(path_, at + ".object: " + x.what());
     }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "kernel/fd_read.h"
 #include "topo/journal.h"
 
 namespace topo {
@@ -97,17 +98,11 @@ std::optional<std::string> read_private_file(const std::string& path) {
     throw_open_error(errno, "open", path);
   }
   std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw SystemError(err, "read " + path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
+  try {
+    text = read_to_end(fd, path);
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   ::close(fd);
   return text;

@@ -1,5 +1,7 @@
 #include "topo/model/json.h"
 
+#include <fmt/format.h>
+
 #include "kinds/registry.h"
 #include "topo/error.h"
 
@@ -38,18 +40,15 @@ nlohmann::ordered_json template_form(const Object& o) {
 }
 
 json object_to_json(const Object& o) {
-  json j = std::visit([](const auto& v) { return json(v); }, o);
-  j["kind"] = std::string(kind_name(o));
-  return j;
+  return std::visit([](const auto& v) { return json(v); }, o);
 }
 
-Object object_from_json(const json& j) {
-  auto kind = j.at("kind").get<std::string>();
+Object object_from_json(std::string_view kind, const json& value) {
   std::optional<Object> out;
   AllKinds::each([&]<class K>() {
-    if (!out && kind == K::kName) out = j.get<K>();
+    if (!out && kind == K::kName) out = value.get<K>();
   });
-  if (!out) throw Error("unknown object kind in JSON: " + kind);
+  if (!out) throw Error(fmt::format("unknown object kind {}", json(std::string(kind)).dump()));
   return *out;
 }
 

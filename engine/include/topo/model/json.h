@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string_view>
+
 #include "topo/model/state.h"
 #include "topo/plan.h"
 
@@ -21,9 +23,11 @@ void from_json(const nlohmann::json& j, State& v);
 // only what a template sets, in the template format's spelling and key order.
 nlohmann::ordered_json template_form(const Object& o);
 
-// {"kind": "route", ...fields}
+// One object's own JSON, as the journal holds it (its kind's to_json). Its kind's name ("link", "route")
+// travels beside it, never inside: a link's fields have a "kind" of their own ("veth").
 nlohmann::json object_to_json(const Object& o);
-Object object_from_json(const nlohmann::json& j);
+// The object of kind `kind` (a K::kName) that `value` holds; Error for a kind this binary does not know.
+Object object_from_json(std::string_view kind, const nlohmann::json& value);
 
 // {"action": "create|delete|replace", "scope": ..., "kind": ..., "object": {...}, "previous": {...}}
 nlohmann::json change_to_json(const Change& c);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/fd_read.h"
 #include "topo/error.h"
 
 namespace topo::sysctl {
@@ -87,17 +88,11 @@ std::optional<std::string> Files::read(const std::string& name) {
     throw SystemError(errno, "read sysctl " + name + " (" + path + ")");
   }
   std::string value;
-  char buf[512];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw SystemError(err, "read sysctl " + name + " (" + path + ")");
-    }
-    if (n == 0) break;
-    value.append(buf, static_cast<size_t>(n));
+  try {
+    value = read_to_end(fd, "sysctl " + name + " (" + path + ")");
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   ::close(fd);
   while (!value.empty() && value.back() == '\n') value.pop_back();
