@@ -59,6 +59,18 @@ container:
     - {dev: eth1, address: "${ params.podAddress }"}
 YAML
 
+cat >"$TEMPLATES/pod-hostdev.yaml" <<'YAML'
+description: A node device moved into the pod, as CNI's host-device plugin does, with an address on it.
+parameters:
+  device: {type: ifname, required: true}
+  address: {type: cidr, required: true}
+container:
+  links:
+    - {name: net1, kind: host-device, device: "${ params.device }", mtu: 1300}
+  addresses:
+    - {dev: net1, address: "${ params.address }"}
+YAML
+
 cat >"$TEMPLATES/pod-vlan.yaml" <<'YAML'
 container:
   links:
@@ -128,6 +140,55 @@ life "node bridge" node-bridge '{"bridge":"br-lk","nodeAddress":"10.99.0.1/24","
   'ip -n "$NS_NODE1" -d link show br-lk | grep -q "mtu 1400"' \
   'ip -n "$NS_NODE1" -d link show master br-lk | grep -q "hairpin on"' \
   'ping_ok "$1" 10.99.0.1'
+
+# host-device: a spare device of the node (a veth end whose peer stays on the node, so the pod reaches the node
+# through it), with an alias and an MTU of its own and up: all of it must come back on DEL.
+# A device coming back to the node gets its IPv6 settings from the namespace's defaults: without DAD there,
+# its link-local address is not "tentative" for a moment after DEL, which the snapshots would see.
+in_ns "$NS_NODE1" sysctl -qw net.ipv6.conf.default.accept_dad=0
+ip -n "$NS_NODE1" link add spare0 type veth peer name spare0-peer
+ip -n "$NS_NODE1" link set spare0 mtu 1400 alias "rack spare" up
+ip -n "$NS_NODE1" link set spare0-peer up
+ip -n "$NS_NODE1" addr add 10.98.0.1/24 dev spare0-peer
+wait_dad "$NS_NODE1"
+life "host-device" pod-hostdev '{"device":"spare0","address":"10.98.0.2/24"}' \
+  '! ip -n "$NS_NODE1" link show spare0 2>/dev/null' \
+  'ip -n "$1" link show net1 | grep -q "mtu 1300"' \
+  'ip -n "$1" link show net1 | grep -q "alias topocni:lk/id-pod-hostdev/eth0"' \
+  'ping_ok "$1" 10.98.0.1'
+expect_ok "host-device: back on the node with its alias, MTU and up state" \
+  bash -c 'l=$(ip -n "$NS_NODE1" link show spare0) && [[ $l == *",UP"*"mtu 1400"* && $l == *"alias rack spare"* ]]'
+
+# A kill before each step of a host-device ADD (the move, the configuration, the address): DEL puts the device
+# back as it was.
+pod="${LAB_PREFIX}p-hdkill"
+ns_create "$pod"
+cfg=$(config pod-hostdev '{"device":"spare0","address":"10.98.0.2/24"}')
+snapshot "$NS_NODE1" >"$LAB_TMP/node.before"
+for step in 1 2 3; do
+  rc=0; call ADD id-hdkill "$pod" "$cfg" TOPOCNI_TEST_KILL_AT=$step >/dev/null || rc=$?
+  rc=0; call DEL id-hdkill "$pod" "$cfg" >/dev/null || rc=$?
+  snapshot "$NS_NODE1" >"$LAB_TMP/node.after"
+  expect_ok "kill before step $step of a host-device ADD: DEL (rc $rc) puts the device back as it was" \
+    snapshots_equal "$LAB_TMP/node.before" "$LAB_TMP/node.after"
+done
+# Two pods cannot have one device; the node's uplink (its default route) is refused; neither changes anything.
+call ADD id-hdkill "$pod" "$cfg" >/dev/null
+pod2="${LAB_PREFIX}p-hd2"
+ns_create "$pod2"
+rc=0; out=$(call ADD id-hd2 "$pod2" "$cfg") || rc=$?
+record $([[ $rc != 0 && "$out" == *"the node has no interface 'spare0'"* ]] && echo 1 || echo 0) \
+  "host-device: a second pod asking for the same device is refused (rc $rc, ${out:0:200})"
+rc=0; out=$(call ADD id-hd2 "$pod2" "$(config pod-hostdev '{"device":"enp5s0f0","address":"10.98.0.3/24"}')") || rc=$?
+record $([[ $rc != 0 && "$out" == *"default IPv4 route"* ]] && echo 1 || echo 0) \
+  "host-device: the node's uplink is refused (rc $rc, ${out:0:200})"
+expect_ok "host-device: the refused pod has nothing" bash -c "[[ \$(ip -n '$pod2' -o link show | wc -l) == 1 ]]"
+call DEL id-hd2 "$pod2" "$cfg" >/dev/null || true
+call DEL id-hdkill "$pod" "$cfg" >/dev/null
+snapshot "$NS_NODE1" >"$LAB_TMP/node.after"
+expect_ok "host-device: node as before after both" snapshots_equal "$LAB_TMP/node.before" "$LAB_TMP/node.after"
+ip netns del "$pod2"
+ip netns del "$pod"
 
 # A kill before each step of the bridge ADD; then DEL, which must leave the node as it was, then a new ADD.
 pod="${LAB_PREFIX}p-kill"

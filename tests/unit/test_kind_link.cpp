@@ -277,3 +277,61 @@ host:
     CHECK_THROWS_AS(diff(bad.state, State{}), ConflictError);
   }
 }
+
+TEST_CASE("host-device: template, plan text, journal JSON and the move request") {
+  auto r = render("container:\n  links:\n    - {name: net1, kind: host-device, device: enp3s0f1, mtu: 9000}\n");
+  const auto& links = r.state.of<Link>();
+  REQUIRE(links.size() == 1);
+  CHECK(describe(links[0]) == "link net1 type host-device device enp3s0f1 mtu 9000");
+  CHECK(links[0].scope == "container");
+
+  SUBCASE("the journal keeps the device and how it was") {
+    Link l = links[0];
+    l.origin = LinkOrigin{7, "rack 4 spare", 1500, MacAddress::parse("02:00:00:00:00:07"), true};
+    json j = l;
+    CHECK(j["device"] == "enp3s0f1");
+    CHECK(j["origin"] == json{{"ifindex", 7}, {"alias", "rack 4 spare"}, {"mtu", 1500}, {"up", true}, {"mac", "02:00:00:00:00:07"}});
+    Link back = j.get<Link>();
+    CHECK(back == l);
+    REQUIRE(back.origin);
+    CHECK(*back.origin == *l.origin);
+    j["origin"]["mac"] = "02:00";
+    CHECK_THROWS(j.get<Link>());
+  }
+  SUBCASE("the origin is what DEL restores, not a property to converge on") {
+    Link with = links[0], without = links[0];
+    with.origin = LinkOrigin{};
+    CHECK(with == without);
+    without.device = "enp3s0f0";
+    CHECK_FALSE(with == without);
+  }
+  SUBCASE("errors name the position and the key") {
+    CHECK(error_of("host:\n  links:\n    - {name: net1, kind: host-device, device: eth1}\n") ==
+          "3:26: host.links[0].kind: a host-device link moves a node device into the pod: declare it in the container "
+          "scope");
+    CHECK(error_of("container:\n  links:\n    - {name: net1, kind: host-device}\n") ==
+          "3:7: container.links[0].device: a host-device link needs the node device to move: device: <name>");
+    CHECK(error_of("container:\n  links:\n    - {name: net1, kind: host-device, device: eth1, peer: {name: x}}\n") ==
+          "3:59: container.links[0].peer: 'peer' is not an attribute of a host-device link (only of: veth)");
+    CHECK(error_of("container:\n  links:\n    - {name: net1, kind: veth, peer: {name: x}, device: eth1}\n")
+              .find("'device' is not an attribute of a veth link (only of: host-device)") != std::string::npos);
+    CHECK(error_of("container:\n  links:\n    - {name: net1, kind: host-device, device: \"eth/1\"}\n").find("device") !=
+          std::string::npos);
+  }
+}
+
+// Captured: strace -e trace=sendmsg ip link set dev p0 netns <ns> name net1 (iproute2 6.1): p0 = ifindex 3, and
+// the namespace's fd was 4.
+TEST_CASE("link codec: a move is what ip link set dev p0 netns NS name net1 sends") {
+  netlink::Message m(RTM_NEWLINK, 0);
+  std::string name = "net1";
+  netlink::LinkSettings s;
+  s.netns_fd = 4;
+  s.name = &name;
+  netlink::encode_link_set(m.builder(), 3, s);
+  CHECK(m.msg()->nlmsg_len == 52);
+  CHECK(payload_hex(m.msg()) ==
+        "\\x00\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"  // ifinfomsg, index 3
+        "\\x08\\x00\\x1c\\x00\\x04\\x00\\x00\\x00"                                          // IFLA_NET_NS_FD 4
+        "\\x09\\x00\\x03\\x00\\x6e\\x65\\x74\\x31\\x00\\x00\\x00\\x00");                    // IFLA_IFNAME net1
+}

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "kinds/absent.h"
+#include "kinds/link/host_device.h"
 #include "kinds/registry.h"
 #include "lifecycle/attachment_lock.h"
 #include "lifecycle/attachment_marks.h"
@@ -324,6 +325,10 @@ void release_after_failed_add(Kernel& kernel, const SharedObjects& shared, std::
 std::vector<CreatedInterface> created_interfaces(const State& state, Kernel& kernel) {
   std::vector<CreatedInterface> out;
   for (const Link& l : state.of<Link>()) {
+    if (l.kind == LinkKind::HostDevice) {  // the node device, under its pod name
+      auto info = kernel.link_info(l.scope, l.name);
+      out.push_back({l.name, info ? info->mac : "", l.scope});
+    }
     if (l.kind != LinkKind::Veth) continue;
     auto add_end = [&](const std::string& scope, const std::string& name) {
       auto info = kernel.link_info(scope, name);
@@ -423,6 +428,8 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
   TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
   try {
     auto r = render(options_, req, kernel, allocator);
+    take_host_device_origins(kernel, r.rendered.state.of<Link>(),
+                             previous ? previous->state.of<Link>() : std::vector<Link>{});
     // Shared objects are looked at and created under their lock: no DEL may find them unused in between.
     if (shared_lock && !r.rendered.shared.empty()) shared_lock->emplace(SharedObjects(journal.dir()).lock());
     State desired = merge(r.rendered.state, r.rendered.shared);

@@ -23,6 +23,7 @@ enum class LinkKind : uint8_t {
   Vxlan,     // a VXLAN tunnel endpoint (vni, local, remote or group, port, optional `parent` device)
   Vrf,       // an L3 master device bound to a routing table; other links join it with `master`
   Dummy,     // a local-only interface (addresses that must not depend on a physical link)
+  HostDevice,  // a node device moved into the pod under `name`, and moved back as it was on DEL; never created
 };
 
 // Whether other links may name a link of this kind as their `master`.
@@ -54,6 +55,18 @@ struct LinkKindData {
   bool operator==(const LinkKindData&) const = default;
 };
 
+// How a host-device's node device was before the move: what DEL puts back. Taken when the ADD plans the
+// move and journaled before it, so a kill right after the move still leaves DEL knowing it.
+struct LinkOrigin {
+  int ifindex{0};                  // asked back on the move home when free (a move into a pod may change it)
+  std::string alias;               // IFLA_IFALIAS ("" for none): the move replaces it with our mark
+  uint32_t mtu{0};                 // IFLA_MTU
+  std::optional<MacAddress> mac;   // IFLA_ADDRESS (nullopt for a device without an Ethernet address)
+  bool up{false};                  // IFF_UP (a move always takes a device down)
+
+  bool operator==(const LinkOrigin&) const = default;
+};
+
 struct Link {
   static constexpr std::string_view kName = "link";       // plan text, journal, CHECK
   static constexpr std::string_view kSection = "links";  // template and journal section
@@ -74,16 +87,23 @@ struct Link {
   std::optional<bool> hairpin;   // IFLA_BRPORT_MODE of a bridge port: frames may leave by the port they came in
   LinkKindData data;             // IFLA_INFO_DATA
   std::string alias;             // IFLA_IFALIAS: "topocni:<attachment>" marks ownership (set by the engine)
+  std::string device;            // host-device: the node device's name in the host scope
+  // host-device: the node device as it was (plan_add fills it in; not compared: it is what DEL restores, not
+  // a property of the link in the pod).
+  std::optional<LinkOrigin> origin;
 
   // Observed only: whether the kernel object carries our alias.
   bool owned{false};
+  // Observed only, host-device: found in the node's namespace under its pod name, carrying our mark. The
+  // kernel moves a physical device back to the initial namespace when the pod's namespace goes away.
+  bool stranded{false};
 
   auto key() const { return std::tie(scope, name); }
   bool operator==(const Link& o) const {
     return scope == o.scope && name == o.name && kind == o.kind && peer_scope == o.peer_scope &&
            peer_name == o.peer_name && parent == o.parent && parent_scope == o.parent_scope && mtu == o.mtu &&
            txqueuelen == o.txqueuelen && mac == o.mac && master == o.master && up == o.up &&
-           promisc == o.promisc && hairpin == o.hairpin && data == o.data && alias == o.alias;
+           promisc == o.promisc && hairpin == o.hairpin && data == o.data && alias == o.alias && device == o.device;
   }
 };
 

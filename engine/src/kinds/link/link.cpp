@@ -17,7 +17,8 @@ using nlohmann::json;
 const EnumTable<LinkKind> kLinkKinds = {
     {LinkKind::Veth, "veth"},       {LinkKind::Existing, "existing"}, {LinkKind::Bridge, "bridge"},
     {LinkKind::Macvlan, "macvlan"}, {LinkKind::Ipvlan, "ipvlan"},     {LinkKind::Vlan, "vlan"},
-    {LinkKind::Vxlan, "vxlan"},     {LinkKind::Vrf, "vrf"},           {LinkKind::Dummy, "dummy"}};
+    {LinkKind::Vxlan, "vxlan"},     {LinkKind::Vrf, "vrf"},           {LinkKind::Dummy, "dummy"},
+    {LinkKind::HostDevice, "host-device"}};
 const EnumTable<MacvlanMode> kMacvlanModes = {{MacvlanMode::Private, "private"},
                                               {MacvlanMode::Vepa, "vepa"},
                                               {MacvlanMode::Bridge, "bridge"},
@@ -35,7 +36,7 @@ std::string_view link_kind_name(LinkKind k) { return kLinkKinds.name(k); }
 
 std::optional<LinkKind> link_kind_of(std::string_view kernel_kind) {
   auto k = kLinkKinds.value(kernel_kind);
-  if (k == LinkKind::Existing) return std::nullopt;  // not a kernel kind
+  if (k == LinkKind::Existing || k == LinkKind::HostDevice) return std::nullopt;  // not kernel kinds
   return k;
 }
 
@@ -93,6 +94,7 @@ std::string describe(const Link& l) {
     s += l.parent_scope.empty() || l.parent_scope == l.scope ? fmt::format(" link {}", l.parent)
                                                              : fmt::format(" link {} in {}", l.parent, l.parent_scope);
   s += fmt::format(" type {}{}", link_kind_name(l.kind), kind_data_text(l));
+  if (l.kind == LinkKind::HostDevice) s += " device " + l.device;
   if (l.kind == LinkKind::Veth)
     s += fmt::format(" peer {} in {}", l.peer_name.empty() ? "?" : l.peer_name, l.peer_scope.empty() ? "?" : l.peer_scope);
   if (l.mtu) s += fmt::format(" mtu {}", *l.mtu);
@@ -128,6 +130,11 @@ void to_json(json& j, const Link& v) {
   if (d.remote) j["remote"] = d.remote->str();
   put_optional(j, "port", d.port);
   if (!v.alias.empty()) j["alias"] = v.alias;
+  if (!v.device.empty()) j["device"] = v.device;
+  if (const auto& o = v.origin) {
+    j["origin"] = {{"ifindex", o->ifindex}, {"alias", o->alias}, {"mtu", o->mtu}, {"up", o->up}};
+    if (o->mac) j["origin"]["mac"] = o->mac->str();
+  }
 }
 
 void from_json(const json& j, Link& v) {
@@ -164,6 +171,18 @@ void from_json(const json& j, Link& v) {
   get_ip(j, "remote", d.remote);
   get_field(j, "port", d.port);
   get_field(j, "alias", v.alias);
+  get_field(j, "device", v.device);
+  if (auto o = j.find("origin"); o != j.end() && !o->is_null()) {
+    LinkOrigin& origin = v.origin.emplace();
+    get_field(*o, "ifindex", origin.ifindex);
+    get_field(*o, "alias", origin.alias);
+    get_field(*o, "mtu", origin.mtu);
+    get_field(*o, "up", origin.up);
+    if (o->contains("mac")) {
+      origin.mac = MacAddress::parse(o->at("mac").get_ref<const std::string&>());
+      if (!origin.mac) throw std::invalid_argument(fmt::format("invalid value {}: not a MAC address", o->at("mac").dump()));
+    }
+  }
 }
 
 // Every link topocni creates carries IFLA_IFALIAS "topocni:<owner>" (both ends of a veth); an existing link

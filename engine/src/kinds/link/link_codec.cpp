@@ -255,6 +255,9 @@ void encode_link_set(Builder& b, int ifindex, const LinkSettings& s) {
     if (*s.promisc) flags |= IFF_PROMISC;
   }
   put_ifinfo(b, ifindex, change, flags);
+  // iproute2's order for `ip link set DEV netns NS name NAME`.
+  if (s.netns_fd >= 0) b.put_u32(IFLA_NET_NS_FD, static_cast<uint32_t>(s.netns_fd));
+  if (s.netns_fd >= 0 && s.new_ifindex > 0) b.put_u32(IFLA_NEW_IFINDEX, static_cast<uint32_t>(s.new_ifindex));
   // do_setlink renames before it changes the flags: a link created down may be renamed and brought up at once.
   if (s.name) b.put_str(IFLA_IFNAME, *s.name);
   if (s.mtu) b.put_u32(IFLA_MTU, *s.mtu);

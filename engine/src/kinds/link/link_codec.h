@@ -59,7 +59,15 @@ struct LinkSettings {
   std::optional<bool> promisc;
   const std::string* alias{nullptr};
   const std::string* name{nullptr};  // IFLA_IFNAME: a rename (the link must be down, or come up in this request)
-  bool empty() const { return !mtu && !txqueuelen && !mac && !master && !up && !promisc && !alias && !name; }
+  // IFLA_NET_NS_FD: move the link to that namespace (-1: stay). do_setlink moves it first, under `name` when
+  // given, and applies the rest there: a move, its new name and the mark are one request.
+  int netns_fd{-1};
+  // IFLA_NEW_IFINDEX, with netns_fd: the ifindex to take there (0: the kernel keeps the current one when it is
+  // free, else picks one). Kernels before 6.7 ignore it.
+  int new_ifindex{0};
+  bool empty() const {
+    return !mtu && !txqueuelen && !mac && !master && !up && !promisc && !alias && !name && netns_fd < 0;
+  }
 };
 void encode_link_set(Builder& b, int ifindex, const LinkSettings& s);
 

@@ -1,9 +1,7 @@
 // The link kind's kernel I/O: one RTM_GETLINK per named link, links created (a child directly in its
 // namespace on a parent in another, a veth pair across two), changed in place where the kernel allows it and
 // re-created where it does not, and deleted (a veth through either end).
-#include <fcntl.h>
 #include <linux/rtnetlink.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -12,14 +10,15 @@
 #include <fmt/format.h>
 
 #include "kernel/kernel_context.h"
+#include "kernel/netns_fd.h"
+#include "kinds/link/host_device.h"
 #include "kinds/link/link_codec.h"
 #include "kinds/link/link_ops.h"
+#include "kinds/link/link_requests.h"
 #include "topo/error.h"
 #include "topo/hash.h"
 
 namespace topo {
-
-namespace {
 
 Link link_from(const netlink::LinkMsg& m, const std::string& scope) {
   Link l;
@@ -38,7 +37,6 @@ Link link_from(const netlink::LinkMsg& m, const std::string& scope) {
   return l;
 }
 
-// What the template leaves unset is the kernel's to choose: not compared.
 void forget_unasked(const Link& want, Link& got) {
   auto keep_if = [](bool asked, auto& field) {
     if (!asked) field.reset();
@@ -62,39 +60,10 @@ void forget_unasked(const Link& want, Link& got) {
   keep_if(w.port.has_value(), g.port);
 }
 
-// Two veth ends are each other's peer when each one's IFLA_LINK is the other's ifindex (veth_get_iflink).
-bool are_peers(const netlink::LinkMsg& a, const netlink::LinkMsg& b) {
-  return a.kind == "veth" && b.kind == "veth" && a.link == b.ifindex && b.link == a.ifindex;
-}
-
-// An fd for IFLA_NET_NS_FD; "" is the namespace the process runs in.
-class NetnsFd {
- public:
-  explicit NetnsFd(const std::string& path) {
-    const std::string& p = path.empty() ? std::string("/proc/self/ns/net") : path;
-    fd_ = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw SystemError(errno, "open network namespace " + p);
-  }
-  ~NetnsFd() { ::close(fd_); }
-  NetnsFd(const NetnsFd&) = delete;
-  NetnsFd& operator=(const NetnsFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-void check(const netlink::Ack& ack, const std::string& op, const std::string& object) {
+void check_link_ack(const netlink::Ack& ack, const std::string& op, const std::string& object) {
   if (!ack.ok()) throw NetlinkError(ack.err, op, object, ack.ext_ack);
 }
 
-const std::string& peer_scope_of(const Link& l) { return l.peer_scope.empty() ? l.scope : l.peer_scope; }
-const std::string& parent_scope_of(const Link& l) { return l.parent_scope.empty() ? l.scope : l.parent_scope; }
-// A child is created by the socket of its parent's namespace (IFLA_LINK is looked up there) and placed in
-// its own with IFLA_NET_NS_FD; everything else by its own namespace's socket.
-const std::string& creating_scope(const Link& l) { return l.parent.empty() ? l.scope : parent_scope_of(l); }
-
-// The master's ifindex, refused unless it is there and is a bridge or a vrf.
 int master_index(KernelContext& k, const Link& l) {
   auto m = k.get_link(l.scope, l.master);
   if (!m)
@@ -106,9 +75,23 @@ int master_index(KernelContext& k, const Link& l) {
   return m->ifindex;
 }
 
+namespace {
+
+// Two veth ends are each other's peer when each one's IFLA_LINK is the other's ifindex (veth_get_iflink).
+bool are_peers(const netlink::LinkMsg& a, const netlink::LinkMsg& b) {
+  return a.kind == "veth" && b.kind == "veth" && a.link == b.ifindex && b.link == a.ifindex;
+}
+
+const std::string& peer_scope_of(const Link& l) { return l.peer_scope.empty() ? l.scope : l.peer_scope; }
+const std::string& parent_scope_of(const Link& l) { return l.parent_scope.empty() ? l.scope : l.parent_scope; }
+// A child is created by the socket of its parent's namespace (IFLA_LINK is looked up there) and placed in
+// its own with IFLA_NET_NS_FD; everything else by its own namespace's socket.
+const std::string& creating_scope(const Link& l) { return l.parent.empty() ? l.scope : parent_scope_of(l); }
+
 // Links other than veths are created down under their creation_name() (see topo/model/link.h), so that a
-// link of ours is recognisable from the instant it exists; a veth pair is recognised by its peer instead.
-bool staged(const Link& l) { return l.kind != LinkKind::Veth; }
+// link of ours is recognisable from the instant it exists; a veth pair is recognised by its peer instead, and
+// a host-device is never created: it is moved, renamed and marked in one request (host_device_kernel.cpp).
+bool staged(const Link& l) { return l.kind != LinkKind::Veth && l.kind != LinkKind::HostDevice; }
 
 // A bridge created without an address takes the lowest of its ports' addresses, and changes it as ports come
 // and go: the neighbours' ARP caches then point at an address that left with a port (a pod on a shared
@@ -152,7 +135,7 @@ void send_create(KernelContext& k, const Link& l, const std::string& staged_name
     throw NetlinkError(ack.err, "create link", object,
                        fmt::format("this kernel lacks the {} link kind (no driver built in, no module to load)",
                                    link_kind_name(l.kind)));
-  check(ack, "create link", object);
+  check_link_ack(ack, "create link", object);
 }
 
 // Sets on a new link what its creation could not: its name (a staged link), the alias that marks it ours, its
@@ -172,11 +155,11 @@ void finish_link(KernelContext& k, const Link& l, const std::string& staged_name
   s.promisc = l.promisc;
   netlink::Message m(RTM_NEWLINK, 0);
   netlink::encode_link_set(m.builder(), *index, s);
-  check(k.socket(l.scope).ack(m.msg()), staged(l) ? "name and mark link" : "set link alias", object);
+  check_link_ack(k.socket(l.scope).ack(m.msg()), staged(l) ? "name and mark link" : "set link alias", object);
   if (l.hairpin) {
     netlink::Message h(RTM_NEWLINK, 0);
     netlink::encode_bridge_port_set(h.builder(), *index, *l.hairpin);
-    check(k.socket(l.scope).ack(h.msg()), "set bridge port hairpin", object);
+    check_link_ack(k.socket(l.scope).ack(h.msg()), "set bridge port hairpin", object);
   }
   if (l.kind == LinkKind::Veth) {
     auto peer = k.ifindex(peer_scope_of(l), l.peer_name);
@@ -186,7 +169,7 @@ void finish_link(KernelContext& k, const Link& l, const std::string& staged_name
     ps.up = l.up;
     netlink::Message p(RTM_NEWLINK, 0);
     netlink::encode_link_set(p.builder(), *peer, ps);
-    check(k.socket(peer_scope_of(l)).ack(p.msg()), "set link alias", object);
+    check_link_ack(k.socket(peer_scope_of(l)).ack(p.msg()), "set link alias", object);
   }
 }
 
@@ -196,6 +179,7 @@ void forget_all(KernelContext& k, const Link& l) {
 }
 
 void create_link(KernelContext& k, const Link& l) {
+  if (l.kind == LinkKind::HostDevice) return move_in(k, l);
   std::string staged_name = staged(l) ? creation_name(l) : l.name;
   send_create(k, l, staged_name);
   forget_all(k, l);
@@ -217,6 +201,7 @@ void create_link(KernelContext& k, const Link& l) {
 }
 
 void delete_link(KernelContext& k, const Link& l) {
+  if (l.kind == LinkKind::HostDevice) return move_out(k, l);
   std::string scope = l.scope;
   std::optional<int> index;
   if (k.has_scope(l.scope)) index = k.ifindex(l.scope, l.name);
@@ -234,15 +219,16 @@ void delete_link(KernelContext& k, const Link& l) {
   netlink::Message m(RTM_DELLINK, 0);
   netlink::encode_link_delete(m.builder(), *index);
   // Deleting one end of a veth deletes its peer too (veth_dellink), whichever namespace it is in.
-  check(k.socket(scope).ack(m.msg()), "delete link", describe(l));
+  check_link_ack(k.socket(scope).ack(m.msg()), "delete link", describe(l));
   forget_all(k, l);
 }
 
 // What the kernel cannot change on a live link: its kind, its veth peer, its parent, its kind data (a vlan's
-// id, a vxlan's vni...). Those are re-created.
+// id, a vxlan's vni...), a host-device's node device. Those are re-created (moved back and another moved in).
 bool needs_recreate(const Link& prev, const Link& l) {
   return prev.kind != l.kind || prev.peer_scope != l.peer_scope || prev.peer_name != l.peer_name ||
-         prev.parent != l.parent || parent_scope_of(prev) != parent_scope_of(l) || prev.data != l.data;
+         prev.parent != l.parent || parent_scope_of(prev) != parent_scope_of(l) || prev.data != l.data ||
+         prev.device != l.device;
 }
 
 void change_link(KernelContext& k, const Change& c) {
@@ -271,7 +257,7 @@ void change_link(KernelContext& k, const Change& c) {
     if (!index) throw NetlinkError(ENODEV, "change link", object, "link " + name + " not found in scope " + scope);
     netlink::Message m(RTM_NEWLINK, 0);
     netlink::encode_link_set(m.builder(), *index, s);
-    check(k.socket(scope).ack(m.msg()), "change link", object);
+    check_link_ack(k.socket(scope).ack(m.msg()), "change link", object);
   };
   set(l.scope, l.name, self);
   if (l.kind == LinkKind::Veth) set(peer_scope_of(l), l.peer_name, both);
@@ -280,7 +266,7 @@ void change_link(KernelContext& k, const Change& c) {
     if (!index) throw NetlinkError(ENODEV, "change link", object, "link " + l.name + " vanished");
     netlink::Message h(RTM_NEWLINK, 0);
     netlink::encode_bridge_port_set(h.builder(), *index, l.hairpin.value_or(false));
-    check(k.socket(l.scope).ack(h.msg()), "set bridge port hairpin", object);
+    check_link_ack(k.socket(l.scope).ack(h.msg()), "set bridge port hairpin", object);
   }
 }
 
@@ -292,6 +278,12 @@ void KindOps<Link>::observe(KernelContext& k, const std::vector<Link>& interest,
     if (emitted.emplace(l.scope, l.name).second) out.push_back(std::move(l));
   };
   for (const Link& want : interest) {
+    if (want.kind == LinkKind::HostDevice) {
+      std::vector<Link> found;
+      observe_host_device(k, want, found);
+      for (Link& l : found) emit(std::move(l));
+      continue;
+    }
     if (!k.has_scope(want.scope)) continue;
     auto self = k.get_link(want.scope, want.name);
     bool veth = want.kind == LinkKind::Veth && !want.peer_name.empty();

@@ -28,6 +28,7 @@ std::set<std::string> kind_keys(LinkKind k) {
     case LinkKind::Vlan: return {"parent", "id", "protocol"};
     case LinkKind::Vxlan: return {"parent", "vni", "local", "remote", "group", "port"};
     case LinkKind::Vrf: return {"table"};
+    case LinkKind::HostDevice: return {"device"};
     case LinkKind::Bridge:
     case LinkKind::Dummy:
     case LinkKind::Existing: return {};
@@ -35,7 +36,7 @@ std::set<std::string> kind_keys(LinkKind k) {
   return {};
 }
 
-const char* const kAllKeys[] = {"peer", "parent", "mode", "flag", "id", "protocol", "vni", "local", "remote", "group",
+const char* const kAllKeys[] = {"device", "peer", "parent", "mode", "flag", "id", "protocol", "vni", "local", "remote", "group",
                                 "port", "table", "mtu", "txqueuelen", "mac", "master", "up", "promisc", "hairpin"};
 
 // A key the item has that its kind does not take: say which kinds take it.
@@ -78,7 +79,7 @@ const tmpl::KindSchema& KindOps<Link>::schema() {
        {"txqueuelen", false}, {"mac", false}, {"master", false}, {"up", false},     {"promisc", false},
        {"hairpin", false}, {"mode", false},  {"flag", false},     {"id", false},       {"protocol", false},
        {"table", false},  {"vni", false},   {"local", false},    {"remote", false},   {"group", false},
-       {"port", false},   {"state", false}},
+       {"port", false},   {"device", false}, {"state", false}},
       {{"peer", "a veth peer", {{"name", true}, {"scope", false}}},
        {"parent", "a link's parent device", {{"name", true}, {"scope", false}}}}};
   return s;
@@ -97,6 +98,12 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
   if (l.kind == LinkKind::Existing) {  // only referenced (it must be there), never created or changed
     out.push_back(std::move(l));
     return;
+  }
+  if (l.kind == LinkKind::HostDevice) {
+    if (scope != kContainerScope)
+      f.fail("kind", "a host-device link moves a node device into the pod: declare it in the container scope");
+    if (!f.has("device")) f.fail("device", "a host-device link needs the node device to move: device: <name>");
+    l.device = *f.ifname("device");
   }
   if (l.kind == LinkKind::Veth) {
     if (!f.has("peer")) f.fail("peer", "a veth link needs a peer: {name: ..., scope: host|container}");
@@ -158,6 +165,7 @@ nlohmann::ordered_json KindOps<Link>::template_form(const Link& l) {
   if (l.kind != LinkKind::Veth) j["kind"] = link_kind_name(l.kind);
   if (l.kind == LinkKind::Existing) return j;
   if (l.kind == LinkKind::Veth) j["peer"] = nlohmann::ordered_json{{"name", l.peer_name}, {"scope", l.peer_scope}};
+  if (l.kind == LinkKind::HostDevice) j["device"] = l.device;
   if (!l.parent.empty()) j["parent"] = nlohmann::ordered_json{{"name", l.parent}, {"scope", l.parent_scope}};
   const LinkKindData& d = l.data;
   if (d.macvlan_mode) j["mode"] = kMacvlanModes.name(*d.macvlan_mode);
