@@ -40,6 +40,18 @@ check() {  # check DESCRIPTION COMMAND...
 for ns in node pod1 pod2 pod3 pod4; do ip netns add "${P}$ns"; done
 DATA="$WORK/ipam"
 STATE="$WORK/state"
+EXTRA_ENV=()  # VAR=value pairs for the next plugin runs (fault injection)
+# A template that fails to render after IPAM ADD: it wants a second address host-local does not give.
+mkdir -p "$WORK/templates"
+cat >"$WORK/templates/ipam-two.yaml" <<'YAML'
+ipam: true
+host:
+  links:
+    - {name: "vt${ cni.attachment | hash(11) }", peer: {name: "${ cni.ifname }", scope: container}}
+container:
+  addresses:
+    - {dev: "${ cni.ifname }", address: "${ ipam.ips[1].address }"}
+YAML
 
 # A host-local network of two addresses, so that exhausting it takes two pods.
 HOSTLOCAL=$(cat <<JSON
@@ -57,13 +69,22 @@ plugin() {
   set +e
   OUT=$(printf '%s' "$config" | timeout 20 ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     CNI_COMMAND="$cmd" CNI_CONTAINERID="$id" CNI_NETNS="/run/netns/${P}$pod" CNI_IFNAME="$ifname" \
-    CNI_PATH="$CNI_BIN" TOPOCNI_STATE_DIR="$STATE" TOPOCNI_TEMPLATE_PATH="$HERE/templates" "$bin" 2>"$WORK/stderr")
+    CNI_PATH="$CNI_BIN" TOPOCNI_STATE_DIR="$STATE" TOPOCNI_TEMPLATE_PATH="$WORK/templates:$HERE/templates" \
+    "${EXTRA_ENV[@]}" "$bin" 2>"$WORK/stderr")
   RC=$?
   set -e
 }
 jq_() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$OUT" "$1"; }
-allocated() { grep -rlx "$1" "$DATA/tipam" 2>/dev/null | grep -v last_reserved || true; }  # files naming a container
-holds() { [[ -n "$(grep -rl "^$1" "$DATA/tipam" 2>/dev/null | grep -v last_reserved)" ]]; }
+# The addresses host-local holds for container $1: its files are named by address and start with the
+# container id and a CRLF.
+allocated() {
+  local f
+  for f in "$DATA"/tipam/*; do
+    [[ -f $f && $(basename "$f") != last_reserved_ip* && $(basename "$f") != lock ]] || continue
+    [[ $(head -n1 "$f" | tr -d '\r') == "$1" ]] && basename "$f"
+  done
+  return 0
+}
 with_prev() { python3 -c "import json,sys; c=json.loads(sys.argv[1]); c['prevResult']=json.loads(sys.argv[2]); print(json.dumps(c))" "$1" "$2"; }
 
 # --- ADD: the address from host-local, on the pod's interface, in the declared result ----------------------
@@ -80,7 +101,7 @@ check "result: eth0's MAC is the kernel's" \
 check "result: the host veth has no sandbox" test "$(jq_ '"sandbox" in d["interfaces"][0]')" = False
 check "result: host-local's route" test "$(jq_ 'd["routes"][0]["dst"]')" = 10.98.0.0/16
 check "the pod has the address" ip -n "${P}pod1" -o addr show dev eth0 to 10.99.0.10/24
-check "host-local's data dir holds 10.99.0.10 for c1" grep -q '^c1' "$DATA/tipam/10.99.0.10"
+check "host-local's data dir holds 10.99.0.10 for c1" test "$(allocated c1)" = 10.99.0.10
 
 # --- CHECK: IPAM CHECK, then the template against the kernel -------------------------------------------------
 plugin CHECK c1 pod1 eth0 "$(with_prev "$HOSTLOCAL" "$ADD_RESULT")"
@@ -105,10 +126,23 @@ check "ADD over a foreign eth0 fails with 101 (rc $RC: $OUT)" test "$(jq_ 'd["co
 check "the failed ADD left no allocation" test -z "$(allocated c2)"
 check "the failed ADD left no link on the node (c1's veth only)" test "$(ip -n "$NODE" -o link show type veth | wc -l)" = 1
 ip -n "${P}pod2" link del eth0
+# A render error after IPAM ADD (code 100), and a kernel failure (102) rolled back: no allocation either.
+TWO=$(python3 -c "import json,sys; c=json.loads(sys.argv[1]); c['template']='ipam-two'; print(json.dumps(c))" "$HOSTLOCAL")
+plugin ADD c2 pod2 eth0 "$TWO"
+check "a render error after IPAM ADD: 100 ($OUT)" test "$(jq_ 'd["code"]')" = 100
+check "the render error left no allocation" test -z "$(allocated c2)"
+EXTRA_ENV=(TOPOCNI_TEST_FAIL_AT=2)
+plugin ADD c2 pod2 eth0 "$HOSTLOCAL"
+EXTRA_ENV=()
+check "an injected kernel failure: 102 ($OUT)" test "$(jq_ 'd["code"]')" = 102
+check "the rolled-back ADD left no allocation" test -z "$(allocated c2)"
+check "the rolled-back ADD left nothing in pod2" test -z "$(ip -n "${P}pod2" -o link show type veth)"
+check "the rolled-back ADD left nothing on the node (c1's veth only)" test "$(ip -n "$NODE" -o link show type veth | wc -l)" = 1
 
 # --- an IPAM error comes back with the IPAM plugin's code and msg ------------------------------------------
 plugin ADD c3 pod3 eth0 "$HOSTLOCAL"
 check "ADD c3 takes the last address (rc $RC)" test "$(jq_ 'd["ips"][0]["address"]')" = 10.99.0.11/24
+check "host-local's data dir holds 10.99.0.11 for c3 (the failed ADDs released it)" test "$(allocated c3)" = 10.99.0.11
 plugin ADD c4 pod4 eth0 "$HOSTLOCAL"
 TOPO_ERR=$OUT
 # What host-local itself answers to the same input (it allocates nothing: the range is full).
@@ -141,14 +175,14 @@ check "refused configs left nothing in pod4" test -z "$(ip -n "${P}pod4" -o link
 # --- DEL releases; DEL again is fine; DEL without the journal releases too ---------------------------------
 plugin DEL c1 pod1 eth0 "$HOSTLOCAL"
 check "DEL c1 succeeds (rc $RC: $OUT)" test "$RC" = 0
-check "DEL c1 released 10.99.0.10" test ! -e "$DATA/tipam/10.99.0.10"
+check "DEL c1 released 10.99.0.10" test -z "$(allocated c1)" -a ! -e "$DATA/tipam/10.99.0.10"
 check "DEL c1 removed the pod's eth0" test -z "$(ip -n "${P}pod1" -o link show eth0 2>/dev/null)"
 plugin DEL c1 pod1 eth0 "$HOSTLOCAL"
 check "a second DEL c1 succeeds (rc $RC: $OUT)" test "$RC" = 0
 rm -f "$STATE"/tipam/*c3*
 plugin DEL c3 pod3 eth0 "$HOSTLOCAL"
 check "DEL c3 without its journal succeeds (rc $RC: $OUT)" test "$RC" = 0
-check "DEL c3 without its journal released 10.99.0.11" test ! -e "$DATA/tipam/10.99.0.11"
+check "DEL c3 without its journal released 10.99.0.11" test -z "$(allocated c3)" -a ! -e "$DATA/tipam/10.99.0.11"
 check "DEL c3 without its journal removed the pod's eth0" test -z "$(ip -n "${P}pod3" -o link show eth0 2>/dev/null)"
 check "no topocni link left on the node" test -z "$(ip -n "$NODE" -o link show type veth)"
 
