@@ -85,9 +85,8 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
   // without prevResult (a main plugin's). The flagship (chained, no `ipam`) loads its template once, as before.
   topo::Declarations declared;
   bool ipam_key = config.contains("ipam");
-  if (ipam_key && (env.command == "ADD" || env.command == "CHECK")) declared = attachments.declarations(req);
   if (env.command == "ADD") {
-    if (req.prev_result.is_null() && !ipam_key) declared = attachments.declarations(req);
+    if (ipam_key || req.prev_result.is_null()) declared = attachments.declarations(req);
     if (req.prev_result.is_null() && !declared.ipam && !declared.result) {
       throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
                        "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
@@ -112,6 +111,7 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
       throw cni::Error(cni::kUnsupportedField, fmt::format("CHECK is not part of cniVersion {}", version_out),
                        "CHECK needs cniVersion 0.4.0 or later");
     }
+    if (ipam_key) declared = attachments.declarations(req);
     if (declared.ipam) {
       cni::run_ipam("CHECK", config, stdin_text, env.path);
       // The template renders against the addresses ADD got: the runtime passes ADD's result as prevResult.

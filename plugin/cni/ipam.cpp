@@ -209,7 +209,12 @@ json run_ipam(const std::string& command, const json& config, const std::string&
     throw Error(kGeneric, fmt::format("the IPAM plugin {} answered ADD with no JSON result", executable),
                 e.what());
   }
-  return normalize_prev_result(result, "ipam result");
+  try {
+    return normalize_prev_result(result, "ipam result");
+  } catch (const Error& e) {
+    // Not the runtime's config that is wrong (7) but what the IPAM plugin answered.
+    throw Error(kGeneric, fmt::format("the IPAM plugin {} answered ADD with a malformed result", executable), e.msg);
+  }
 }
 
 }  // namespace topo::cni

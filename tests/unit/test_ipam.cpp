@@ -165,13 +165,14 @@ echo '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/24","gatew
   CHECK(r["dns"]["nameservers"][0] == "10.1.0.53");
   CHECK(cni::run_ipam("DEL", config, config.dump(), bin.dir.string(), 5s).is_null());
   bin.add("bad-ipam", R"(echo '{"ips":[{"address":"nope"}]}')");
-  std::string msg;
+  std::string msg, details;
   CHECK(code_of(
             [&] {
               cni::run_ipam("ADD", config_with({{"type", "bad-ipam"}}), "{}", bin.dir.string(), 5s);
             },
-            &msg) == cni::kInvalidConfig);
-  CHECK(msg.find("ipam result.ips[0].address") != std::string::npos);
+            &msg, &details) == 999);
+  CHECK(msg.find("answered ADD with a malformed result") != std::string::npos);
+  CHECK(details.find("ipam result.ips[0].address") != std::string::npos);
 }
 
 TEST_CASE("the ipam root: an IPAM result normalised like prev, with dns") {
