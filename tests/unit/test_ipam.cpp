@@ -16,6 +16,7 @@
 #include "cni/cni.h"
 #include "cni/ipam.h"
 #include "template/prev.h"
+#include "topo/attachment.h"
 #include "topo/error.h"
 #include "topo/template/template.h"
 
@@ -320,4 +321,28 @@ TEST_CASE("the declared result in every CNI version: declared keys replace prevR
   CHECK(out["dns"] == json{{"domain", "new"}});
   // No declaration: prevResult plus the host-side veth end, as before.
   CHECK(cni::make_result(config, {{"vh1", "02:00:00:00:00:01", ""}})["interfaces"].size() == 2);
+}
+
+TEST_CASE("Attachments::declarations loads the template without rendering it") {
+  FakeBin dir;  // a template directory this time
+  std::ofstream(dir.dir / "main-ipam.yaml") << "ipam: true\nresult: {dns: {domain: x.test}}\n";
+  std::ofstream(dir.dir / "plain.yaml") << "host: {}\n";
+  Options options;
+  options.template_dirs = {dir.dir.string()};
+  Attachments attachments(options);
+  Request req;
+  req.template_name = "main-ipam";
+  Declarations d = attachments.declarations(req);
+  CHECK(d.ipam);
+  CHECK(d.result);
+  req.template_name = "plain";
+  d = attachments.declarations(req);
+  CHECK_FALSE(d.ipam);
+  CHECK_FALSE(d.result);
+  req.template_name = "veth-to-host";  // the flagship (built in): a chained plugin, as before
+  d = attachments.declarations(req);
+  CHECK_FALSE(d.ipam);
+  CHECK_FALSE(d.result);
+  req.template_name = "no-such-template";
+  CHECK_THROWS_AS(attachments.declarations(req), TemplateNotFoundError);
 }
