@@ -210,6 +210,9 @@ container:
   ctx.cni["command"] = "DEL";  // renders (and then fails on the missing address, as any missing reference)
   CHECK_THROWS_WITH_AS(t.render(ctx), doctest::Contains("ipam.ips[0] does not exist"), SpecError);
   CHECK_FALSE(Template::load({"t", "t.yaml", "host: {}"}).declares_ipam());
+  // Without `ipam: true` there is no such root (and nothing is normalised for it).
+  CHECK_THROWS_WITH_AS(render("vars: {a: \"${ ipam.ips }\"}", ctx),
+                       doctest::Contains("'ipam' is only defined in a template that declares `ipam: true`"), SpecError);
   CHECK_THROWS_WITH_AS(Template::load({"t", "t.yaml", "ipam: yes please"}),
                        doctest::Contains("ipam: expected true or false"), SpecError);
 }

@@ -129,7 +129,6 @@ Rendered Template::render(const RenderContext& ctx) const {
   json roots = {{"params", out.params},
                 {"cni", ctx.cni.is_null() ? json::object() : ctx.cni},
                 {"prev", normalize_prev(ctx.prev)},
-                {"ipam", normalize_ipam(ctx.ipam)},
                 {"vars", json::object()},
                 {"alloc", json::object()}};
   // Without an IPAM result there is nothing to read; DEL renders without one (it releases, not allocates).
@@ -137,6 +136,9 @@ Rendered Template::render(const RenderContext& ctx) const {
     throw SpecError("<network config>", 0, 0, "ipam.type",
                     fmt::format("the template '{}' uses IPAM: the network config needs an 'ipam' object with a "
                                 "string 'type' (the IPAM plugin)", m.name));
+  // Only a template that declares it has the root: the others pay nothing, and one that reads `ipam` without
+  // declaring it is told the root does not exist.
+  if (m.ipam) roots["ipam"] = normalize_ipam(ctx.ipam);
   EvalEnv env{roots, ctx.facts};
   roots["alloc"] = allocate(m.file, m.allocations, ctx.allocator, env);
   out.allocations = roots["alloc"];
