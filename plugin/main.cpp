@@ -132,6 +132,9 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     } else {
       for (const auto& id : attachments.gc(req, cni::valid_attachments(config))) std::cerr << "topocni: GC removed " << id << "\n";
     }
+    // SPEC 1.1: a plugin that delegates IPAM passes STATUS and GC on (GC with the same valid attachments, so
+    // the IPAM plugin releases what the removed ones held); its error comes back with its own code.
+    if (ipam_key && attachments.declarations(req).ipam) cni::run_ipam(env.command, config, stdin_text, env.path);
   }
   return 0;
 }

@@ -229,5 +229,29 @@ import json,sys; e=json.loads(sys.argv[1]); sys.exit(0 if e['code']==1 and e['ms
 check "static 1.1.0: nothing created in pod4" test -z "$(ip -n "${P}pod4" -o link show type veth)"
 check "static 1.1.0: nothing created on the node" test -z "$(ip -n "$NODE" -o link show type veth)"
 
+# --- CNI 1.1 STATUS and GC are passed on to the IPAM plugin ------------------------------------------------
+# Debian 12's IPAM plugins speak up to 1.0.0, so a stand-in that logs what it is asked plays one that speaks 1.1.0.
+mkdir -p "$WORK/bin"
+cat >"$WORK/bin/log-ipam" <<SH
+#!/bin/sh
+echo "\$CNI_COMMAND \$CNI_CONTAINERID \$(cat | tr -d '\n')" >>"$WORK/log-ipam.log"
+[ "\$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.1.0","ips":[{"address":"10.96.0.7/24"}]}'
+exit 0
+SH
+chmod +x "$WORK/bin/log-ipam"
+LOGCONF='{"cniVersion":"1.1.0","name":"tlog","type":"topocni","template":"ipam-veth","ipam":{"type":"log-ipam"}}'
+CNI_BIN_SAVED=$CNI_BIN
+CNI_BIN="$WORK/bin:$CNI_BIN"
+plugin ADD g1 pod4 eth2 "$LOGCONF"
+check "1.1.0 ADD with a 1.1.0 IPAM plugin (rc $RC: $OUT)" test "$(jq_ 'd["ips"][0]["address"]')" = 10.96.0.7/24
+plugin STATUS "" pod4 "" "$LOGCONF"
+check "STATUS passed on to the IPAM plugin (rc $RC)" grep -q '^STATUS ' "$WORK/log-ipam.log"
+GCCONF=$(python3 -c "import json,sys; c=json.loads(sys.argv[1]); c['cni.dev/valid-attachments']=[]; print(json.dumps(c))" "$LOGCONF")
+plugin GC "" pod4 "" "$GCCONF"
+check "GC succeeds (rc $RC: $OUT)" test "$RC" = 0
+check "GC removed g1's interface" test -z "$(ip -n "${P}pod4" -o link show eth2 2>/dev/null)"
+check "GC passed on to the IPAM plugin with the valid attachments" grep -q '^GC .*cni.dev/valid-attachments' "$WORK/log-ipam.log"
+CNI_BIN=$CNI_BIN_SAVED
+
 echo "$PASS passed, $FAIL failed"
 [[ $FAIL == 0 ]]
