@@ -112,8 +112,8 @@ std::string run_delegated(const std::string& executable, const std::vector<std::
   in_read.reset();
   out_write.reset();
   // A plugin that exits without reading stdin must not kill us with SIGPIPE on the write below.
-  struct sigaction ignore {
-  }, old{};
+  struct sigaction ignore = {};
+  struct sigaction old = {};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
   ::fcntl(in_write.fd, F_SETFL, O_NONBLOCK);
@@ -213,7 +213,8 @@ json run_ipam(const std::string& command, const json& config, const std::string&
     return normalize_prev_result(result, "ipam result");
   } catch (const Error& e) {
     // Not the runtime's config that is wrong (7) but what the IPAM plugin answered.
-    throw Error(kGeneric, fmt::format("the IPAM plugin {} answered ADD with a malformed result", executable), e.msg);
+    throw Error(kGeneric, fmt::format("the IPAM plugin {} answered ADD with a malformed result", executable),
+                e.msg);
   }
 }
 

@@ -212,7 +212,8 @@ container:
   CHECK_FALSE(Template::load({"t", "t.yaml", "host: {}"}).declares_ipam());
   // Without `ipam: true` there is no such root (and nothing is normalised for it).
   CHECK_THROWS_WITH_AS(render("vars: {a: \"${ ipam.ips }\"}", ctx),
-                       doctest::Contains("'ipam' is only defined in a template that declares `ipam: true`"), SpecError);
+                       doctest::Contains("'ipam' is only defined in a template that declares `ipam: true`"),
+                       SpecError);
   CHECK_THROWS_WITH_AS(Template::load({"t", "t.yaml", "ipam: yes please"}),
                        doctest::Contains("ipam: expected true or false"), SpecError);
 }
