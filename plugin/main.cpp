@@ -60,8 +60,13 @@ void release_after_failed_add(const json& config, const std::string& stdin_text,
 // Whether DEL runs the IPAM plugin: when the template declares ipam, or cannot say (a template since removed
 // or broken: releasing is idempotent, and keeping an address allocated forever is the worse mistake).
 bool del_runs_ipam(topo::Attachments& attachments, const topo::Request& req, const json& config) {
-  auto it = config.find("ipam");
-  if (it == config.end() || !it->is_object()) return false;
+  // A config whose `ipam` names no usable plugin allocated nothing on ADD (it was refused): nothing to
+  // release, and a DEL that failed on it would be retried forever.
+  try {
+    cni::ipam_type(config);
+  } catch (const cni::Error&) {
+    return false;
+  }
   try {
     return attachments.declarations(req).ipam;
   } catch (const std::exception& e) {

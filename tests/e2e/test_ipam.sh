@@ -171,6 +171,10 @@ plugin ADD c4 pod4 eth0 "$NOIPAM"
 check "no ipam key: code 7 naming ipam.type ($OUT)" python3 -c "
 import json,sys; e=json.loads(sys.argv[1]); sys.exit(0 if e['code']==7 and 'ipam.type' in e['msg'] else 1)" "$OUT"
 check "refused configs left nothing in pod4" test -z "$(ip -n "${P}pod4" -o link show type veth)"
+# The runtime's DEL after such a refused ADD: nothing was allocated, nothing to release, and it succeeds.
+BADTYPE=$(python3 -c "import json,sys; c=json.loads(sys.argv[1]); c['ipam']={'type':'../host-local'}; print(json.dumps(c))" "$HOSTLOCAL")
+plugin DEL c4 pod4 eth0 "$BADTYPE"
+check "DEL with an unusable ipam.type succeeds (rc $RC: $OUT)" test "$RC" = 0
 
 # --- DEL releases; DEL again is fine; DEL without the journal releases too ---------------------------------
 plugin DEL c1 pod1 eth0 "$HOSTLOCAL"
