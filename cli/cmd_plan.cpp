@@ -20,6 +20,7 @@ using nlohmann::json;
 
 struct PlanArgs {
   std::string config_file, netns, container_id, ifname = "eth0", prev_result_file, command = "ADD";
+  std::string ipam_result_file;  // what a template with `ipam: true` reads as `ipam` (plan runs no IPAM plugin)
   std::string template_file, name;
   std::vector<std::string> sets;
   bool json_output = false, detailed_exitcode = false, no_color = false;
@@ -49,6 +50,7 @@ void plan_config(const PlanArgs& args, Output& out) {
   Attachments attachments(Options::from_environment());
   for (const auto& entry : entries) {
     Request req = cni::request_of(entry.config, args.command, args.container_id, args.netns, args.ifname);
+    if (!args.ipam_result_file.empty()) req.ipam = read_json_file(args.ipam_result_file);
     Planned planned;
     try {
       planned = attachments.plan(req);
@@ -99,6 +101,9 @@ Command add_plan(CLI::App& app) {
   cmd->add_option("--netns", args->netns, "the pod's network namespace (CNI_NETNS); with -f, the container scope");
   cmd->add_option("--container-id", args->container_id, "CNI_CONTAINERID");
   cmd->add_option("--ifname", args->ifname, "CNI_IFNAME")->capture_default_str();
+  cmd->add_option("--ipam-result", args->ipam_result_file,
+                  "an IPAM plugin's result JSON, what a template with `ipam: true` reads as `ipam` (with --config)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--prev-result", args->prev_result_file, "prevResult JSON, when the config has none")
       ->check(CLI::ExistingFile);
   cmd->add_option("--command", args->command, "ADD or DEL")->capture_default_str()->check(CLI::IsMember({"ADD", "DEL"}));

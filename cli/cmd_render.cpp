@@ -26,6 +26,7 @@ using nlohmann::json;
 
 struct RenderArgs {
   std::string config_file, template_arg, container_id = "render", ifname, netns, prev_result_file;
+  std::string ipam_result_file;  // what a template with `ipam: true` reads as `ipam` (render runs no IPAM plugin)
   std::vector<std::string> sets, facts, allocs;
   bool offline = false, json_output = false, no_color = false;
 };
@@ -86,6 +87,9 @@ Command add_render(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--ifname", args->ifname, "CNI_IFNAME (default: eth0; - with --template and no prevResult)");
   cmd->add_option("--netns", args->netns, "CNI_NETNS, as the template sees it in cni.netns");
+  cmd->add_option("--ipam-result", args->ipam_result_file,
+                  "an IPAM plugin's result JSON, what a template with `ipam: true` reads as `ipam`")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--prev-result", args->prev_result_file, "prevResult JSON, when the config has none")
       ->check(CLI::ExistingFile);
   cmd->add_option("--fact", args->facts,
@@ -113,6 +117,7 @@ Command add_render(CLI::App& app) {
                          {"netns", args->netns},                       {"network", in.attachment.network},
                          {"command", "ADD"},                           {"attachment", in.attachment.id()}};
               ctx.prev = in.config.value("prevResult", json());
+              if (!args->ipam_result_file.empty()) ctx.ipam = read_json_file(args->ipam_result_file);
               ctx.facts = &facts;
               ctx.allocator = &allocator;
               Rendered r;
@@ -126,6 +131,7 @@ Command add_render(CLI::App& app) {
                 json j = {{"template", in.source.name}, {"file", in.source.file}, {"attachment", in.attachment.id()},
                           {"params", r.params},         {"allocations", r.allocations}};
                 j.update(state_by_scope(r.state));
+                if (!r.result.is_null()) j["result"] = r.result;  // the template's declared CNI result
                 all.push_back(j);
               } else {
                 if (!yaml.empty()) yaml += "---\n";

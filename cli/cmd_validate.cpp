@@ -47,6 +47,7 @@ void render_with(const Template& t, const json& config) {
   ctx.cni = {{"containerId", "validate"}, {"ifname", "eth0"},   {"netns", "/var/run/netns/validate"},
              {"network", "validate"},     {"command", "ADD"},   {"attachment", "validate/validate/eth0"}};
   ctx.prev = sample_prev_result();
+  ctx.ipam = sample_ipam_result();  // what a template with `ipam: true` reads; validate runs no IPAM plugin
   ctx.facts = &facts;
   ctx.allocator = &allocator;
   t.render(ctx);

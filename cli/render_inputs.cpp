@@ -218,6 +218,16 @@ json sample_prev_result() {
   })");
 }
 
+json sample_ipam_result() {
+  return json::parse(R"({
+    "cniVersion": "1.0.0",
+    "ips": [{"address": "10.10.20.50/24", "gateway": "10.10.20.1"},
+            {"address": "fd00:10:20::50/64", "gateway": "fd00:10:20::1"}],
+    "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}],
+    "dns": {"nameservers": ["10.10.20.53"], "domain": "validate.test", "search": ["validate.test"]}
+  })");
+}
+
 json sample_config(const std::string& text, SampleBools bools) {
   static const std::map<std::string, json> kSamples = {
       {"string", "sample"},  {"bool", true},          {"int", 1},

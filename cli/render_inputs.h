@@ -93,6 +93,8 @@ class SampleAllocator : public Allocator {
 
 // A prevResult with one IPv4 and one IPv6 address on eth0, their gateways and default routes.
 nlohmann::json sample_prev_result();
+// An IPAM result for `validate` to render a template with `ipam: true` (IPv4 and IPv6, routes, dns).
+nlohmann::json sample_ipam_result();
 
 // How sample_config sets the bool parameters: as the template's defaults, or every one true or false, so
 // validate renders the items behind `when: params.x` and the ones behind `when: not params.x`.

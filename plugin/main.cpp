@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cni/cni.h"
+#include "cni/ipam.h"
 #include "cni/request.h"
 #include "command_log.h"
 #include "install/command.h"
@@ -44,6 +45,39 @@ int version(const std::string& stdin_text) {
   return 0;
 }
 
+// IPAM DEL after a failed ADD, so that nothing stays allocated; its own failure is reported, never thrown:
+// the ADD's error is the one the runtime must hear.
+void release_after_failed_add(const json& config, const std::string& stdin_text, const cni::Environment& env) {
+  try {
+    cni::run_ipam("DEL", config, stdin_text, env.path);
+  } catch (const std::exception& e) {
+    std::string line = fmt::format("IPAM DEL after the failed ADD failed too, the address may stay allocated: {}", e.what());
+    std::cerr << "topocni: " << line << "\n";
+    topo::plugin::CommandLog::note(line);
+  }
+}
+
+// Whether DEL runs the IPAM plugin: when the template declares ipam, or cannot say (a template since removed
+// or broken: releasing is idempotent, and keeping an address allocated forever is the worse mistake).
+bool del_runs_ipam(topo::Attachments& attachments, const topo::Request& req, const json& config) {
+  // No exception on the common path: a process's first throw makes the unwinder index the whole (static)
+  // binary's frames, milliseconds that every flagship DEL would pay.
+  if (!config.contains("ipam")) return false;
+  // A config whose `ipam` names no usable plugin allocated nothing on ADD (it was refused): nothing to
+  // release, and a DEL that failed on it would be retried forever.
+  try {
+    cni::ipam_type(config);
+  } catch (const cni::Error&) {
+    return false;
+  }
+  try {
+    return attachments.declarations(req).ipam;
+  } catch (const std::exception& e) {
+    std::cerr << "topocni: the template cannot be loaded (" << e.what() << "); releasing through IPAM anyway\n";
+    return true;
+  }
+}
+
 int run(const cni::Environment& env, const std::string& stdin_text, std::string& version_out) {
   json config = cni::parse_config(stdin_text);
   version_out = config["cniVersion"];
@@ -55,19 +89,41 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     topo::plugin::CommandLog::note(line);
   };
   topo::Attachments attachments(options);
+  // What the template declares is asked only where it can matter: a config with an `ipam` key, or an ADD
+  // without prevResult (a main plugin's). The flagship (chained, no `ipam`) loads its template once, as before.
+  topo::Declarations declared;
+  bool ipam_key = config.contains("ipam");
   if (env.command == "ADD") {
-    if (req.prev_result.is_null()) {
+    if (ipam_key || req.prev_result.is_null()) declared = attachments.declarations(req);
+    if (req.prev_result.is_null() && !declared.ipam && !declared.result) {
       throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
                        "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
     }
-    auto created = attachments.add(req);
-    std::cout << cni::make_result(config, cni::result_interfaces(created, env.netns)).dump() << std::endl;
+    // IPAM ADD before the render; from then on every failure releases the allocation.
+    if (declared.ipam) req.ipam = cni::run_ipam("ADD", config, stdin_text, env.path);
+    try {
+      json result;
+      auto created = attachments.add(req, &result);
+      std::cout << cni::make_result(config, cni::result_interfaces(created, env.netns), result, env.netns).dump()
+                << std::endl;
+    } catch (...) {
+      if (declared.ipam) release_after_failed_add(config, stdin_text, env);
+      throw;
+    }
   } else if (env.command == "DEL") {
     attachments.del(req);
+    // After the kernel objects (an address is released once nothing holds it); a repeated DEL repeats it.
+    if (del_runs_ipam(attachments, req, config)) cni::run_ipam("DEL", config, stdin_text, env.path);
   } else if (env.command == "CHECK") {
     if (version_out < "0.4.0") {
       throw cni::Error(cni::kUnsupportedField, fmt::format("CHECK is not part of cniVersion {}", version_out),
                        "CHECK needs cniVersion 0.4.0 or later");
+    }
+    if (ipam_key) declared = attachments.declarations(req);
+    if (declared.ipam) {
+      cni::run_ipam("CHECK", config, stdin_text, env.path);
+      // The template renders against the addresses ADD got: the runtime passes ADD's result as prevResult.
+      req.ipam = req.prev_result.is_null() ? json::object() : req.prev_result;
     }
     attachments.check(req);
   } else if (env.command == "STATUS" || env.command == "GC") {
@@ -84,6 +140,9 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     } else {
       for (const auto& id : attachments.gc(req, cni::valid_attachments(config))) std::cerr << "topocni: GC removed " << id << "\n";
     }
+    // SPEC 1.1: a plugin that delegates IPAM passes STATUS and GC on (GC with the same valid attachments, so
+    // the IPAM plugin releases what the removed ones held); its error comes back with its own code.
+    if (ipam_key && attachments.declarations(req).ipam) cni::run_ipam(env.command, config, stdin_text, env.path);
   }
   return 0;
 }

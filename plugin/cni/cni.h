@@ -70,7 +70,8 @@ nlohmann::json parse_config(const std::string& text);
 
 // prevResult of any supported version in the internal (1.x) form: `ips[].version` checked against the
 // address and dropped, addresses, gateways and interface indexes validated (code 7 naming the key).
-nlohmann::json normalize_prev_result(const nlohmann::json& prev);
+// `what` names the value in messages: "prevResult", or "ipam result" for a delegated IPAM plugin's.
+nlohmann::json normalize_prev_result(const nlohmann::json& prev, const std::string& what = "prevResult");
 
 // A result in the internal form, written for `version`: 0.3.x/0.4.0 get `ips[].version`, 1.x do not.
 nlohmann::json convert_result(nlohmann::json result, const std::string& version);
@@ -80,6 +81,13 @@ nlohmann::json convert_result(nlohmann::json result, const std::string& version)
 struct CreatedInterface {
   std::string name, mac, sandbox;  // sandbox empty for the host side
 };
-nlohmann::json make_result(const nlohmann::json& config, const std::vector<CreatedInterface>& created);
+// With `declared` (the template's `result:` as Attachments::add() gives it, MACs filled in), the result is
+// prevResult with each declared key replaced (interfaces with `sandbox` = `netns` for the container scope, ips
+// pointing at them by index) and the undeclared keys passed through; `created` is then not listed.
+nlohmann::json make_result(const nlohmann::json& config, const std::vector<CreatedInterface>& created,
+                           const nlohmann::json& declared = nullptr, const std::string& netns = "");
+
+// prevResult (internal form) with the declared result's keys put in its place (see make_result).
+nlohmann::json declared_result(nlohmann::json result, const nlohmann::json& declared, const std::string& netns);
 
 }  // namespace topo::cni

@@ -21,10 +21,10 @@ namespace {
 bool before_1_0(const std::string& version) { return version.starts_with("0."); }
 
 // An optional list: absent or null is empty; anything else but an array is an error naming the key.
-void check_list(const json& prev, const char* key) {
+void check_list(const json& prev, const char* key, const std::string& what) {
   auto it = prev.find(key);
   if (it != prev.end() && !it->is_null() && !it->is_array()) {
-    bad(fmt::format("prevResult.{}", key), "must be a list");
+    bad(fmt::format("{}.{}", what, key), "must be a list");
   }
 }
 
@@ -41,17 +41,17 @@ void check_address(const json& obj, const char* key, const std::string& path, bo
 
 }  // namespace
 
-json normalize_prev_result(const json& prev) {
-  if (!prev.is_object()) bad("prevResult", "must be an object");
+json normalize_prev_result(const json& prev, const std::string& what) {
+  if (!prev.is_object()) bad(what, "must be an object");
   json out = prev;
-  check_list(out, "interfaces");
-  check_list(out, "ips");
-  check_list(out, "routes");
+  check_list(out, "interfaces", what);
+  check_list(out, "ips", what);
+  check_list(out, "routes", what);
   size_t interface_count = out.contains("interfaces") && out["interfaces"].is_array() ? out["interfaces"].size() : 0;
   if (interface_count) {
     for (size_t i = 0; i < interface_count; ++i) {
       const json& iface = out["interfaces"][i];
-      std::string path = fmt::format("prevResult.interfaces[{}]", i);
+      std::string path = fmt::format("{}.interfaces[{}]", what, i);
       if (!iface.is_object()) bad(path, "must be an object");
       if (!iface.contains("name") || !iface["name"].is_string()) bad(path + ".name", "must be a string");
     }
@@ -59,7 +59,7 @@ json normalize_prev_result(const json& prev) {
   if (out.contains("ips") && out["ips"].is_array()) {
     for (size_t i = 0; i < out["ips"].size(); ++i) {
       json& ip = out["ips"][i];
-      std::string path = fmt::format("prevResult.ips[{}]", i);
+      std::string path = fmt::format("{}.ips[{}]", what, i);
       if (!ip.is_object()) bad(path, "must be an object");
       check_address(ip, "address", path, true);
       check_address(ip, "gateway", path, false);
@@ -82,7 +82,7 @@ json normalize_prev_result(const json& prev) {
         if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
             static_cast<size_t>(it->get<int64_t>()) >= interface_count) {
           bad(path + ".interface",
-              fmt::format("must be an index into prevResult.interfaces ({} of them), got {}", interface_count,
+              fmt::format("must be an index into {}.interfaces ({} of them), got {}", what, interface_count,
                           it->dump()));
         }
       }
@@ -91,13 +91,55 @@ json normalize_prev_result(const json& prev) {
   if (out.contains("routes") && out["routes"].is_array()) {
     for (size_t i = 0; i < out["routes"].size(); ++i) {
       const json& r = out["routes"][i];
-      std::string path = fmt::format("prevResult.routes[{}]", i);
+      std::string path = fmt::format("{}.routes[{}]", what, i);
       if (!r.is_object()) bad(path, "must be an object");
       check_address(r, "dst", path, true);
       check_address(r, "gw", path, false);
     }
   }
   return out;
+}
+
+json declared_result(json result, const json& declared, const std::string& netns) {
+  // Each key the template declares replaces prevResult's; the others pass through as they came.
+  if (auto it = declared.find("interfaces"); it != declared.end()) {
+    json interfaces = json::array();
+    for (const json& i : *it) {
+      json out = {{"name", i.at("name")}, {"mac", i.value("mac", "")}};
+      if (i.value("scope", "") == "container") out["sandbox"] = netns;
+      interfaces.push_back(std::move(out));
+    }
+    result["interfaces"] = std::move(interfaces);
+  }
+  if (auto it = declared.find("ips"); it != declared.end()) {
+    // The template names the interface; the result points at it by index into the final `interfaces`
+    // (render_result checked the name is one of them).
+    const json& interfaces = result.contains("interfaces") && result["interfaces"].is_array() ? result["interfaces"] : json::array();
+    json ips = json::array();
+    for (const json& ip : *it) {
+      json out = {{"address", ip.at("address")}};
+      if (ip.contains("gateway") && ip["gateway"].is_string()) out["gateway"] = ip["gateway"];
+      if (ip.contains("interface") && ip["interface"].is_string())
+        for (size_t k = 0; k < interfaces.size(); ++k)
+          if (interfaces[k].is_object() && interfaces[k].value("name", "") == ip["interface"].get<std::string>()) {
+            out["interface"] = k;
+            break;
+          }
+      ips.push_back(std::move(out));
+    }
+    result["ips"] = std::move(ips);
+  }
+  if (auto it = declared.find("routes"); it != declared.end()) {
+    json routes = json::array();
+    for (const json& r : *it) {
+      json out = {{"dst", r.at("dst")}};
+      if (r.contains("gw") && r["gw"].is_string()) out["gw"] = r["gw"];
+      routes.push_back(std::move(out));
+    }
+    result["routes"] = std::move(routes);
+  }
+  if (auto it = declared.find("dns"); it != declared.end()) result["dns"] = *it;
+  return result;
 }
 
 json convert_result(json result, const std::string& version) {
@@ -115,10 +157,14 @@ json convert_result(json result, const std::string& version) {
   return result;
 }
 
-json make_result(const json& config, const std::vector<CreatedInterface>& created) {
+json make_result(const json& config, const std::vector<CreatedInterface>& created, const json& declared,
+                 const std::string& netns) {
   json result = json::object();
   if (auto it = config.find("prevResult"); it != config.end() && it->is_object()) {
     result = normalize_prev_result(*it);
+  }
+  if (declared.is_object()) {
+    return convert_result(declared_result(std::move(result), declared, netns), config.at("cniVersion").get<std::string>());
   }
   json& interfaces = result["interfaces"];
   if (!interfaces.is_array()) interfaces = json::array();

@@ -54,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ctx.cni = {{"containerId", "c0ffee"}, {"ifname", "eth0"},    {"netns", "/p"},
                {"network", "cni0"},       {"command", "ADD"},    {"attachment", "cni0/c0ffee/eth0"}};
     ctx.prev = config.value("prevResult", nlohmann::json());
+    ctx.ipam = ctx.prev;  // an IPAM result has prevResult's shape: `ipam: true` templates render too
     ctx.facts = &facts;
     ctx.allocator = &tables;
     (void)t.render(ctx);

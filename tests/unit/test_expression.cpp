@@ -273,7 +273,7 @@ TEST_CASE("evaluation errors name the path") {
         "an index into params.list must be an int or a string, found true (bool)");
   CHECK(eval_error("item") == "'item' is only defined in a list item that has a loop:");
   CHECK(eval_error("env.HOME") ==
-        "unknown name 'env'; an expression starts from params, cni, prev, vars, alloc, item or index");
+        "unknown name 'env'; an expression starts from params, cni, prev, vars, alloc, item, index or ipam");
 }
 
 TEST_CASE("functions") {

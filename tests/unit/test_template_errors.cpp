@@ -52,7 +52,7 @@ TEST_CASE("structure errors at load") {
   check(error_of("nmae: t\n"), {"t.yaml", 1, 1, "nmae",
                                 "unknown key 'nmae' in a template; expected one of: name, description, "
                                 "include, parameters, allocate, vars, assert, host, "
-                                "container, shared"});
+                                "container, shared, ipam, result"});
   check(error_of("name: other\n"),
         {"t.yaml", 1, 7, "name", "the name must be the file's stem 't', found the scalar 'other'"});
   check(
@@ -76,7 +76,7 @@ TEST_CASE("structure errors at load") {
   check(error_of("pod:\n  routes: []\n"),
         {"t.yaml", 1, 1, "pod",
          "unknown key 'pod' in a template; expected one of: name, description, "
-         "include, parameters, allocate, vars, assert, host, container, shared"});
+         "include, parameters, allocate, vars, assert, host, container, shared, ipam, result"});
 }
 
 TEST_CASE("expression errors at load: syntax and unknown functions") {

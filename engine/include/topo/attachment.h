@@ -28,6 +28,16 @@ struct Request {
   nlohmann::json prev_result;                             // what it reads as `prev`; null when there is none
   std::string netns;                                      // binds the "container" scope; "" for none
   std::string command = "ADD";                            // what it reads as `cni.command`: ADD, DEL or CHECK
+  // What a template that declares `ipam: true` reads as `ipam`: an address allocation in CNI 1.x result form
+  // ({ips, routes, dns}), null when there is none. The engine runs nothing to get it: the caller does (the
+  // plugin runs the IPAM plugin), after asking declarations().
+  nlohmann::json ipam = nullptr;
+};
+
+// What a template declares about its caller's protocol, before it renders.
+struct Declarations {
+  bool ipam{false};    // top-level `ipam: true`: it needs Request::ipam
+  bool result{false};  // a `result:` section
 };
 
 // An interface an ADD created, for the caller's result.
@@ -54,6 +64,7 @@ struct Planned {
   Plan plan;
   JournalRecord record;  // what ADD journals (DEL: the journal being reversed)
   std::string source;    // where the DEL plan came from: "journal", "template" or "nothing"
+  nlohmann::json result;  // ADD: the template's declared result (Rendered::result), null when none
 };
 
 class Kernel;
@@ -61,6 +72,12 @@ class Kernel;
 class Attachments {
  public:
   explicit Attachments(Options options);
+
+  // What the request's template declares (it is loaded, not rendered). A query rather than a callback from
+  // inside the render: the caller must act before the render (IPAM ADD) and outside the journal lock (an IPAM
+  // plugin may take seconds), and on DEL, which renders only when there is no journal. The plugin asks only
+  // when the network config has an `ipam` key or no prevResult, so the flagship pays nothing.
+  Declarations declarations(const Request& request) const;
 
   // Dry run: renders, observes and diffs; changes nothing and reserves nothing.
   Planned plan(const Request& request);
@@ -79,7 +96,9 @@ class Attachments {
 
   // ADD: apply the plan; on failure everything this call did is undone before the error propagates. Throws
   // NamespaceError when request.netns is not a network namespace. Returns the interfaces created.
-  std::vector<CreatedInterface> add(const Request& request);
+  // `result`, when given, receives the declared result (null when none), each declared interface with the
+  // MAC the kernel gave it after the apply.
+  std::vector<CreatedInterface> add(const Request& request, nlohmann::json* result = nullptr);
 
   // DEL: never fails because something is already gone; removes everything ours for the attachment. Throws
   // IncompleteError (the journal stays) when something could not be removed.

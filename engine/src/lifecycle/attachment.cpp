@@ -96,16 +96,20 @@ struct Rendering {
   std::string template_name;
 };
 
-Rendering render(const Options& options, const Request& req, Kernel& kernel, Allocator& allocator) {
-  TemplateLibrary library(options.template_dirs);
-  auto source = library.find(req.template_name);
+Template load_template(const Options& options, const TemplateLibrary& library, const std::string& name) {
+  auto source = library.find(name);
   if (!source) {
-    throw TemplateNotFoundError(req.template_name,
+    throw TemplateNotFoundError(name,
                                 fmt::format("searched {} and the built-in templates",
                                             options.template_dirs.empty() ? "no directory"
                                                                           : fmt::format("{}", fmt::join(options.template_dirs, ", "))));
   }
-  Template tmpl = Template::load(*source, &library);
+  return Template::load(*source, &library);
+}
+
+Rendering render(const Options& options, const Request& req, Kernel& kernel, Allocator& allocator) {
+  TemplateLibrary library(options.template_dirs);
+  Template tmpl = load_template(options, library, req.template_name);
   KernelFacts facts(kernel);
   const Attachment& a = req.attachment;
   RenderContext ctx;
@@ -113,6 +117,7 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
   ctx.cni = {{"containerId", a.container_id}, {"ifname", a.ifname},   {"netns", req.netns},
              {"network", a.network},          {"command", req.command}, {"attachment", a.id()}};
   ctx.prev = req.prev_result;
+  ctx.ipam = req.ipam;
   ctx.facts = &facts;
   ctx.allocator = &allocator;
   Rendering r{tmpl.render(ctx), req.template_name};
@@ -355,6 +360,12 @@ Options Options::from_environment() {
 
 Attachments::Attachments(Options options) : options_(std::move(options)) {}
 
+Declarations Attachments::declarations(const Request& req) const {
+  TemplateLibrary library(options_.template_dirs);
+  Template tmpl = load_template(options_, library, req.template_name);
+  return {tmpl.declares_ipam(), tmpl.declares_result()};
+}
+
 Planned Attachments::plan(const Request& req) {
   Kernel kernel(cni_scopes(req.netns));
   kernel.set_change_hook(options_.change_hook);
@@ -442,6 +453,7 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
     out.record.shared = r.rendered.shared;
     out.record.netns_identity = netns_identity_text(req.netns);  // DEL verifies it (cni_scopes)
+    out.result = r.rendered.result;
     record_originals(out.plan, out.record, previous);
     return out;
   } catch (...) {
@@ -450,11 +462,20 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
   }
 }
 
-std::vector<CreatedInterface> Attachments::add(const Request& req) {
+std::vector<CreatedInterface> Attachments::add(const Request& req, json* result) {
   Kernel kernel(cni_scopes(req.netns));
   kernel.set_change_hook(options_.change_hook);
   if (!kernel.has_scope(kContainerScope)) throw NamespaceError(req.netns, "");
   Planned planned = apply_journaled(req, kernel);
+  if (result) {
+    // A template cannot know the MAC of a link it creates: the kernel gives it one now.
+    *result = planned.result;
+    if (result->is_object() && result->contains("interfaces"))
+      for (json& i : (*result)["interfaces"]) {
+        auto info = kernel.link_info(i["scope"].get<std::string>(), i["name"].get<std::string>());
+        i["mac"] = info ? info->mac : "";
+      }
+  }
   return created_interfaces(planned.record.state, kernel);
 }
 

@@ -340,9 +340,10 @@ json eval_path(const Expr& e, const EvalEnv& env) {
   if (!env.roots.contains(e.name)) {
     if (e.name == "item" || e.name == "index")
       throw ExprError(fmt::format("'{}' is only defined in a list item that has a loop:", e.name), e.offset);
+    if (e.name == "ipam") throw ExprError("'ipam' is only defined in a template that declares `ipam: true`", e.offset);
     throw ExprError(
         fmt::format(
-            "unknown name '{}'; an expression starts from params, cni, prev, vars, alloc, item or index",
+            "unknown name '{}'; an expression starts from params, cni, prev, vars, alloc, item, index or ipam",
             e.name),
         e.offset);
   }

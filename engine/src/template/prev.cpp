@@ -18,12 +18,12 @@ namespace {
   throw SpecError("<network config>", 0, 0, path, message);
 }
 
-const json& list_field(const json& prev, const char* key) {
+const json& list_field(const json& prev, const char* key, const std::string& what) {
   static const json empty = json::array();
   auto it = prev.find(key);
   if (it == prev.end() || it->is_null()) return empty;
   if (!it->is_array())
-    bad(fmt::format("prevResult.{}", key), "expected a list, found " + describe_value(*it));
+    bad(fmt::format("{}.{}", what, key), "expected a list, found " + describe_value(*it));
   return *it;
 }
 
@@ -41,16 +41,19 @@ json address_field(const json& obj, const char* key, const std::string& path, bo
 
 }  // namespace
 
-json normalize_prev(const json& prev) {
+namespace {
+
+// `prev` and `ipam` share the reduction; `what` is the root of error paths ("prevResult", "ipam").
+json normalize_result(const json& prev, const std::string& what) {
   json out = {{"ips", json::array()}, {"routes", json::array()}, {"interfaces", json::array()}};
   if (prev.is_null()) return out;
-  if (!prev.is_object()) bad("prevResult", "expected an object, found " + describe_value(prev));
-  const json& interfaces = list_field(prev, "interfaces");
+  if (!prev.is_object()) bad(what, "expected an object, found " + describe_value(prev));
+  const json& interfaces = list_field(prev, "interfaces", what);
   out["interfaces"] = interfaces;
 
-  const json& ips = list_field(prev, "ips");
+  const json& ips = list_field(prev, "ips", what);
   for (size_t i = 0; i < ips.size(); ++i) {
-    std::string path = fmt::format("prevResult.ips[{}]", i);
+    std::string path = fmt::format("{}.ips[{}]", what, i);
     const json& ip = ips[i];
     if (!ip.is_object()) bad(path, "expected an object, found " + describe_value(ip));
     json address = address_field(ip, "address", path, false);
@@ -63,7 +66,7 @@ json normalize_prev(const json& prev) {
       int64_t n = it->get<int64_t>();
       if (n < 0 || static_cast<size_t>(n) >= interfaces.size())
         bad(path + ".interface",
-            fmt::format("index {} but prevResult has {} interface(s)", n, interfaces.size()));
+            fmt::format("index {} but {} has {} interface(s)", n, what, interfaces.size()));
       const json& named = interfaces[static_cast<size_t>(n)];
       if (named.is_object() && named.contains("name") && named["name"].is_string()) iface = named["name"];
     } else if (it != ip.end() && it->is_string()) {
@@ -77,13 +80,36 @@ json normalize_prev(const json& prev) {
                           {"family", prefix->family() == Family::V4 ? 4 : 6}});
   }
 
-  const json& routes = list_field(prev, "routes");
+  const json& routes = list_field(prev, "routes", what);
   for (size_t i = 0; i < routes.size(); ++i) {
-    std::string path = fmt::format("prevResult.routes[{}]", i);
+    std::string path = fmt::format("{}.routes[{}]", what, i);
     if (!routes[i].is_object()) bad(path, "expected an object, found " + describe_value(routes[i]));
     out["routes"].push_back({{"dst", address_field(routes[i], "dst", path, false)},
                              {"gw", address_field(routes[i], "gw", path, true)}});
   }
+  return out;
+}
+
+}  // namespace
+
+json normalize_prev(const json& prev) { return normalize_result(prev, "prevResult"); }
+
+json normalize_ipam(const json& ipam) {
+  json in = ipam;
+  // An IPAM plugin's `interface` indexes name interfaces of the result being built, which the IPAM result
+  // does not list: dropped rather than refused.
+  if (in.is_object() && in.contains("ips") && in["ips"].is_array())
+    for (json& ip : in["ips"])
+      if (ip.is_object()) ip.erase("interface");
+  json out = normalize_result(in, "ipam");
+  out.erase("interfaces");
+  json dns = json::object();
+  if (in.is_object())
+    if (auto it = in.find("dns"); it != in.end() && !it->is_null()) {
+      if (!it->is_object()) bad("ipam.dns", "expected an object, found " + describe_value(*it));
+      dns = *it;
+    }
+  out["dns"] = dns;
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "template/params.h"
 #include "template/parse.h"
 #include "template/prev.h"
+#include "template/result.h"
 #include "topo/error.h"
 #include "topo/model/scope.h"
 
@@ -57,6 +58,8 @@ struct Template::Impl {
   YAML::Node sections[2];  // host, container
   YAML::Node shared;       // node-wide objects, in the host scope (see topo/shared_objects.h)
   std::vector<Fragment> fragments;  // included, in order; rendered after the template's own sections
+  bool ipam{false};
+  YAML::Node result;  // `result:`; undefined when absent
 };
 
 Template::Template() : impl_(std::make_unique<Impl>()) {}
@@ -66,6 +69,8 @@ Template& Template::operator=(Template&&) noexcept = default;
 
 const std::string& Template::name() const { return impl_->name; }
 const std::string& Template::file() const { return impl_->file; }
+bool Template::declares_ipam() const { return impl_->ipam; }
+bool Template::declares_result() const { return static_cast<bool>(impl_->result); }
 
 Template Template::load(const TemplateSource& source, const TemplateLibrary* library) {
   Template t;
@@ -85,7 +90,9 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
              {"assert", false},
              {kHostScope, false},
              {kContainerScope, false},
-             {kSharedSection, false}});
+             {kSharedSection, false},
+             {"ipam", false},
+             {"result", false}});
   if (YAML::Node name = find_key(m.root, "name")) {
     if (!name.IsScalar() || name.Scalar() != source.name)
       fail_at(file, name, "name",
@@ -105,6 +112,13 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   }
   m.shared = find_key(m.root, kSharedSection);
   if (m.shared) check_section(file, m.shared, kSharedSection);
+  if (YAML::Node ipam = find_key(m.root, "ipam")) {
+    json v = ipam.IsScalar() ? plain_scalar(ipam) : json();
+    if (!v.is_boolean()) fail_at(file, ipam, "ipam", "expected true or false, found " + node_kind(ipam));
+    m.ipam = v.get<bool>();
+  }
+  m.result = find_key(m.root, "result");
+  if (m.result) check_result(file, m.result);
   return t;
 }
 
@@ -117,6 +131,14 @@ Rendered Template::render(const RenderContext& ctx) const {
                 {"prev", normalize_prev(ctx.prev)},
                 {"vars", json::object()},
                 {"alloc", json::object()}};
+  // Without an IPAM result there is nothing to read; DEL renders without one (it releases, not allocates).
+  if (m.ipam && ctx.ipam.is_null() && roots["cni"].value("command", "") != "DEL")
+    throw SpecError("<network config>", 0, 0, "ipam.type",
+                    fmt::format("the template '{}' uses IPAM: the network config needs an 'ipam' object with a "
+                                "string 'type' (the IPAM plugin)", m.name));
+  // Only a template that declares it has the root: the others pay nothing, and one that reads `ipam` without
+  // declaring it is told the root does not exist.
+  if (m.ipam) roots["ipam"] = normalize_ipam(ctx.ipam);
   EvalEnv env{roots, ctx.facts};
   roots["alloc"] = allocate(m.file, m.allocations, ctx.allocator, env);
   out.allocations = roots["alloc"];
@@ -137,6 +159,7 @@ Rendered Template::render(const RenderContext& ctx) const {
     for (int i = 0; i < 2; ++i)
       if (f.sections[i]) render_section(f.sections[i], scopes[i], scopes[i], fragment_renderer, roots, out.state);
   }
+  if (m.result) out.result = render_result(m.result, renderer, roots, roots["prev"]["interfaces"]);
   return out;
 }
 

@@ -99,6 +99,9 @@ struct RenderContext {
   nlohmann::json prev;    // prevResult (normalised: see docs/templates.md), or null
   HostFacts* facts{nullptr};
   Allocator* allocator{nullptr};
+  // What the template reads as `ipam` (an IPAM result, CNI 1.x form), or null. Last, so that the positional
+  // initialisers in use stay valid.
+  nlohmann::json ipam = nullptr;
 };
 
 // The template key of node-wide objects: created by the first attachment that declares them, kept while
@@ -110,6 +113,8 @@ struct Rendered {
   State shared;               // the `shared:` section's objects, in the host scope; marks not yet set
   nlohmann::json params;      // parameter values after defaults and type checks
   nlohmann::json allocations;  // name -> value, as used
+  // The `result:` section rendered (template/result.h has its shape); null when the template declares none.
+  nlohmann::json result;
 };
 
 class Template {
@@ -124,6 +129,11 @@ class Template {
 
   const std::string& name() const;
   const std::string& file() const;
+  // Top-level `ipam: true`: the template reads the `ipam` root, which the caller fills in (from an IPAM
+  // plugin) before rendering; rendering without it, except for DEL, is an error naming `ipam.type`.
+  bool declares_ipam() const;
+  // A `result:` section: the template says what its caller's result is.
+  bool declares_result() const;
 
   // Renders the objects; every error (a missing reference, a value of the wrong type, a parameter check)
   // is a SpecError pointing at the template line (or, for parameter values, at the config key).
