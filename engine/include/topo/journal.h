@@ -27,7 +27,7 @@ struct JournalRecord {
   nlohmann::json prev_result;     // the prevResult ADD rendered from (topoctl plan's last fallback)
   State state;                    // every object of ours, with ownership marks
   State taken_over;               // foreign objects our takeovers replaced, put back on DEL
-  State shared;                   // the node-wide objects it uses (topo/shared_objects.h), with their marks
+  State shared{};                 // the node-wide objects it uses (topo/shared_objects.h), with their marks
   // "<st_dev>:<st_ino>" of CNI_NETNS at ADD (netns_identity_text()); "" in journals from before it was
   // recorded. DEL touches the container side only in the namespace with this identity.
   std::string netns_identity{};
