@@ -1,6 +1,9 @@
 #include "config_file.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -61,6 +64,25 @@ std::optional<json> cached_result(const std::string& network, const std::string&
   return std::nullopt;
 }
 
+// The built-in templates named after CNI's reference plugins (specs/bridge.yaml...). A conflist entry of such a
+// type is most often the reference binary itself (Debian's macvlan before topocni's veth-to-host), which
+// topoctl must leave alone. It is topocni's when it says so with `template`, or when the plugin of that name
+// the runtime would run (the first in CNI_PATH, else /opt/cni/bin) is topocni installed under that name.
+bool reference_plugin_served_by_topocni(const std::string& type) {
+  static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp"};
+  if (!kReferenceNames.contains(type)) return true;
+  const char* env = std::getenv("CNI_PATH");
+  std::string dirs = env && *env ? env : "/opt/cni/bin";
+  std::stringstream in(dirs);
+  for (std::string dir; std::getline(in, dir, ':');) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::path(dir) / type;
+    if (!std::filesystem::exists(p, ec)) continue;
+    return std::filesystem::canonical(p, ec).filename() == "topocni";
+  }
+  return false;
+}
+
 }  // namespace
 
 ConfigFile::ConfigFile(std::string path) : path_(std::move(path)), text_(read_file(path_)) {
@@ -86,7 +108,9 @@ std::vector<PluginConfig> ConfigFile::plugin_configs(const std::string& containe
   std::vector<PluginConfig> out;
   for (json& c : candidates) {
     std::string name = c.contains("template") ? c.value("template", "") : c.value("type", "");
-    if (name.empty() || !library.find(name)) continue;
+    if (name.empty()) continue;
+    auto found = library.find(name);
+    if (!found || (found->builtin && !c.contains("template") && !reference_plugin_served_by_topocni(name))) continue;
     if (!c.contains("prevResult")) {
       std::string network = c.value("name", "");
       if (!prev_result_file.empty()) {
