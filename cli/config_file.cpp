@@ -69,7 +69,7 @@ std::optional<json> cached_result(const std::string& network, const std::string&
 // topoctl must leave alone. It is topocni's when it says so with `template`, or when the plugin of that name
 // the runtime would run (the first in CNI_PATH, else /opt/cni/bin) is topocni installed under that name.
 bool reference_plugin_served_by_topocni(const std::string& type) {
-  static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp"};
+  static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp", "vlan"};
   if (!kReferenceNames.contains(type)) return true;
   const char* env = std::getenv("CNI_PATH");
   std::string dirs = env && *env ? env : "/opt/cni/bin";

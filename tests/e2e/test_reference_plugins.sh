@@ -258,7 +258,7 @@ HL='"type":"host-local","dataDir":"@DATA@"'
 # the same conflist, `type` unchanged, picks the built-in template of that name.
 TOPO_BIN="$WORK/bin"
 mkdir -p "$TOPO_BIN" "$WORK/templates"
-"$TOPOCNI" install --cni-bin-dir "$TOPO_BIN" --names ptp,bridge,macvlan,host-device --templates-dir "$WORK/templates" >/dev/null
+"$TOPOCNI" install --cni-bin-dir "$TOPO_BIN" --names ptp,bridge,macvlan,host-device,vlan --templates-dir "$WORK/templates" >/dev/null
 
 # --- ptp --------------------------------------------------------------------------------------------------
 # Expected differences (specs/ptp.yaml's header): the pod's address is a host prefix and so has no kernel
@@ -311,6 +311,23 @@ run_case "host-device (README: device)" \
   '{"cniVersion":"1.0.0","name":"hostdev","type":"host-device","device":"hd0","ipam":{'"$HL"',"subnet":"10.30.0.0/24"}}' \
   1 ""
 bad_config "host-device: hwaddr" '{"cniVersion":"1.0.0","name":"bad","type":"host-device","hwaddr":"02:00:00:00:00:01","ipam":{'"$HL"',"subnet":"10.30.0.0/24"}}' hwaddr
+
+# --- vlan -------------------------------------------------------------------------------------------------
+# This kernel may lack 802.1Q: then only the config checks run side by side, and a valid config is refused
+# with code 7 (no allocation, nothing changed) where the Go binary fails creating the link.
+VLAN_OK='{"cniVersion":"1.0.0","name":"vl","type":"vlan","master":"eth0","vlanId":100,"ipam":{'"$HL"',"subnet":"10.40.0.0/24"}}'
+ip netns add "${P}probe"
+NAMESPACES+=("${P}probe")
+if ip -n "${P}probe" link add pv0 type veth peer name pv1 && ip -n "${P}probe" link add link pv0 name pv0.5 type vlan id 5 2>/dev/null; then
+  EXPECT_ADD=$BR_ADD EXPECT_RESULT='^$' EXPECT_DEL='^$'
+  run_case "vlan (README: master, vlanId)" "$VLAN_OK" 1 ""
+else
+  echo "SKIP vlan side by side: this kernel has no 802.1Q (ip link add ... type vlan fails)"
+  bad_config "vlan: no 802.1Q in this kernel" "$VLAN_OK" "802.1Q"
+fi
+ip netns del "${P}probe" 2>/dev/null || true
+bad_config "vlan: vlanId out of range" '{"cniVersion":"1.0.0","name":"bad","type":"vlan","master":"eth0","vlanId":5000,"ipam":{'"$HL"',"subnet":"10.40.0.0/24"}}' vlanId
+bad_config "vlan: no master" '{"cniVersion":"1.0.0","name":"bad","type":"vlan","vlanId":5,"ipam":{'"$HL"',"subnet":"10.40.0.0/24"}}' master
 
 echo "differences: $DIFFS unexpected, $EXPECTED expected (documented)"
 echo "$PASS passed, $FAIL failed"
