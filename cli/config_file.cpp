@@ -64,26 +64,20 @@ std::optional<json> cached_result(const std::string& network, const std::string&
   return std::nullopt;
 }
 
-// The built-in templates named after CNI's reference plugins (specs/bridge.yaml...). A conflist entry of such a
-// type is most often the reference binary itself (Debian's macvlan before topocni's veth-to-host), which
-// topoctl must leave alone. It is topocni's when it says so with `template`, or when the plugin of that name
-// the runtime would run (the first in CNI_PATH, else /opt/cni/bin) is topocni installed under that name.
-bool reference_plugin_served_by_topocni(const std::string& type) {
+}  // namespace
+
+bool reference_plugin_served_by_topocni(const std::string& type, const std::string& search_path) {
   static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp", "vlan"};
   if (!kReferenceNames.contains(type)) return true;
-  const char* env = std::getenv("CNI_PATH");
-  std::string dirs = env && *env ? env : "/opt/cni/bin";
-  std::stringstream in(dirs);
+  std::stringstream in(search_path);
   for (std::string dir; std::getline(in, dir, ':');) {
     std::error_code ec;
     std::filesystem::path p = std::filesystem::path(dir) / type;
-    if (!std::filesystem::exists(p, ec)) continue;
+    if (dir.empty() || !std::filesystem::exists(p, ec)) continue;
     return std::filesystem::canonical(p, ec).filename() == "topocni";
   }
   return false;
 }
-
-}  // namespace
 
 ConfigFile::ConfigFile(std::string path) : path_(std::move(path)), text_(read_file(path_)) {
   json_ = parse_at(path_, text_);
@@ -105,12 +99,14 @@ std::vector<PluginConfig> ConfigFile::plugin_configs(const std::string& containe
     candidates.push_back(json_);
   }
   TemplateLibrary library(Options::from_environment().template_dirs);
+  const char* env_path = std::getenv("CNI_PATH");
+  const std::string cni_path = env_path && *env_path ? env_path : "/opt/cni/bin";  // where a runtime looks
   std::vector<PluginConfig> out;
   for (json& c : candidates) {
     std::string name = c.contains("template") ? c.value("template", "") : c.value("type", "");
     if (name.empty()) continue;
     auto found = library.find(name);
-    if (!found || (found->builtin && !c.contains("template") && !reference_plugin_served_by_topocni(name))) continue;
+    if (!found || (!c.contains("template") && !reference_plugin_served_by_topocni(name, cni_path))) continue;
     if (!c.contains("prevResult")) {
       std::string network = c.value("name", "");
       if (!prev_result_file.empty()) {
