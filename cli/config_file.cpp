@@ -1,6 +1,9 @@
 #include "config_file.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -63,6 +66,19 @@ std::optional<json> cached_result(const std::string& network, const std::string&
 
 }  // namespace
 
+bool reference_plugin_served_by_topocni(const std::string& type, const std::string& search_path) {
+  static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp", "vlan"};
+  if (!kReferenceNames.contains(type)) return true;
+  std::stringstream in(search_path);
+  for (std::string dir; std::getline(in, dir, ':');) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::path(dir) / type;
+    if (dir.empty() || !std::filesystem::exists(p, ec)) continue;
+    return std::filesystem::canonical(p, ec).filename() == "topocni";
+  }
+  return false;
+}
+
 ConfigFile::ConfigFile(std::string path) : path_(std::move(path)), text_(read_file(path_)) {
   json_ = parse_at(path_, text_);
   if (!json_.is_object()) throw SpecError(path_, 1, 1, "", "a network config must be a JSON object");
@@ -83,10 +99,14 @@ std::vector<PluginConfig> ConfigFile::plugin_configs(const std::string& containe
     candidates.push_back(json_);
   }
   TemplateLibrary library(Options::from_environment().template_dirs);
+  const char* env_path = std::getenv("CNI_PATH");
+  const std::string cni_path = env_path && *env_path ? env_path : "/opt/cni/bin";  // where a runtime looks
   std::vector<PluginConfig> out;
   for (json& c : candidates) {
     std::string name = c.contains("template") ? c.value("template", "") : c.value("type", "");
-    if (name.empty() || !library.find(name)) continue;
+    if (name.empty()) continue;
+    auto found = library.find(name);
+    if (!found || (!c.contains("template") && !reference_plugin_served_by_topocni(name, cni_path))) continue;
     if (!c.contains("prevResult")) {
       std::string network = c.value("name", "");
       if (!prev_result_file.empty()) {

@@ -10,6 +10,14 @@
 
 namespace topo::cli {
 
+// The templates named after CNI's reference plugins (specs/bridge.yaml..., built in or in a template directory,
+// as the e2e tests read them from the source tree): a conflist entry of such a type is most often the
+// reference binary itself (Debian's macvlan before topocni's veth-to-host), which topoctl must leave alone.
+// It is topocni's when it says so with `template` (checked by the caller), or when the plugin of that name a
+// runtime would run (the first in `search_path`, colon-separated dirs) is topocni installed under that name.
+// Any other type: true.
+bool reference_plugin_served_by_topocni(const std::string& type, const std::string& search_path);
+
 struct PluginConfig {
   nlohmann::json config;  // as the plugin would get it on stdin (name, cniVersion, prevResult filled in)
   std::string template_name;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "doctor.h"
+#include "../config_file.h"
 #include "topo/attachment.h"
 #include "topo/template/template.h"
 
@@ -103,6 +104,8 @@ Node Node::gather(const Options& options) {
       std::string name = type;
       if (p.contains("template")) name = p["template"].is_string() ? p["template"].get<std::string>() : "";
       if (name.empty() || !library.find(name)) continue;
+      // A reference plugin's name (macvlan...) is Debian's binary unless it is topocni under that name.
+      if (!p.contains("template") && !reference_plugin_served_by_topocni(name, options.cni_bin_dir)) continue;
       node.entries.push_back({c.path, i, c.single, p, type, name});
     }
     node.configs.push_back(std::move(c));
