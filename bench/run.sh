@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the whole benchmark: builds topocni and the benchmarks (Release, in build-bench/), runs
 # cni_bench (pod start/stop next to Debian's ptp and the kernel's veth floor, big-node sweeps, 300 pods,
-# start-up, RSS) and engine_scale (10,000-route topology), and writes the tables to stdout and to
+# start-up, RSS), engine_scale (10,000-route topology) and template_cost (the template's share of an ADD), and writes the tables to stdout and to
 # docs/performance.md (between its "begin/end results" markers).
 #
 #   sudo bench/run.sh [--before COMMIT] [cni_bench options, e.g. --pods 30 --scale 300 --repeat 20]
@@ -44,7 +44,7 @@ fi
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=ON -DTOPO_BUILD_BENCH=ON \
   "${LAUNCHER[@]}" >/dev/null
-cmake --build "$BUILD" -j2 --target topocni cni_bench engine_scale >/dev/null
+cmake --build "$BUILD" -j2 --target topocni cni_bench engine_scale template_cost >/dev/null
 
 BEFORE_ARGS=()
 if [[ -n $BEFORE ]]; then
@@ -84,6 +84,7 @@ wait $BENCH_PIDS
 "$BUILD/bench/engine_scale" >>"$OUT" &
 BENCH_PIDS="$BENCH_PIDS|$!"
 wait $!
+"$BUILD/bench/template_cost" >>"$OUT"
 
 cat "$OUT"
 if [[ -f "$DOC" ]] && grep -q '<!-- begin results -->' "$DOC"; then

@@ -5,7 +5,7 @@
 // Each template is parsed and loaded exactly as the plugin loads one (Template::load: structure, parameter
 // declarations, every `${ }`), so a broken spec fails the build with the plugin's own message, positioned in
 // its file. The output holds, per template, its text (for topoctl) and its YAML tree as a table of nodes
-// (template/compiled.h), which an ADD rebuilds without scanning any text.
+// (template/compiled.h, template/tree.h), which an ADD reads in place: no text scanned, no node built.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +21,7 @@
 #include "template/compiled.h"
 #include "template/node.h"
 #include "template/parse.h"
+#include "template/tree.h"
 #include "topo/error.h"
 #include "topo/template/template.h"
 
@@ -53,35 +54,30 @@ std::string literal(std::string_view s) {
   return out + "\"";
 }
 
-class Flattener {
- public:
-  explicit Flattener(const std::string& file) : file_(file) {}
+// An alias is the same node reached twice; the table would turn it into two copies, so it is refused
+// rather than building a tree that differs from the parsed one.
+void refuse_aliases(const std::string& file, const YAML::Node& node, std::vector<YAML::Node>& seen) {
+  for (const YAML::Node& s : seen)
+    if (s.is(node)) {
+      const YAML::Mark m = node.Mark();
+      topo::tmpl::fail_at(file, topo::tmpl::Mark{m.pos, m.line, m.column}, "",
+                          "anchors and aliases are not supported in built-in templates");
+    }
+  seen.push_back(node);
+  if (node.IsSequence())
+    for (const YAML::Node& item : node) refuse_aliases(file, item, seen);
+  if (node.IsMap())
+    for (auto it = node.begin(); it != node.end(); ++it) refuse_aliases(file, it->first, seen), refuse_aliases(file, it->second, seen);
+}
 
-  // One initializer per node, in the pre-order build_tree() reads.
-  void add(const YAML::Node& node) {
-    // An alias is the same node reached twice; the table would turn it into two copies, so refuse it
-    // rather than build a tree that differs from the parsed one.
-    for (const YAML::Node& seen : seen_)
-      if (seen.is(node))
-        topo::tmpl::fail_at(file_, node.Mark(), "", "anchors and aliases are not supported in built-in templates");
-    seen_.push_back(node);
-    const YAML::Mark m = node.Mark();
-    size_t size = node.IsMap() || node.IsSequence() ? node.size() : 0;
-    rows_.push_back(fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}}}", static_cast<int>(node.Type()),
-                                static_cast<int>(node.Style()), m.pos, m.line, m.column, size, literal(node.Tag()),
-                                literal(node.IsScalar() ? node.Scalar() : std::string())));
-    if (node.IsSequence())
-      for (const YAML::Node& item : node) add(item);
-    if (node.IsMap())
-      for (auto it = node.begin(); it != node.end(); ++it) add(it->first), add(it->second);
-  }
-  const std::vector<std::string>& rows() const { return rows_; }
-
- private:
-  const std::string& file_;
-  std::vector<YAML::Node> seen_;
-  std::vector<std::string> rows_;
-};
+// One initializer per node of the flattened tree, in its order.
+std::vector<std::string> rows_of(const topo::tmpl::Tree& tree) {
+  std::vector<std::string> rows;
+  for (const topo::tmpl::TreeNode& n : tree.nodes())
+    rows.push_back(fmt::format("{{NodeType({}), {}, {}, {}, {}, {}, {}, {}, {}}}", static_cast<int>(n.type), n.style,
+                               n.pos, n.line, n.column, n.size, n.span, literal(n.tag), literal(n.scalar)));
+  return rows;
+}
 
 std::string read(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -110,13 +106,14 @@ int main(int argc, char** argv) {
       // Messages name the file in specs/ itself, so an editor jumps to the line from the build log.
       topo::TemplateSource source{name, path.string(), text, true};
       topo::Template::load(source);
-      Flattener flat(source.file);
-      flat.add(topo::tmpl::parse_template_text(source.file, text));
+      std::vector<YAML::Node> seen;
+      refuse_aliases(source.file, topo::tmpl::parse_yaml(source.file, text), seen);
+      std::vector<std::string> rows = rows_of(*topo::tmpl::parse_template_text(source.file, text));
       std::string symbol = fmt::format("tree_{}", symbols.size());
       symbols[name] = symbol;
-      tables += fmt::format("// {}: {} nodes\nconstexpr CompiledNode {}[] = {{\n", path.filename().string(),
-                            flat.rows().size(), symbol);
-      for (const std::string& row : flat.rows()) tables += "    " + row + ",\n";
+      tables += fmt::format("// {}: {} nodes\nconstexpr TreeNode {}[] = {{\n", path.filename().string(),
+                            rows.size(), symbol);
+      for (const std::string& row : rows) tables += "    " + row + ",\n";
       tables += "};\n\n";
     }
   } catch (const std::exception& e) {
@@ -127,7 +124,7 @@ int main(int argc, char** argv) {
 
   std::string out = "// Generated from specs/*.yaml by engine/gen/compile_templates.cpp. Do not edit.\n";
   out += "#include \"template/builtin.h\"\n#include \"template/compiled.h\"\n\nnamespace topo {\n\nnamespace {\n\n";
-  out += "using tmpl::CompiledNode;\n\n" + tables;
+  out += "using tmpl::NodeType;\nusing tmpl::TreeNode;\n\n" + tables;
   out += "struct Entry {\n  const char* name;\n  CompiledTemplate compiled;\n};\n\nconstexpr Entry kCompiled[] = {\n";
   for (const auto& [name, symbol] : symbols) out += fmt::format("    {{{}, {{{}}}}},\n", literal(name), symbol);
   out += "};\n\n}  // namespace\n\n";

@@ -1,7 +1,7 @@
-// The built-in templates are parsed at build time (engine/gen/compile_templates.cpp) and rebuilt from a table
-// of nodes on every load (template/compiled.h). That must change nothing but speed: each rebuilt tree is the
-// tree yaml-cpp parses from its file in specs/, with every node at the same line and column, so messages
-// about a built-in template point into specs/ as before; and loading one parses no text at all.
+// The built-in templates are parsed at build time (engine/gen/compile_templates.cpp) into a table of nodes
+// that every load reads in place (template/compiled.h, template/tree.h). That must change nothing but speed:
+// each table is the tree yaml-cpp parses from its file in specs/, with every node at the same line and
+// column, so messages about a built-in template point into specs/ as before; and loading one parses no text.
 #include <doctest/doctest.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -12,6 +12,7 @@
 
 #include "template/builtin.h"
 #include "template/compiled.h"
+#include "template/tree.h"
 #include "template/parse.h"
 #include "template_fakes.h"
 #include "topo/error.h"
@@ -21,24 +22,27 @@ using namespace topo;
 
 namespace {
 
-// Describes the first difference between two trees, or returns "" when they are the same.
-std::string first_difference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
-  auto where = [&](const YAML::Node& n) {
-    return std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1) + " (offset " +
-           std::to_string(n.Mark().pos) + ")";
+// Describes the first difference between yaml-cpp's tree and a table's, or returns "" when they are the same.
+std::string first_difference(const YAML::Node& a, const tmpl::Node& b, const std::string& path) {
+  auto where = [&](auto mark) {
+    return std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + " (offset " +
+           std::to_string(mark.pos) + ")";
   };
-  if (a.Type() != b.Type()) return path + ": node types differ";
-  if (where(a) != where(b)) return path + ": at " + where(a) + " in specs/, at " + where(b) + " compiled";
-  if (a.Tag() != b.Tag()) return path + ": tag '" + a.Tag() + "' became '" + b.Tag() + "'";
-  if (a.Style() != b.Style()) return path + ": styles differ";
-  if (a.IsScalar()) return a.Scalar() == b.Scalar() ? "" : path + ": '" + a.Scalar() + "' became '" + b.Scalar() + "'";
+  if (static_cast<int>(a.Type()) != static_cast<int>(b.Type())) return path + ": node types differ";
+  if (where(a.Mark()) != where(b.Mark()))
+    return path + ": at " + where(a.Mark()) + " in specs/, at " + where(b.Mark()) + " compiled";
+  if (a.Tag() != b.Tag()) return path + ": tag '" + a.Tag() + "' became '" + std::string(b.Tag()) + "'";
+  if (static_cast<int>(a.Style()) != b.Style()) return path + ": styles differ";
+  if (a.IsScalar())
+    return a.Scalar() == b.Scalar() ? "" : path + ": '" + a.Scalar() + "' became '" + std::string(b.Scalar()) + "'";
   if (a.size() != b.size()) return path + ": sizes differ";
   if (a.IsSequence()) {
     for (size_t i = 0; i < a.size(); ++i)
       if (auto d = first_difference(a[i], b[i], path + "[" + std::to_string(i) + "]"); !d.empty()) return d;
     return "";
   }
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+  auto ib = b.begin();
+  for (auto ia = a.begin(); ia != a.end(); ++ia, ++ib) {
     std::string key = path + "." + ia->first.Scalar();
     if (auto d = first_difference(ia->first, ib->first, key + " (key)"); !d.empty()) return d;
     if (auto d = first_difference(ia->second, ib->second, key); !d.empty()) return d;
@@ -79,22 +83,25 @@ TEST_CASE("every built-in template is compiled from its specs/ file: the same tr
     const CompiledTemplate* compiled = builtin_compiled(name);
     REQUIRE(compiled != nullptr);
     CHECK(compiled->nodes.size() > 50);
-    CHECK(first_difference(YAML::Load(file), tmpl::build_tree(compiled->nodes), name) == "");
+    CHECK(first_difference(YAML::Load(file), tmpl::root_of(compiled->nodes), name) == "");
   }
   CHECK(builtin_compiled("no-such-template") == nullptr);
 }
 
 TEST_CASE("the comparison above sees a moved node") {
   // The compiled tree of a one-key map, then the same with the value's column off by one.
-  tmpl::CompiledNode nodes[] = {{YAML::NodeType::Map, YAML::EmitterStyle::Block, 0, 0, 0, 1, "?", ""},
-                                {YAML::NodeType::Scalar, 0, 0, 0, 0, 0, "?", "a"},
-                                {YAML::NodeType::Scalar, 0, 3, 0, 3, 0, "?", "1"}};
-  CHECK(first_difference(YAML::Load("a: 1"), tmpl::build_tree(nodes), "t") == "");
+  using tmpl::NodeType;
+  tmpl::TreeNode nodes[] = {{NodeType::Map, YAML::EmitterStyle::Block, 0, 0, 0, 1, 3, "?", ""},
+                            {NodeType::Scalar, 0, 0, 0, 0, 0, 1, "?", "a"},
+                            {NodeType::Scalar, 0, 3, 0, 3, 0, 1, "?", "1"}};
+  CHECK(first_difference(YAML::Load("a: 1"), tmpl::root_of(nodes), "t") == "");
   nodes[2].column = 4;
-  CHECK(first_difference(YAML::Load("a: 1"), tmpl::build_tree(nodes), "t") != "");
+  CHECK(first_difference(YAML::Load("a: 1"), tmpl::root_of(nodes), "t") != "");
   // A table that is not one whole tree is refused, never read past its end.
-  CHECK_THROWS_AS(tmpl::build_tree(std::span(nodes, 2)), std::logic_error);
-  CHECK_THROWS_AS(tmpl::build_tree(std::span(nodes + 1, 2)), std::logic_error);
+  CHECK_THROWS_AS(tmpl::root_of(std::span(nodes, 2)), std::logic_error);
+  CHECK_THROWS_AS(tmpl::root_of(std::span(nodes + 1, 2)), std::logic_error);
+  nodes[0].span = 2;  // a span that disagrees with the sizes
+  CHECK_THROWS_AS(tmpl::root_of(nodes), std::logic_error);
 }
 
 TEST_CASE("loading and rendering a built-in template parses no YAML text; a template in a search dir still does") {

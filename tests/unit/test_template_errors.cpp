@@ -46,6 +46,27 @@ void check(const Where& got, const Where& want) {
 
 }  // namespace
 
+TEST_CASE("aliases are read as copies, and a text that expands past the node limit is refused, not walked") {
+  // An alias is its anchor's value again: the second route's dst is the first one's.
+  test::FakeFacts facts;
+  test::FakeAllocator alloc;
+  Template t = Template::load(
+      {"t", "t.yaml", "host:\n  routes:\n    - {dst: &d 10.0.0.0/8, dev: eth0}\n    - {dst: *d, dev: eth1}\n"});
+  Rendered r = t.render({json::object(), {{"ifname", "eth0"}, {"attachment", "a"}}, nullptr, &facts, &alloc});
+  REQUIRE(r.state.of<Route>().size() == 2);
+  CHECK(r.state.of<Route>()[0].dst == r.state.of<Route>()[1].dst);
+  // Ten levels of ten aliases each: 10^10 nodes once expanded. Refused at the parser's end.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  Where w = error_of(bomb);
+  CHECK(w.file == "t.yaml");
+  CHECK(w.message.find("the template is too large: more than 200000 nodes") == 0);
+}
+
 TEST_CASE("structure errors at load") {
   check(error_of("host: [\n"), {"t.yaml", 2, 1, "", "not valid YAML: end of sequence flow not found"});
   check(error_of(""), {"t.yaml", 0, 0, "", "the template is empty"});

@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-void load_range(const std::string& file, const YAML::Node& range, const std::string& path, TableRequest& r) {
+void load_range(const std::string& file, const Node& range, const std::string& path, TableRequest& r) {
   json lo = range.IsSequence() && range.size() == 2 ? plain_scalar(range[0]) : json();
   json hi = range.IsSequence() && range.size() == 2 ? plain_scalar(range[1]) : json();
   if (!lo.is_number_integer() || !hi.is_number_integer())
@@ -28,9 +28,9 @@ void load_range(const std::string& file, const YAML::Node& range, const std::str
 }
 
 // A scalar key that must be one of `choices`; absent gives `fallback`.
-std::string load_choice(const std::string& file, const YAML::Node& map, const char* key, const std::string& path,
+std::string load_choice(const std::string& file, const Node& map, const char* key, const std::string& path,
                         std::initializer_list<const char*> choices, const char* fallback) {
-  YAML::Node n = find_key(map, key);
+  Node n = find_key(map, key);
   if (!n) return fallback;
   std::string shown;
   for (const char* c : choices) {
@@ -38,12 +38,12 @@ std::string load_choice(const std::string& file, const YAML::Node& map, const ch
     shown += shown.empty() ? c : std::string(" or ") + c;
   }
   fail_at(file, n, path + "." + key,
-          fmt::format("expected {}, found {}", shown, n.IsScalar() ? "'" + n.Scalar() + "'" : node_kind(n)));
+          fmt::format("expected {}, found {}", shown, n.IsScalar() ? fmt::format("'{}'", n.Scalar()) : node_kind(n)));
 }
 
 }  // namespace
 
-std::vector<Allocation> load_allocations(const std::string& file, const YAML::Node& node) {
+std::vector<Allocation> load_allocations(const std::string& file, const Node& node) {
   std::vector<Allocation> out;
   if (!node || node.IsNull()) return out;
   if (!node.IsMap()) fail_at(file, node, "allocate", "expected a map of allocations, found " + node_kind(node));
@@ -56,7 +56,7 @@ std::vector<Allocation> load_allocations(const std::string& file, const YAML::No
       fail_at(file, it->first, path, "an allocation name must be letters, digits and '_'");
     check_map(file, it->second, path, "an allocation",
               {{"kind", true}, {"range", true}, {"scope", false}, {"pick", false}, {"for", false}});
-    YAML::Node kind = find_key(it->second, "kind");
+    Node kind = find_key(it->second, "kind");
     if (!kind.IsScalar() || kind.Scalar() != "table")
       fail_at(file, kind, path + ".kind", "expected kind: table (the only kind so far), found " + node_kind(kind));
     load_range(file, find_key(it->second, "range"), path + ".range", a.request);
@@ -67,7 +67,7 @@ std::vector<Allocation> load_allocations(const std::string& file, const YAML::No
     std::string pick = load_choice(file, it->second, "pick", path, {"spread", "lowest"},
                                    a.request.scope == AllocScope::Node ? "spread" : "lowest");
     a.request.pick = pick == "spread" ? AllocPick::Spread : AllocPick::Lowest;
-    if (YAML::Node f = find_key(it->second, "for")) {
+    if (Node f = find_key(it->second, "for")) {
       check_condition(file, f, path + ".for");
       a.for_each = f;
       a.per_item = true;

@@ -1,13 +1,12 @@
 // The template's `allocate:` section: declarations checked at load, values asked of the Allocator at render.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "template/expression.h"
+#include "template/tree.h"
 #include "topo/template/template.h"
 
 namespace topo::tmpl {
@@ -15,11 +14,11 @@ namespace topo::tmpl {
 struct Allocation {
   TableRequest request;
   bool per_item{false};  // `for:` was given
-  YAML::Node for_each;   // `for:` — a list expression: one table per item
-  YAML::Mark mark;      // of the name, for messages
+  Node for_each;   // `for:` — a list expression: one table per item
+  Mark mark;      // of the name, for messages
 };
 
-std::vector<Allocation> load_allocations(const std::string& file, const YAML::Node& node);
+std::vector<Allocation> load_allocations(const std::string& file, const Node& node);
 
 // Asks `allocator` for every declaration, in order, and returns {name: table} (or {name: [tables]} for a
 // `for:` allocation). `env` must hold params, cni and prev: a `for:` expression may read those, not vars.

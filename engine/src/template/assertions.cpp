@@ -7,16 +7,16 @@
 
 namespace topo::tmpl {
 
-std::vector<Assertion> load_assertions(const std::string& file, const YAML::Node& node) {
+std::vector<Assertion> load_assertions(const std::string& file, const Node& node) {
   std::vector<Assertion> out;
   if (!node || node.IsNull()) return out;
   if (!node.IsSequence()) fail_at(file, node, "assert", "expected a list of assertions, found " + node_kind(node));
   for (size_t i = 0; i < node.size(); ++i) {
-    YAML::Node item = node[i];
+    Node item = node[i];
     std::string path = fmt::format("assert[{}]", i);
     check_map(file, item, path, "an assertion", {{"that", false}, {"message", false}, {"fail", false}, {"when", false}});
     Assertion a{find_key(item, "that"), find_key(item, "when"), {}, path, item.Mark()};
-    YAML::Node fail = find_key(item, "fail");
+    Node fail = find_key(item, "fail");
     if (a.that && (fail || a.when))
       fail_at(file, item, path, "an assertion is either {that: condition, message: text} or {fail: text, when: condition}");
     if (!a.that && !fail) fail_at(file, item, path, "an assertion needs `that:` (with `message:`) or `fail:`");

@@ -7,24 +7,23 @@
 // They are checked after `vars:` (which they may use) and before any object is rendered.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <string>
 #include <vector>
 
 #include "template/node.h"
+#include "template/tree.h"
 
 namespace topo::tmpl {
 
 struct Assertion {
-  YAML::Node that;     // fails when falsy (`that:` form)
-  YAML::Node when;     // fails when truthy; absent: always (`fail:` form)
-  YAML::Node message;  // `message:` or `fail:`, rendered
+  Node that;     // fails when falsy (`that:` form)
+  Node when;     // fails when truthy; absent: always (`fail:` form)
+  Node message;  // `message:` or `fail:`, rendered
   std::string path;    // "assert[2]"
-  YAML::Mark mark;     // the item's position
+  Mark mark;     // the item's position
 };
 
-std::vector<Assertion> load_assertions(const std::string& file, const YAML::Node& node);
+std::vector<Assertion> load_assertions(const std::string& file, const Node& node);
 
 // Throws TemplateAssertionError (topo/error.h) for the first assertion that fails.
 void check_assertions(const std::vector<Assertion>& assertions, const NodeRenderer& renderer);

@@ -8,10 +8,10 @@ namespace topo::tmpl {
 
 using nlohmann::json;
 
-Fields::Fields(const YAML::Node& node, std::string path, const NodeRenderer& renderer)
+Fields::Fields(const Node& node, std::string path, const NodeRenderer& renderer)
     : node_(node), path_(std::move(path)), renderer_(renderer) {}
 
-YAML::Mark Fields::mark(const char* key) const {
+Mark Fields::mark(const char* key) const {
   for (auto it = node_.begin(); it != node_.end(); ++it)
     if (it->first.Scalar() == key) return mark_of(it->second, it->first);
   return node_.Mark();
@@ -30,7 +30,7 @@ const json& Fields::value(const char* key) {
 Fields Fields::child(const char* key) {
   for (auto it = node_.begin(); it != node_.end(); ++it)
     if (it->first.Scalar() == key) return Fields(it->second, join_path(path_, key), renderer_);
-  return Fields(YAML::Node(YAML::NodeType::Map), join_path(path_, key), renderer_);
+  return Fields(Node::empty_map(), join_path(path_, key), renderer_);
 }
 
 bool Fields::has(const char* key) { return !value(key).is_null(); }

@@ -3,8 +3,6 @@
 // the value's position. A key that is absent or renders to null reads as "not set".
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -14,6 +12,7 @@
 #include <utility>
 
 #include "template/node.h"
+#include "template/tree.h"
 #include "topo/model/ifname.h"
 #include "topo/model/ip.h"
 #include "topo/model/mac.h"
@@ -32,7 +31,7 @@ using topo::bad_ifname;  // topo/model/ifname.h
 class Fields {
  public:
   // `node` must already have passed check_map.
-  Fields(const YAML::Node& node, std::string path, const NodeRenderer& renderer);
+  Fields(const Node& node, std::string path, const NodeRenderer& renderer);
 
   bool has(const char* key);                     // present and not null
   const nlohmann::json& value(const char* key);  // rendered; null when absent
@@ -81,11 +80,11 @@ class Fields {
   }
 
  private:
-  YAML::Mark mark(const char* key) const;
+  Mark mark(const char* key) const;
   // Splits `{not: x}`; the flag says whether it was negated.
   std::pair<nlohmann::json, bool> negation(const char* key);
 
-  YAML::Node node_;
+  Node node_;
   std::string path_;
   const NodeRenderer& renderer_;
   std::map<std::string, nlohmann::json> cache_;

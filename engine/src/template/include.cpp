@@ -12,17 +12,17 @@ namespace topo::tmpl {
 namespace {
 
 Fragment load_fragment(const TemplateSource& source, std::vector<ParamDecl>& params) {
-  Fragment f{source.name, source.file, {}, {}};
-  f.root = parse_template_text(f.file, source.text);
-  if (!f.root || f.root.IsNull()) fail_at(f.file, YAML::Mark::null_mark(), "", "the fragment is empty");
+  Fragment f{source.name, source.file, parse_template_text(source.file, source.text), {}, {}};
+  f.root = f.tree->root();
+  if (!f.root || f.root.IsNull()) fail_at(f.file, Mark::null_mark(), "", "the fragment is empty");
   // No `include` here: one level of reuse keeps where an object came from obvious (and cycles impossible).
   check_map(f.file, f.root, "", "a fragment",
             {{"description", false}, {"parameters", false}, {kHostScope, false}, {kContainerScope, false}});
-  YAML::Node decls = find_key(f.root, "parameters");
+  Node decls = find_key(f.root, "parameters");
   for (ParamDecl& p : load_parameters(f.file, decls)) {
     for (const ParamDecl& q : params)
       if (q.name == p.name) {
-        YAML::Node key;
+        Node key;
         for (auto it = decls.begin(); it != decls.end(); ++it)
           if (it->first.Scalar() == p.name) key = it->first;
         fail_at(f.file, key, "parameters." + p.name,
@@ -42,11 +42,11 @@ Fragment load_fragment(const TemplateSource& source, std::vector<ParamDecl>& par
 
 }  // namespace
 
-std::vector<Fragment> load_includes(const std::string& file, const YAML::Node& node,
+std::vector<Fragment> load_includes(const std::string& file, const Node& node,
                                     const TemplateLibrary* library, std::vector<ParamDecl>& params) {
   std::vector<Fragment> out;
   if (!node || node.IsNull()) return out;
-  std::vector<YAML::Node> names;
+  std::vector<Node> names;
   if (node.IsScalar()) {
     names.push_back(node);
   } else if (node.IsSequence()) {
@@ -56,13 +56,13 @@ std::vector<Fragment> load_includes(const std::string& file, const YAML::Node& n
   }
   for (size_t i = 0; i < names.size(); ++i) {
     std::string path = node.IsSequence() ? fmt::format("include[{}]", i) : "include";
-    const YAML::Node& n = names[i];
+    const Node& n = names[i];
     if (!n.IsScalar()) fail_at(file, n, path, "expected a fragment name, found " + node_kind(n));
     for (const Fragment& f : out)
       if (f.name == n.Scalar()) fail_at(file, n, path, fmt::format("fragment '{}' is included twice", f.name));
     if (!library)
       fail_at(file, n, path, "this template includes fragments, but it was loaded without a template library");
-    auto source = library->find_fragment(n.Scalar());
+    auto source = library->find_fragment(std::string(n.Scalar()));
     if (!source)
       fail_at(file, n, path,
               fmt::format("no fragment named '{}' (looked for fragments/{}.yaml in the template directories)",

@@ -8,46 +8,46 @@
 
 namespace topo::tmpl {
 
-void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& path,
+void fail_at(const std::string& file, const Mark& mark, const std::string& path,
              const std::string& message) {
   bool known = mark.line >= 0 && mark.column >= 0;
   throw SpecError(file, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, path, message);
 }
 
-void fail_at(const std::string& file, const YAML::Node& node, const std::string& path,
+void fail_at(const std::string& file, const Node& node, const std::string& path,
              const std::string& message) {
   fail_at(file, node.Mark(), path, message);
 }
 
-YAML::Mark mark_of(const YAML::Node& value, const YAML::Node& key) {
+Mark mark_of(const Node& value, const Node& key) {
   return value.IsNull() ? key.Mark() : value.Mark();
 }
 
-YAML::Node find_key(const YAML::Node& map, const char* key) {
+Node find_key(const Node& map, const char* key) {
   for (auto it = map.begin(); it != map.end(); ++it)
     if (it->first.Scalar() == key) return it->second;
-  return YAML::Node(YAML::NodeType::Undefined);
+  return Node();
 }
 
-std::string node_kind(const YAML::Node& n) {
+std::string node_kind(const Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map:
+    case NodeType::Map:
       return "a map";
-    case YAML::NodeType::Sequence:
+    case NodeType::Sequence:
       return "a list";
-    case YAML::NodeType::Scalar:
+    case NodeType::Scalar:
       return fmt::format("the scalar '{}'", n.Scalar());
     default:
       return "nothing";
   }
 }
 
-void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
+void check_map(const std::string& file, const Node& node, const std::string& path,
                std::string_view what, std::initializer_list<KeySpec> keys) {
   check_map(file, node, path, what, std::span<const KeySpec>(keys.begin(), keys.size()));
 }
 
-void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
+void check_map(const std::string& file, const Node& node, const std::string& path,
                std::string_view what, std::span<const KeySpec> keys) {
   if (!node.IsMap())
     fail_at(file, node, path, fmt::format("expected {} (a map), found {}", what, node_kind(node)));
@@ -55,8 +55,8 @@ void check_map(const std::string& file, const YAML::Node& node, const std::strin
   for (auto& k : keys) names += (names.empty() ? "" : ", ") + std::string(k.name);
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    YAML::Node key = it->first;
-    std::string name = key.IsScalar() ? key.Scalar() : "";
+    Node key = it->first;
+    std::string name(key.IsScalar() ? key.Scalar() : "");
     bool known = false;
     for (auto& k : keys) known = known || name == k.name;
     if (!known)
@@ -70,10 +70,11 @@ void check_map(const std::string& file, const YAML::Node& node, const std::strin
       fail_at(file, node, join_path(path, k.name), fmt::format("{} needs the key '{}'", what, k.name));
 }
 
-nlohmann::json plain_scalar(const YAML::Node& n) {
+nlohmann::json plain_scalar(const Node& n) {
   if (n.IsNull()) return nullptr;
-  const std::string& s = n.Scalar();
-  if (n.Tag() != "?") return s;  // quoted or explicitly tagged: a string as written
+  std::string_view sv = n.Scalar();
+  if (n.Tag() != "?") return sv;  // quoted or explicitly tagged: a string as written
+  const std::string s(sv);
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
@@ -93,22 +94,22 @@ nlohmann::json plain_scalar(const YAML::Node& n) {
 }
 
 namespace {
-[[noreturn]] void expr_fail(const std::string& file, const YAML::Mark& mark, const std::string& path,
-                            const std::string& text, const ExprError& e) {
+[[noreturn]] void expr_fail(const std::string& file, const Mark& mark, const std::string& path,
+                            std::string_view text, const ExprError& e) {
   fail_at(file, mark, path, fmt::format("in \"{}\": {}", text, e.what()));
 }
 
 // HostFacts refuse with ConflictError (no such interface, a lookup the provider cannot do); the scalar that
 // asked is what the author needs to see, so it is positioned here like an expression error.
-[[noreturn]] void fact_fail(const std::string& file, const YAML::Mark& mark, const std::string& path,
-                            const std::string& text, const ConflictError& e) {
+[[noreturn]] void fact_fail(const std::string& file, const Mark& mark, const std::string& path,
+                            std::string_view text, const ConflictError& e) {
   bool known = mark.line >= 0 && mark.column >= 0;
   throw HostFactError(file, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, path,
                       fmt::format("in \"{}\": {}", text, e.what()));
 }
 }  // namespace
 
-void check_condition(const std::string& file, const YAML::Node& node, const std::string& path) {
+void check_condition(const std::string& file, const Node& node, const std::string& path) {
   if (!node.IsScalar() || node.Scalar().find("${") != std::string::npos)
     return check_expressions(file, node, path);
   try {
@@ -118,7 +119,7 @@ void check_condition(const std::string& file, const YAML::Node& node, const std:
   }
 }
 
-void check_expressions(const std::string& file, const YAML::Node& node, const std::string& path) {
+void check_expressions(const std::string& file, const Node& node, const std::string& path) {
   if (node.IsScalar()) {
     try {
       parse_interpolation(node.Scalar());
@@ -133,11 +134,11 @@ void check_expressions(const std::string& file, const YAML::Node& node, const st
   }
 }
 
-nlohmann::json NodeRenderer::render(const YAML::Node& node, const std::string& path) const {
+nlohmann::json NodeRenderer::render(const Node& node, const std::string& path) const {
   return render(node, node.Mark(), path);
 }
 
-nlohmann::json NodeRenderer::render(const YAML::Node& node, const YAML::Mark& mark,
+nlohmann::json NodeRenderer::render(const Node& node, const Mark& mark,
                                     const std::string& path) const {
   if (node.IsSequence()) {
     nlohmann::json out = nlohmann::json::array();
@@ -147,7 +148,7 @@ nlohmann::json NodeRenderer::render(const YAML::Node& node, const YAML::Mark& ma
   if (node.IsMap()) {
     nlohmann::json out = nlohmann::json::object();
     for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = it->first.Scalar();
+      std::string key(it->first.Scalar());
       out[key] = render(it->second, mark_of(it->second, it->first), join_path(path, key));
     }
     return out;
@@ -162,7 +163,7 @@ nlohmann::json NodeRenderer::render(const YAML::Node& node, const YAML::Mark& ma
   }
 }
 
-nlohmann::json NodeRenderer::condition(const YAML::Node& node, const std::string& path) const {
+nlohmann::json NodeRenderer::condition(const Node& node, const std::string& path) const {
   if (!node.IsScalar() || node.Scalar().find("${") != std::string::npos) return render(node, path);
   // A scalar without `${` is a bare expression, as in Ansible's `when:` (quoted or not: `loop: "[1, 2]"`
   // needs quotes in YAML).

@@ -2,8 +2,6 @@
 // typing and rendering a node (with its `${ }` pieces) to a JSON value.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -11,24 +9,25 @@
 #include <string_view>
 
 #include "template/expression.h"
+#include "template/tree.h"
 
 namespace topo::tmpl {
 
 // Where a message points: the file, a YAML node (its mark; 0-based in yaml-cpp, printed 1-based) and the
 // path.
-[[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& path,
+[[noreturn]] void fail_at(const std::string& file, const Mark& mark, const std::string& path,
                           const std::string& message);
-[[noreturn]] void fail_at(const std::string& file, const YAML::Node& node, const std::string& path,
+[[noreturn]] void fail_at(const std::string& file, const Node& node, const std::string& path,
                           const std::string& message);
 
 // The mark of a value; a null value (`key:` with nothing after it) has no useful mark of its own, so the
 // key's is used.
-YAML::Mark mark_of(const YAML::Node& value, const YAML::Node& key);
+Mark mark_of(const Node& value, const Node& key);
 
-std::string node_kind(const YAML::Node& n);
+std::string node_kind(const Node& n);
 
 // The value of `key` in a map; an undefined node (false in a condition) when it is absent.
-YAML::Node find_key(const YAML::Node& map, const char* key);  // "a map", "a list", "a scalar", "nothing"
+Node find_key(const Node& map, const char* key);  // "a map", "a list", "a scalar", "nothing"
 
 struct KeySpec {
   const char* name;
@@ -36,30 +35,30 @@ struct KeySpec {
 };
 
 // Unknown, duplicate and missing keys of a map are errors; the node must be a map (`what` names it).
-void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
+void check_map(const std::string& file, const Node& node, const std::string& path,
                std::string_view what, std::initializer_list<KeySpec> keys);
-void check_map(const std::string& file, const YAML::Node& node, const std::string& path,
+void check_map(const std::string& file, const Node& node, const std::string& path,
                std::string_view what, std::span<const KeySpec> keys);
 
 // A scalar as YAML's core schema types it: plain `true`/`false`, `null`/`~`/empty, decimal or 0x ints; quoted
 // scalars and everything else are strings.
-nlohmann::json plain_scalar(const YAML::Node& scalar);
+nlohmann::json plain_scalar(const Node& scalar);
 
 // Parses every `${ }` in a node tree, so syntax errors and unknown functions are load errors.
-void check_expressions(const std::string& file, const YAML::Node& node, const std::string& path);
+void check_expressions(const std::string& file, const Node& node, const std::string& path);
 
 // The same for a `loop:`/`when:` value (see NodeRenderer::condition).
-void check_condition(const std::string& file, const YAML::Node& node, const std::string& path);
+void check_condition(const std::string& file, const Node& node, const std::string& path);
 
 // Renders a node: scalars are interpolated, lists and maps rendered element by element. Errors from
 // expressions become SpecErrors at the scalar.
 class NodeRenderer {
  public:
   NodeRenderer(const std::string& file, const EvalEnv& env) : file_(file), env_(env) {}
-  nlohmann::json render(const YAML::Node& node, const std::string& path) const;
-  nlohmann::json render(const YAML::Node& node, const YAML::Mark& mark, const std::string& path) const;
+  nlohmann::json render(const Node& node, const std::string& path) const;
+  nlohmann::json render(const Node& node, const Mark& mark, const std::string& path) const;
   // A `loop:`/`when:` value: a bare expression, or a scalar with `${ }`, or (loop only) a YAML list.
-  nlohmann::json condition(const YAML::Node& node, const std::string& path) const;
+  nlohmann::json condition(const Node& node, const std::string& path) const;
   const std::string& file() const { return file_; }
   const EvalEnv& env() const { return env_; }
 

@@ -23,14 +23,14 @@ std::vector<KeySpec> item_keys(const KindSchema& schema) {
   return keys;
 }
 
-void check_item(const std::string& file, const KindSchema& kind, const YAML::Node& item,
+void check_item(const std::string& file, const KindSchema& kind, const Node& item,
                 const std::string& path) {
   std::vector<KeySpec> keys = item_keys(kind);
   check_map(file, item, path, kind.what, std::span<const KeySpec>(keys));
   for (auto it = item.begin(); it != item.end(); ++it) {
-    std::string key = it->first.Scalar();
+    std::string key(it->first.Scalar());
     std::string p = join_path(path, key);
-    YAML::Node v = it->second;
+    Node v = it->second;
     if (key == "loop" || key == "when") {
       if (v.IsMap()) fail_at(file, v, p, fmt::format("expected an expression, found {}", node_kind(v)));
       check_condition(file, v, p);
@@ -63,14 +63,14 @@ void check_item(const std::string& file, const KindSchema& kind, const YAML::Nod
 
 }  // namespace
 
-void check_section(const std::string& file, const YAML::Node& node, const std::string& scope) {
+void check_section(const std::string& file, const Node& node, const std::string& scope) {
   if (node.IsNull()) return;
   std::vector<KeySpec> sections;
   AllKinds::each([&]<class K>() { sections.push_back({K::kSection.data(), false}); });
   check_map(file, node, scope, fmt::format("the {} section", scope), std::span<const KeySpec>(sections));
   AllKinds::each([&]<class K>() {
     const char* section = K::kSection.data();
-    YAML::Node list = find_key(node, section);
+    Node list = find_key(node, section);
     std::string path = join_path(scope, section);
     if (!list || list.IsNull()) return;
     if (!list.IsSequence())
@@ -83,16 +83,16 @@ void check_section(const std::string& file, const YAML::Node& node, const std::s
 namespace {
 
 template <class K>
-void render_kind(const YAML::Node& node, const std::string& key, const std::string& scope,
+void render_kind(const Node& node, const std::string& key, const std::string& scope,
                  const NodeRenderer& renderer, json& roots, State& out) {
   const char* section = K::kSection.data();
-  YAML::Node list = find_key(node, section);
+  Node list = find_key(node, section);
   if (!list || list.IsNull()) return;
   for (size_t i = 0; i < list.size(); ++i) {
-    const YAML::Node item = list[i];
+    const Node item = list[i];
     std::string path = fmt::format("{}.{}[{}]", key, section, i);
-    YAML::Node loop = find_key(item, "loop");
-    YAML::Node when = find_key(item, "when");
+    Node loop = find_key(item, "loop");
+    Node when = find_key(item, "when");
     auto one = [&] {
       if (when && !truthy(renderer.condition(when, join_path(path, "when")))) return;
       Fields f(item, path, renderer);
@@ -125,7 +125,7 @@ void render_kind(const YAML::Node& node, const std::string& key, const std::stri
 
 }  // namespace
 
-void render_section(const YAML::Node& node, const std::string& key, const std::string& scope,
+void render_section(const Node& node, const std::string& key, const std::string& scope,
                     const NodeRenderer& renderer, json& roots, State& out) {
   if (node.IsNull()) return;
   AllKinds::each([&]<class K>() { render_kind<K>(node, key, scope, renderer, roots, out); });

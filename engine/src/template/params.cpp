@@ -37,7 +37,7 @@ const char* type_name(ParamType t) {
 
 bool is_cidr(const json& v) { return v.is_string() && IpPrefix::parse(v.get<std::string>()).has_value(); }
 
-std::optional<int64_t> int_key(const std::string& file, const YAML::Node& n, const std::string& path) {
+std::optional<int64_t> int_key(const std::string& file, const Node& n, const std::string& path) {
   json v = plain_scalar(n);
   if (!v.is_number_integer()) fail_at(file, n, path, "expected an int, found " + node_kind(n));
   return v.get<int64_t>();
@@ -96,7 +96,7 @@ std::optional<std::string> param_value_problem(const ParamDecl& p, const json& v
   return std::nullopt;
 }
 
-std::vector<ParamDecl> load_parameters(const std::string& file, const YAML::Node& node) {
+std::vector<ParamDecl> load_parameters(const std::string& file, const Node& node) {
   std::vector<ParamDecl> out;
   if (!node || node.IsNull()) return out;
   if (!node.IsMap())
@@ -110,7 +110,7 @@ std::vector<ParamDecl> load_parameters(const std::string& file, const YAML::Node
               "a parameter name must be letters, digits and '_' (it is used as params.NAME)");
     for (auto& q : out)
       if (q.name == p.name) fail_at(file, it->first, path, fmt::format("duplicate parameter '{}'", p.name));
-    YAML::Node decl = it->second;
+    Node decl = it->second;
     check_map(file, decl, path, "a parameter declaration",
               {{"type", true},
                {"required", false},
@@ -118,11 +118,11 @@ std::vector<ParamDecl> load_parameters(const std::string& file, const YAML::Node
                {"description", false},
                {"min", false},
                {"max", false}});
-    YAML::Node def(YAML::NodeType::Undefined);
+    Node def;
     for (auto k = decl.begin(); k != decl.end(); ++k) {
-      std::string key = k->first.Scalar();
+      std::string key(k->first.Scalar());
       std::string kp = join_path(path, key);
-      YAML::Node v = k->second;
+      Node v = k->second;
       if (key != "default" && !v.IsScalar() && !v.IsNull())
         fail_at(file, v, kp, "expected a single value, found " + node_kind(v));
       if (key == "type") {

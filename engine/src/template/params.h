@@ -1,13 +1,13 @@
 // Parameter declarations (`parameters:` in a template) and binding them to the values in the network config.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "template/tree.h"
 
 namespace topo::tmpl {
 
@@ -22,7 +22,7 @@ struct ParamDecl {
 };
 
 // Checks the declarations (known keys, known types, defaults of the declared type); SpecError otherwise.
-std::vector<ParamDecl> load_parameters(const std::string& file, const YAML::Node& node);
+std::vector<ParamDecl> load_parameters(const std::string& file, const Node& node);
 
 // Why `v` is not a valid value of `p`, or nullopt.
 std::optional<std::string> param_value_problem(const ParamDecl& p, const nlohmann::json& v);

@@ -30,7 +30,7 @@ const ListSpec kLists[] = {
     {"routes", {{"dst", true}, {"gw", false}}, "a result route"},
 };
 
-void check_list(const std::string& file, const YAML::Node& list, const ListSpec& spec) {
+void check_list(const std::string& file, const Node& list, const ListSpec& spec) {
   std::string path = std::string("result.") + spec.key;
   if (list.IsNull()) return;
   // A whole list from one expression (`ips: "${ ipam.ips }"`) is checked when it renders.
@@ -43,7 +43,7 @@ void check_list(const std::string& file, const YAML::Node& list, const ListSpec&
     std::string p = fmt::format("{}[{}]", path, i);
     check_map(file, list[i], p, spec.what, std::span<const KeySpec>(keys));
     for (auto it = list[i].begin(); it != list[i].end(); ++it) {
-      std::string key = it->first.Scalar();
+      std::string key(it->first.Scalar());
       if (key == "loop" || key == "when") {
         check_condition(file, it->second, join_path(p, key));
       } else {
@@ -59,7 +59,7 @@ void check_list(const std::string& file, const YAML::Node& list, const ListSpec&
 // A rendered value checked where it came from: `node` positions the message.
 struct Checker {
   const std::string& file;
-  YAML::Node node;
+  Node node;
   std::string path;
 
   [[noreturn]] void bad(const std::string& key, const std::string& message) const {
@@ -100,8 +100,8 @@ struct Checker {
 };
 
 // The items of one list, with loop/when applied; a scalar renders to the whole list.
-std::vector<json> items_of(const YAML::Node& list, const std::string& path, const NodeRenderer& renderer,
-                           json& roots, std::vector<YAML::Node>& where) {
+std::vector<json> items_of(const Node& list, const std::string& path, const NodeRenderer& renderer,
+                           json& roots, std::vector<Node>& where) {
   std::vector<json> out;
   if (!list || list.IsNull()) return out;
   if (list.IsScalar()) {
@@ -117,14 +117,14 @@ std::vector<json> items_of(const YAML::Node& list, const std::string& path, cons
     return out;
   }
   for (size_t i = 0; i < list.size(); ++i) {
-    const YAML::Node item = list[i];
+    const Node item = list[i];
     std::string p = fmt::format("{}[{}]", path, i);
-    YAML::Node loop = find_key(item, "loop"), when = find_key(item, "when");
+    Node loop = find_key(item, "loop"), when = find_key(item, "when");
     auto one = [&] {
       if (when && !truthy(renderer.condition(when, join_path(p, "when")))) return;
       json rendered = json::object();
       for (auto it = item.begin(); it != item.end(); ++it) {
-        std::string key = it->first.Scalar();
+        std::string key(it->first.Scalar());
         if (key == "loop" || key == "when") continue;
         rendered[key] = renderer.render(it->second, mark_of(it->second, it->first), join_path(p, key));
       }
@@ -153,13 +153,13 @@ std::vector<json> items_of(const YAML::Node& list, const std::string& path, cons
 
 }  // namespace
 
-void check_result(const std::string& file, const YAML::Node& node) {
+void check_result(const std::string& file, const Node& node) {
   if (node.IsNull()) return;
   check_map(file, node, "result", "the result",
             {{"interfaces", false}, {"ips", false}, {"routes", false}, {"dns", false}});
   for (const ListSpec& spec : kLists)
-    if (YAML::Node list = find_key(node, spec.key)) check_list(file, list, spec);
-  if (YAML::Node dns = find_key(node, "dns"); dns && !dns.IsNull()) {
+    if (Node list = find_key(node, spec.key)) check_list(file, list, spec);
+  if (Node dns = find_key(node, "dns"); dns && !dns.IsNull()) {
     if (dns.IsScalar()) return check_expressions(file, dns, "result.dns");
     check_map(file, dns, "result.dns", "the result's dns",
               {{"nameservers", false}, {"domain", false}, {"search", false}, {"options", false}});
@@ -167,15 +167,15 @@ void check_result(const std::string& file, const YAML::Node& node) {
   }
 }
 
-json render_result(const YAML::Node& node, const NodeRenderer& renderer, json& roots,
+json render_result(const Node& node, const NodeRenderer& renderer, json& roots,
                    const json& prev_interfaces) {
   json out = json::object();
   if (node.IsNull()) return out;
   const std::string& file = renderer.file();
   std::vector<std::string> names;  // of the interfaces an `ips[].interface` may name
 
-  if (YAML::Node list = find_key(node, "interfaces")) {
-    std::vector<YAML::Node> where;
+  if (Node list = find_key(node, "interfaces")) {
+    std::vector<Node> where;
     std::vector<json> items = items_of(list, "result.interfaces", renderer, roots, where);
     out["interfaces"] = json::array();
     for (size_t i = 0; i < items.size(); ++i) {
@@ -195,8 +195,8 @@ json render_result(const YAML::Node& node, const NodeRenderer& renderer, json& r
       if (i.is_object() && i.contains("name") && i["name"].is_string()) names.push_back(i["name"]);
   }
 
-  if (YAML::Node list = find_key(node, "ips")) {
-    std::vector<YAML::Node> where;
+  if (Node list = find_key(node, "ips")) {
+    std::vector<Node> where;
     std::vector<json> items = items_of(list, "result.ips", renderer, roots, where);
     out["ips"] = json::array();
     for (size_t i = 0; i < items.size(); ++i) {
@@ -215,8 +215,8 @@ json render_result(const YAML::Node& node, const NodeRenderer& renderer, json& r
     }
   }
 
-  if (YAML::Node list = find_key(node, "routes")) {
-    std::vector<YAML::Node> where;
+  if (Node list = find_key(node, "routes")) {
+    std::vector<Node> where;
     std::vector<json> items = items_of(list, "result.routes", renderer, roots, where);
     out["routes"] = json::array();
     for (size_t i = 0; i < items.size(); ++i) {
@@ -226,7 +226,7 @@ json render_result(const YAML::Node& node, const NodeRenderer& renderer, json& r
     }
   }
 
-  if (YAML::Node dns = find_key(node, "dns"); dns && !dns.IsNull()) {
+  if (Node dns = find_key(node, "dns"); dns && !dns.IsNull()) {
     json v = renderer.render(dns, "result.dns");
     Checker c{file, dns, "result.dns"};
     if (v.is_null()) v = json::object();

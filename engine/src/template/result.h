@@ -2,17 +2,16 @@
 // the template loads and rendered into a plain, CNI-agnostic value the caller turns into its result format.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "template/node.h"
+#include "template/tree.h"
 
 namespace topo::tmpl {
 
 // Structure only: known keys, lists where lists belong, expression syntax.
-void check_result(const std::string& file, const YAML::Node& node);
+void check_result(const std::string& file, const Node& node);
 
 // Renders the section. Only the keys the template declares are present in the value:
 //   interfaces [{name, scope: "host"|"container"}]   (the MAC is the caller's to add, after the apply)
@@ -22,7 +21,7 @@ void check_result(const std::string& file, const YAML::Node& node);
 // An `interface` of `ips` must name one of the declared interfaces, or, when the template declares none, one
 // of `prev_interfaces` (normalised prev's): a result's index must point somewhere. Errors are SpecErrors at
 // the template's scalar. `roots` binds `item` and `index` while a looped item renders.
-nlohmann::json render_result(const YAML::Node& node, const NodeRenderer& renderer, nlohmann::json& roots,
+nlohmann::json render_result(const Node& node, const NodeRenderer& renderer, nlohmann::json& roots,
                              const nlohmann::json& prev_interfaces);
 
 }  // namespace topo::tmpl

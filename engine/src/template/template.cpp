@@ -1,7 +1,6 @@
 #include "topo/template/template.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "template/allocations.h"
 #include "template/assertions.h"
@@ -25,16 +24,16 @@ namespace {
 
 struct Var {
   std::string name;
-  YAML::Node value;
-  YAML::Mark mark;
+  Node value;
+  Mark mark;
 };
 
-std::vector<Var> load_vars(const std::string& file, const YAML::Node& node) {
+std::vector<Var> load_vars(const std::string& file, const Node& node) {
   std::vector<Var> out;
   if (!node || node.IsNull()) return out;
   if (!node.IsMap()) fail_at(file, node, "vars", "expected a map of variables, found " + node_kind(node));
   for (auto it = node.begin(); it != node.end(); ++it) {
-    Var v{it->first.Scalar(), it->second, it->first.Mark()};
+    Var v{std::string(it->first.Scalar()), it->second, it->first.Mark()};
     std::string path = "vars." + v.name;
     if (!is_identifier(v.name))
       fail_at(file, it->first, path, "a variable name must be letters, digits and '_'");
@@ -50,16 +49,17 @@ std::vector<Var> load_vars(const std::string& file, const YAML::Node& node) {
 
 struct Template::Impl {
   std::string name, file;
-  YAML::Node root;
+  std::shared_ptr<const Tree> tree;  // a parsed file's; a built-in's table is static (template/compiled.h)
+  Node root;
   std::vector<ParamDecl> params;
   std::vector<Allocation> allocations;
   std::vector<Var> vars;
   std::vector<Assertion> assertions;
-  YAML::Node sections[2];  // host, container
-  YAML::Node shared;       // node-wide objects, in the host scope (see topo/shared_objects.h)
+  Node sections[2];  // host, container
+  Node shared;       // node-wide objects, in the host scope (see topo/shared_objects.h)
   std::vector<Fragment> fragments;  // included, in order; rendered after the template's own sections
   bool ipam{false};
-  YAML::Node result;  // `result:`; undefined when absent
+  Node result;  // `result:`; undefined when absent
 };
 
 Template::Template() : impl_(std::make_unique<Impl>()) {}
@@ -78,8 +78,13 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   m.name = source.name;
   m.file = source.file;
   const std::string& file = m.file;
-  m.root = source.compiled ? build_tree(source.compiled->nodes) : parse_template_text(file, source.text);
-  if (!m.root || m.root.IsNull()) fail_at(file, YAML::Mark::null_mark(), "", "the template is empty");
+  if (source.compiled) {
+    m.root = root_of(source.compiled->nodes);
+  } else {
+    m.tree = parse_template_text(file, source.text);
+    m.root = m.tree->root();
+  }
+  if (!m.root || m.root.IsNull()) fail_at(file, Mark::null_mark(), "", "the template is empty");
   check_map(file, m.root, "", "a template",
             {{"name", false},
              {"description", false},
@@ -93,12 +98,12 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
              {kSharedSection, false},
              {"ipam", false},
              {"result", false}});
-  if (YAML::Node name = find_key(m.root, "name")) {
+  if (Node name = find_key(m.root, "name")) {
     if (!name.IsScalar() || name.Scalar() != source.name)
       fail_at(file, name, "name",
               fmt::format("the name must be the file's stem '{}', found {}", source.name, node_kind(name)));
   }
-  if (YAML::Node d = find_key(m.root, "description"); d && !d.IsScalar() && !d.IsNull())
+  if (Node d = find_key(m.root, "description"); d && !d.IsScalar() && !d.IsNull())
     fail_at(file, d, "description", "expected text, found " + node_kind(d));
   m.params = load_parameters(file, find_key(m.root, "parameters"));
   m.fragments = load_includes(file, find_key(m.root, "include"), library, m.params);
@@ -112,7 +117,7 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   }
   m.shared = find_key(m.root, kSharedSection);
   if (m.shared) check_section(file, m.shared, kSharedSection);
-  if (YAML::Node ipam = find_key(m.root, "ipam")) {
+  if (Node ipam = find_key(m.root, "ipam")) {
     json v = ipam.IsScalar() ? plain_scalar(ipam) : json();
     if (!v.is_boolean()) fail_at(file, ipam, "ipam", "expected true or false, found " + node_kind(ipam));
     m.ipam = v.get<bool>();
