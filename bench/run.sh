@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One command for the whole benchmark: builds topocni and the benchmarks (Release, in build-bench/), runs
 # cni_bench (pod start/stop next to Debian's ptp and the kernel's veth floor, big-node sweeps, 300 pods,
-# start-up, RSS), engine_scale (10,000-route topology) and template_cost (the template's share of an ADD), and writes the tables to stdout and to
-# docs/performance.md (between its "begin/end results" markers).
+# start-up, RSS), engine_scale (10,000-route topology) and template_cost (the template's share of an ADD),
+# and writes the tables to stdout and to docs/performance.md (between its "begin/end results" markers).
 #
 #   sudo bench/run.sh [--before COMMIT] [cni_bench options, e.g. --pods 30 --scale 300 --repeat 20]
 #
