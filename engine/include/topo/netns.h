@@ -14,12 +14,16 @@ namespace topo {
 class NetnsGuard {
  public:
   explicit NetnsGuard(const std::string& path);
+  // Enters the namespace of the open fd `target` and returns to that of `home`; both stay open (their owner
+  // keeps them for many guards: see kernel/scope_namespaces.h). target < 0: stay where we are.
+  NetnsGuard(int target, int home);
   ~NetnsGuard();
   NetnsGuard(const NetnsGuard&) = delete;
   NetnsGuard& operator=(const NetnsGuard&) = delete;
 
  private:
   int original_fd_{-1};
+  bool owns_original_{true};
 };
 
 // Scope name → netns path. "" is the namespace the process runs in. A scope that is absent (or whose path no

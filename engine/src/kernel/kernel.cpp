@@ -20,29 +20,11 @@ namespace topo {
 
 // ---- KernelContext ----
 
-bool KernelContext::has_scope(const std::string& scope) const {
-  if (available) {
-    auto known = available->find(scope);
-    return known != available->end() && known->second;
-  }
-  auto it = scopes.find(scope);
-  return it != scopes.end() && netns_path_exists(it->second);
-}
-
-const std::string& KernelContext::path(const std::string& scope) const {
-  auto it = scopes.find(scope);
-  if (it == scopes.end())
-    throw SystemError(ENOENT, "scope \"" + scope + "\" is not mapped to a network namespace");
-  if (!netns_path_exists(it->second))
-    throw SystemError(ENOENT, "network namespace of scope \"" + scope + "\" (" + it->second + ")");
-  return it->second;
-}
-
 netlink::Socket& KernelContext::socket(const std::string& scope) {
   Conn& c = conns[scope];
   if (!c.socket) {
     // A netlink socket belongs to the namespace it was created in, for good: enter, open, leave.
-    NetnsGuard in(path(scope));
+    NetnsGuard in = namespaces.enter(scope);
     c.socket.emplace(netlink::Socket::open());
   }
   return *c.socket;
@@ -117,7 +99,7 @@ std::optional<LinkInfo> Kernel::link_info(const std::string& scope, const std::s
 
 std::optional<std::string> Kernel::read_sysctl(const std::string& scope, const std::string& name) {
   if (!impl_->has_scope(scope)) return std::nullopt;
-  NetnsGuard in(impl_->path(scope));
+  NetnsGuard in = impl_->namespaces.enter(scope);
   return impl_->sysctls(scope).read(name);
 }
 

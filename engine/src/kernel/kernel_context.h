@@ -12,6 +12,7 @@
 
 #include "kinds/link/link_codec.h"
 #include "kernel/netlink/socket.h"
+#include "kernel/scope_namespaces.h"
 #include "kernel/nft/context.h"
 #include "kinds/sysctl/sysctl_io.h"
 #include "kinds/kind_ops.h"
@@ -21,9 +22,10 @@ namespace topo {
 
 class KernelContext {
  public:
-  explicit KernelContext(ScopeMap s) : scopes(std::move(s)) {}
+  explicit KernelContext(ScopeMap s) : scopes(std::move(s)), namespaces(scopes) {}
 
-  ScopeMap scopes;
+  const ScopeMap scopes;
+  ScopeNamespaces namespaces;  // each scope's namespace, opened once
 
   struct Conn {
     std::optional<netlink::Socket> socket;
@@ -39,12 +41,8 @@ class KernelContext {
   std::map<std::string, std::unique_ptr<sysctl::Files>> sysctl_files;
   sysctl::Files& sysctls(const std::string& scope);  // the caller is inside the scope's namespace
 
-  bool has_scope(const std::string& scope) const;
-  // While observe() runs: which scopes were available when it started. One stat() per scope instead of one
-  // per object (10,000 routes made that a fifth of a no-op apply).
-  std::optional<std::map<std::string, bool>> available;
-  // The namespace path of an available scope; throws SystemError(ENOENT) when the scope is unavailable.
-  const std::string& path(const std::string& scope) const;
+  // The scope is mapped and its namespace there (checked once per Kernel: see scope_namespaces.h).
+  bool has_scope(const std::string& scope) { return namespaces.present(scope); }
   // The scope's socket, opened inside its namespace on first use.
   netlink::Socket& socket(const std::string& scope);
 

@@ -10,13 +10,6 @@ namespace topo {
 
 State Kernel::observe(const State& interest) {
   KernelContext& k = *impl_;
-  std::map<std::string, bool> now;
-  for (const auto& [scope, path] : k.scopes) now[scope] = netns_path_exists(path);
-  k.available = std::move(now);
-  struct Forget {
-    std::optional<std::map<std::string, bool>>& a;
-    ~Forget() { a.reset(); }
-  } forget{k.available};
   State out;
   AllKinds::each([&]<class K>() {
     if (!interest.of<K>().empty()) KindOps<K>::observe(k, interest.of<K>(), out.of<K>());

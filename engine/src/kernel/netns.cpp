@@ -37,6 +37,12 @@ NetnsGuard::NetnsGuard(const std::string& path) {
   }
 }
 
+NetnsGuard::NetnsGuard(int target, int home) : owns_original_(false) {
+  if (target < 0) return;
+  if (setns(target, CLONE_NEWNET) != 0) throw SystemError(errno, "enter a network namespace");
+  original_fd_ = home;
+}
+
 NetnsGuard::~NetnsGuard() {
   if (original_fd_ < 0) return;
   // Failing to return would leave every later step in the wrong namespace: nothing sane can continue.
@@ -44,7 +50,7 @@ NetnsGuard::~NetnsGuard() {
     std::perror("topocni: cannot return to the original network namespace");
     std::abort();
   }
-  close(original_fd_);
+  if (owns_original_) close(original_fd_);
 }
 
 std::optional<NetnsIdentity> netns_identity(const std::string& path) {

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "kernel/kernel_context.h"
-#include "kernel/netns_fd.h"
 #include "kinds/link/host_device.h"
 #include "kinds/link/link_codec.h"
 #include "kinds/link/link_requests.h"
@@ -109,9 +108,8 @@ void move_in(KernelContext& k, const Link& l) {
   if (!dev) throw ConflictError(fmt::format("{}: the node has no interface '{}'", object, l.device));
   // The move, the pod's name for the device and our mark in one request (do_setlink moves first, then
   // applies the rest in the new namespace): no instant where the device is in the pod and not marked ours.
-  NetnsFd pod(k.path(l.scope));
   netlink::LinkSettings move;
-  move.netns_fd = pod.get();
+  move.netns_fd = k.namespaces.fd(l.scope);
   move.name = &l.name;
   move.alias = &l.alias;
   send_settings(k, kHostScope, dev->ifindex, move, "move link into the pod", object);
@@ -162,8 +160,7 @@ void move_out(KernelContext& k, const Link& l) {
     if (!k.has_scope(l.scope)) return;  // the namespace took a virtual device with it
     auto index = k.ifindex(l.scope, l.name);
     if (!index) return;
-    NetnsFd node(k.path(kHostScope));
-    back.netns_fd = node.get();
+    back.netns_fd = k.namespaces.fd(kHostScope);
     // Its old ifindex, when nothing took it meanwhile: what refers to the device by index on the node (an
     // nft rule's `iif`, a monitoring agent) finds it again. A move into a pod whose namespace used that index
     // changed it.

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include "kernel/kernel_context.h"
-#include "kernel/netns_fd.h"
 #include "kinds/link/host_device.h"
 #include "kinds/link/link_codec.h"
 #include "kinds/link/link_ops.h"
@@ -118,9 +117,8 @@ void send_create(KernelContext& k, const Link& l, const std::string& staged_name
       throw ConflictError(fmt::format("{}: parent '{}' does not exist in namespace '{}'", object, l.parent, parent_scope_of(l)));
     where.parent_ifindex = *parent;
   }
-  std::optional<NetnsFd> target, peer;
-  if (creating_scope(l) != l.scope) where.netns_fd = target.emplace(k.path(l.scope)).get();
-  if (l.kind == LinkKind::Veth) where.peer_netns_fd = peer.emplace(k.path(peer_scope_of(l))).get();
+  if (creating_scope(l) != l.scope) where.netns_fd = k.namespaces.fd(l.scope);
+  if (l.kind == LinkKind::Veth) where.peer_netns_fd = k.namespaces.fd(peer_scope_of(l));
   Link created = l;
   if (staged(l)) {
     created.name = staged_name;

@@ -15,7 +15,7 @@ void KindOps<NatEntry>::observe(KernelContext& k, const std::vector<NatEntry>& i
   for (const NatEntry& n : interest)
     if (k.has_scope(n.scope)) owners[n.scope].insert(n.owner);
   for (const auto& [scope, set] : owners) {
-    NetnsGuard in(k.path(scope));
+    NetnsGuard in = k.namespaces.enter(scope);
     auto found = nft::observe(k.nft_context(scope), scope, set);
     out.insert(out.end(), found.begin(), found.end());
   }
@@ -25,7 +25,7 @@ void KindOps<NatEntry>::execute(KernelContext& k, const std::vector<Change>& cha
                                 Progress& p) {
   for (size_t i = begin; i < end; ++i) p.attempt(i, changes[i]);  // a hook may stop the run before the commit
   const std::string& scope = scope_of(changes[begin].object);
-  NetnsGuard in(k.path(scope));
+  NetnsGuard in = k.namespaces.enter(scope);
   std::vector<Change> group(changes.begin() + static_cast<std::ptrdiff_t>(begin),
                             changes.begin() + static_cast<std::ptrdiff_t>(end));
   p.failed_at(begin);  // a failed transaction changed nothing: report it at its first change

@@ -15,7 +15,7 @@ void KindOps<Sysctl>::observe(KernelContext& k, const std::vector<Sysctl>& inter
   for (const Sysctl& s : interest)
     if (k.has_scope(s.scope)) by_scope[s.scope].push_back(&s);
   for (const auto& [scope, list] : by_scope) {
-    NetnsGuard in(k.path(scope));
+    NetnsGuard in = k.namespaces.enter(scope);
     sysctl::Files& files = k.sysctls(scope);
     for (const Sysctl* s : list) {
       auto value = files.read(s->name);
@@ -27,7 +27,7 @@ void KindOps<Sysctl>::observe(KernelContext& k, const std::vector<Sysctl>& inter
 
 void KindOps<Sysctl>::execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end,
                               Progress& p) {
-  NetnsGuard in(k.path(scope_of(changes[begin].object)));
+  NetnsGuard in = k.namespaces.enter(scope_of(changes[begin].object));
   for (size_t i = begin; i < end; ++i) {
     const Change& c = changes[i];
     p.attempt(i, c);
