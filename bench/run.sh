@@ -62,9 +62,13 @@ fi
 
 # Second line of defence behind the programs' own cleanup: namespaces of a run that was killed hard.
 cleanup() {
-  local ns
+  local ns m
   for ns in $(ip netns list | awk '{print $1}' | grep -E "^tcb($BENCH_PIDS)-" || true); do
     ip netns del "$ns" 2>/dev/null || true
+  done
+  # cni_bench's tmpfs work dir (/run/topocni-bench-<pid>-XXXXXX), when it had no time to unmount it.
+  for m in $(awk '{print $2}' /proc/mounts | grep -E "^/run/topocni-bench-($BENCH_PIDS)-" || true); do
+    umount -l "$m" 2>/dev/null && rmdir "$m" 2>/dev/null || true
   done
 }
 BENCH_PIDS="none"

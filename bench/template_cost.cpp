@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   std::printf("### Template cost of one ADD (veth-to-host, dual-stack, no kernel; median of %d rounds)\n\n", rounds);
   std::printf("| step | µs |\n|---|---:|\n");
   std::printf("| find the built-in template | %.1f |\n", median(find));
-  std::printf("| load: rebuild its tree, check its structure | %.1f |\n", median(load));
+  std::printf("| load: read its compiled table and declarations | %.1f |\n", median(load));
   std::printf("| render %.0f objects | %.1f |\n\n", median(objects), median(render));
   return 0;
 }
