@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command for the whole benchmark: builds topocni and the benchmarks (Release, in build-bench/), runs
 # cni_bench (pod start/stop next to Debian's ptp and the kernel's veth floor, big-node sweeps, 300 pods,
-# start-up, RSS), engine_scale (10,000-route topology) and template_cost (the template's share of an ADD),
-# and writes the tables to stdout and to docs/performance.md (between its "begin/end results" markers).
+# start-up, RSS), engine_scale (10,000-route topology), template_cost (the template's share of an ADD) and
+# main_plugins (the bridge and macvlan templates next to Debian's Go binaries), and writes the tables to
+# stdout and to docs/performance.md (between its "begin/end results" markers).
 #
 #   sudo bench/run.sh [--before COMMIT] [cni_bench options, e.g. --pods 30 --scale 300 --repeat 20]
 #
@@ -44,7 +45,7 @@ fi
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOPO_BUILD_TESTS=ON -DTOPO_BUILD_BENCH=ON \
   "${LAUNCHER[@]}" >/dev/null
-cmake --build "$BUILD" -j2 --target topocni cni_bench engine_scale template_cost >/dev/null
+cmake --build "$BUILD" -j2 --target topocni cni_bench engine_scale template_cost main_plugins >/dev/null
 
 BEFORE_ARGS=()
 if [[ -n $BEFORE ]]; then
@@ -89,6 +90,9 @@ wait $BENCH_PIDS
 BENCH_PIDS="$BENCH_PIDS|$!"
 wait $!
 "$BUILD/bench/template_cost" >>"$OUT"
+"$BUILD/bench/main_plugins" --topocni "$BUILD/plugin/topocni" >>"$OUT" &
+BENCH_PIDS="$BENCH_PIDS|$!"
+wait $!
 
 cat "$OUT"
 if [[ -f "$DOC" ]] && grep -q '<!-- begin results -->' "$DOC"; then

@@ -1,0 +1,212 @@
+// main_plugins: topocni's bridge and macvlan templates next to Debian's Go binaries of the same name, as a
+// node switching from them runs them: the same conflist with `type` unchanged, topocni installed under those
+// names (`topocni install --names bridge,macvlan`), host-local as the IPAM plugin on both sides. Prints
+// markdown tables (stdout); progress goes to stderr. bench/run.sh runs it.
+//
+//   main_plugins --topocni PATH [--pods 30]
+//
+// Each plugin gets a node of its own (a namespace with an "eth0", one end of a veth pair that stays inside
+// it: the macvlan master), so the two bridges never meet. Pod i is added on every node before pod i+1; the
+// DELs follow in the same order, each pod's namespace deleted right after its DEL, as a runtime does.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lab.h"
+#include "process.h"
+#include "stats.h"
+
+namespace bench {
+namespace {
+
+struct Options {
+  std::string topocni;
+  int pods = 30;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
+    if (k == "--topocni")
+      o.topocni = argv[++i];
+    else if (k == "--pods")
+      o.pods = std::max(1, std::stoi(argv[++i]));
+    else
+      throw std::runtime_error("unknown option " + k);
+  }
+  if (o.topocni.empty()) throw std::runtime_error("usage: main_plugins --topocni PATH [--pods N]");
+  o.topocni = std::filesystem::absolute(o.topocni);
+  return o;
+}
+
+void log(const std::string& s) { std::fprintf(stderr, "[main_plugins] %s\n", s.c_str()); }
+
+// One side of a comparison: a node namespace, the CNI_PATH its plugin is found in, and a conflist entry.
+struct Side {
+  std::string label, node, cni_path, state_dir;
+  nlohmann::json config;
+  std::vector<double> add, del;
+};
+
+CallResult run(Side& s, const std::string& command, const std::string& pod_id, const std::string& pod_netns) {
+  std::vector<std::string> env = {"CNI_COMMAND=" + command,
+                                  "CNI_CONTAINERID=" + pod_id,
+                                  "CNI_NETNS=" + Namespaces::path(pod_netns),
+                                  "CNI_IFNAME=eth0",
+                                  "CNI_PATH=" + s.cni_path,
+                                  "TOPOCNI_STATE_DIR=" + s.state_dir,
+                                  "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  std::string plugin = s.config["type"].get<std::string>();
+  std::string exe = s.cni_path.substr(0, s.cni_path.find(':')) + "/" + plugin;
+  Inside in(s.node);
+  CallResult r = call(exe, {exe}, env, s.config.dump());
+  if (r.status != 0) throw std::runtime_error(s.label + " " + command + " failed: " + r.out + r.err);
+  return r;
+}
+
+std::string make_node(const std::string& name) {
+  std::string ns = Namespaces::create(name);
+  must({"ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"});
+  must({"ip", "-n", ns, "addr", "add", "10.20.0.2/16", "dev", "eth0"});
+  must({"ip", "-n", ns, "link", "set", "eth0", "up"});
+  must({"ip", "-n", ns, "link", "set", "eth0p", "up"});
+  must({"ip", "-n", ns, "route", "add", "default", "via", "10.20.0.1"});
+  return ns;
+}
+
+// Pods on every side, interleaved; then their DELs in the same order.
+void measure(std::vector<Side>& sides, const std::string& tag, int pods) {
+  std::vector<std::vector<std::string>> netns(sides.size());
+  for (int i = 0; i < pods; ++i)
+    for (size_t k = 0; k < sides.size(); ++k) {
+      size_t at = (k + static_cast<size_t>(i)) % sides.size();  // who goes first rotates
+      netns[at].push_back(Namespaces::create(fmt::format("{}{}p{}", tag, at, i)));
+      sides[at].add.push_back(run(sides[at], "ADD", fmt::format("{}-{}", tag, i), netns[at].back()).ms);
+    }
+  for (int i = 0; i < pods; ++i)
+    for (size_t k = 0; k < sides.size(); ++k) {
+      size_t at = (k + static_cast<size_t>(i)) % sides.size();
+      const std::string& pod = netns[at][static_cast<size_t>(i)];
+      sides[at].del.push_back(run(sides[at], "DEL", fmt::format("{}-{}", tag, i), pod).ms);
+      Namespaces::remove(pod);
+    }
+}
+
+std::string ratio(double x) { return fmt::format("{:.2f}×", x); }
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "main_plugins: needs root (creates network namespaces)\n");
+    return 2;
+  }
+  Namespaces::install_cleanup();
+  // A tmpfs of its own for host-local's data and topocni's state, as /run is on a node (see cni_bench.cpp);
+  // the pid in the name lets bench/run.sh find it after a hard kill.
+  std::string dir_template = "/run/topocni-bench-" + std::to_string(getpid()) + "-XXXXXX";
+  char* work = dir_template.data();
+  bool mounted = false;
+  int rc = 0;
+  try {
+    Options o = parse(argc, argv);
+    if (!mkdtemp(work)) throw std::runtime_error("mkdtemp");
+    if (mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+      throw std::runtime_error(std::string("mount a tmpfs on ") + work + ": " + std::strerror(errno));
+    mounted = true;
+    std::string dir = work;
+    // topocni under the reference plugins' names, as a node switching from them installs it.
+    std::string bin = dir + "/bin";
+    std::filesystem::create_directories(bin);
+    std::filesystem::create_directories(dir + "/templates");
+    must({o.topocni, "install", "--cni-bin-dir", bin, "--names", "bridge,macvlan", "--templates-dir",
+          dir + "/templates"});
+    const std::string debian = "/usr/lib/cni";
+    auto host_local = [&](const std::string& side, const std::string& subnet) {
+      return nlohmann::json{{"type", "host-local"}, {"subnet", subnet}, {"dataDir", dir + "/ipam-" + side}};
+    };
+    std::string out;
+    std::vector<Side> all;
+    for (const std::string plugin : {"bridge", "macvlan"}) {
+      log(plugin + ": " + std::to_string(o.pods) + " pods on each side, interleaved");
+      nlohmann::json conf = {{"cniVersion", "1.0.0"}, {"name", "bench" + plugin}, {"type", plugin}};
+      if (plugin == "bridge") {
+        conf["bridge"] = "cni0";
+        conf["isGateway"] = true;
+        conf["ipMasq"] = true;
+      } else {
+        conf["master"] = "eth0";
+        conf["mode"] = "bridge";
+      }
+      std::vector<Side> sides(2);
+      sides[0] = {"Debian's " + plugin, make_node(plugin + "go"), debian, dir + "/state-go-" + plugin, conf, {}, {}};
+      sides[1] = {"topocni's " + plugin + " template", make_node(plugin + "tp"), bin + ":" + debian,
+                  dir + "/state-tp-" + plugin, conf, {}, {}};
+      std::string subnet = plugin == "bridge" ? "10.50.0.0/16" : "10.20.0.0/16";
+      for (size_t k = 0; k < 2; ++k) {
+        sides[k].config["ipam"] = host_local(fmt::format("{}{}", plugin, k), subnet);
+        if (plugin == "macvlan") sides[k].config["ipam"]["rangeStart"] = "10.20.1.1";
+      }
+      measure(sides, plugin, o.pods);
+      Namespaces::remove(sides[0].node);
+      Namespaces::remove(sides[1].node);
+      for (Side& s : sides) all.push_back(std::move(s));
+    }
+
+    // What both sides pay for IPAM: host-local on its own, spawned as each plugin spawns it.
+    log("host-local alone");
+    std::vector<double> hl_add, hl_del;
+    {
+      std::string node = make_node("hl");
+      Side hl{"host-local", node, debian, dir + "/state-hl", {{"cniVersion", "1.0.0"}, {"name", "benchhl"}, {"type", "host-local"}}, {}, {}};
+      nlohmann::json net = {{"cniVersion", "1.0.0"}, {"name", "benchhl"}, {"type", "bridge"}};
+      net["ipam"] = host_local("hl", "10.60.0.0/16");
+      hl.config = net;
+      hl.config["type"] = "host-local";  // run directly: the IPAM plugin reads the network config's ipam key
+      for (int i = 0; i < o.pods; ++i) hl_add.push_back(run(hl, "ADD", fmt::format("hl-{}", i), node).ms);
+      for (int i = 0; i < o.pods; ++i) hl_del.push_back(run(hl, "DEL", fmt::format("hl-{}", i), node).ms);
+      Namespaces::remove(node);
+    }
+
+    out += fmt::format("### Main plugins side by side ({} pods per side, host-local IPAM on both)\n\n", o.pods);
+    out += table_head();
+    out += row("host-local ADD alone (both sides spawn it once per ADD)", summarize(hl_add));
+    out += row("host-local DEL alone", summarize(hl_del));
+    std::vector<std::string> verdicts;
+    for (size_t k = 0; k + 1 < all.size(); k += 2) {
+      Summary ga = summarize(all[k].add), gd = summarize(all[k].del);
+      Summary ta = summarize(all[k + 1].add), td = summarize(all[k + 1].del);
+      out += row(all[k].label + " ADD", ga);
+      out += row(all[k + 1].label + " ADD", ta, fmt::format("Go / this: {}", ratio(ga.p50 / ta.p50)));
+      out += row(all[k].label + " DEL", gd);
+      out += row(all[k + 1].label + " DEL", td, fmt::format("this / Go: {}", ratio(td.p50 / gd.p50)));
+      verdicts.push_back(fmt::format("| {} ADD ≥3× faster than the Go binary (p50) | {} | ≥ 3× | {} |", all[k + 1].label,
+                                     ratio(ga.p50 / ta.p50), ga.p50 / ta.p50 >= 3 ? "yes" : "**no**"));
+      verdicts.push_back(fmt::format("| {} DEL no slower than the Go binary (p50) | {} | ≤ 1× | {} |", all[k + 1].label,
+                                     ratio(td.p50 / gd.p50), td.p50 <= gd.p50 ? "yes" : "**no**"));
+    }
+    out += "\n| target | measured | goal | met |\n|---|---:|---:|---|\n";
+    for (const std::string& v : verdicts) out += v + "\n";
+    std::cout << out << "\n" << std::flush;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "main_plugins: %s\n", e.what());
+    rc = 1;
+  }
+  Namespaces::remove_all();
+  if (mounted && umount2(work, MNT_DETACH) != 0) std::fprintf(stderr, "main_plugins: umount %s: %s\n", work, std::strerror(errno));
+  std::error_code ec;
+  std::filesystem::remove_all(work, ec);
+  return rc;
+}
