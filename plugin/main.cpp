@@ -57,6 +57,17 @@ void release_after_failed_add(const json& config, const std::string& stdin_text,
   }
 }
 
+// DEL of what an ADD applied before it failed; its own failure is reported, never thrown (as above).
+void remove_after_failed_add(topo::Attachments& attachments, const topo::Request& req) {
+  try {
+    attachments.del(req);
+  } catch (const std::exception& e) {
+    std::string line = fmt::format("removing what the failed ADD made failed too; the next DEL removes it: {}", e.what());
+    std::cerr << "topocni: " << line << "\n";
+    topo::plugin::CommandLog::note(line);
+  }
+}
+
 // Whether DEL runs the IPAM plugin: when the template declares ipam, or cannot say (a template since removed
 // or broken: releasing is idempotent, and keeping an address allocated forever is the worse mistake).
 bool del_runs_ipam(topo::Attachments& attachments, const topo::Request& req, const json& config) {
@@ -99,21 +110,38 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
       throw cni::Error(cni::kInvalidConfig, "invalid network config: key 'prevResult' is missing",
                        "topocni is a chained plugin: list it after the plugin that creates the pod's interface");
     }
-    // IPAM ADD before the render; from then on every failure releases the allocation.
-    if (declared.ipam) req.ipam = cni::run_ipam("ADD", config, stdin_text, env.path);
+    // IPAM ADD before the render; from then on every failure releases the allocation. An IPAM plugin that
+    // works through the pod's interface (dhcp) runs between two applies of the template instead: the first,
+    // with an empty IPAM result, makes the links (and all else that needs no address); the second, with the
+    // result, adds the addresses and routes. Both are one attachment's ADD: a kill in between leaves what its
+    // journal names, and the DEL that follows removes it and releases the lease.
+    bool links_first = declared.ipam && cni::ipam_needs_interface(config);
+    if (declared.ipam && !links_first) req.ipam = cni::run_ipam("ADD", config, stdin_text, env.path);
     try {
+      if (links_first) {
+        topo::Request links = req;
+        links.ipam = json::object();
+        attachments.add(links);
+        req.ipam = cni::run_ipam("ADD", config, stdin_text, env.path);
+      }
       json result;
       auto created = attachments.add(req, &result);
       std::cout << cni::make_result(config, cni::result_interfaces(created, env.netns), result, env.netns).dump()
                 << std::endl;
     } catch (...) {
+      // A failed ADD leaves nothing: the first apply's links too (add() rolls back only its own changes).
+      if (links_first) remove_after_failed_add(attachments, req);
       if (declared.ipam) release_after_failed_add(config, stdin_text, env);
       throw;
     }
   } else if (env.command == "DEL") {
+    // The reverse of ADD's order: after the kernel objects (an address is released once nothing holds it),
+    // except for an IPAM plugin that works through the pod's interface (dhcp), which releases its lease
+    // through it, so before the interface goes. A repeated DEL repeats it.
+    bool release_first = cni::ipam_needs_interface(config) && del_runs_ipam(attachments, req, config);
+    if (release_first) cni::run_ipam("DEL", config, stdin_text, env.path);
     attachments.del(req);
-    // After the kernel objects (an address is released once nothing holds it); a repeated DEL repeats it.
-    if (del_runs_ipam(attachments, req, config)) cni::run_ipam("DEL", config, stdin_text, env.path);
+    if (!release_first && del_runs_ipam(attachments, req, config)) cni::run_ipam("DEL", config, stdin_text, env.path);
   } else if (env.command == "CHECK") {
     if (version_out < "0.4.0") {
       throw cni::Error(cni::kUnsupportedField, fmt::format("CHECK is not part of cniVersion {}", version_out),

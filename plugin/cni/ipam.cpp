@@ -66,6 +66,13 @@ std::string ipam_type(const json& config) {
   return t;
 }
 
+bool ipam_needs_interface(const json& config) {
+  auto ipam = config.find("ipam");
+  if (ipam == config.end() || !ipam->is_object()) return false;
+  auto type = ipam->find("type");
+  return type != ipam->end() && type->is_string() && type->get<std::string>() == "dhcp";
+}
+
 std::string find_ipam_plugin(const std::string& type, const std::string& cni_path) {
   std::stringstream ss(cni_path);
   std::vector<std::string> searched;

@@ -14,6 +14,11 @@ namespace topo::cni {
 // never elsewhere).
 std::string ipam_type(const nlohmann::json& config);
 
+// Whether the IPAM plugin of `config` configures the pod through the pod's interface, which must therefore
+// exist before it runs: `dhcp`, whose daemon sends DHCP out of CNI_IFNAME in the pod (CNI's macvlan and
+// bridge create the interface before they run any IPAM plugin). False for a config without a usable type.
+bool ipam_needs_interface(const nlohmann::json& config);
+
 // The IPAM plugin's executable: the first CNI_PATH directory (colon-separated) holding an executable file
 // named `type`. Code 7 naming `ipam.type` and the directories searched when there is none.
 std::string find_ipam_plugin(const std::string& type, const std::string& cni_path);

@@ -147,3 +147,16 @@ TEST_CASE("kernel: the extended ACK message reaches NetlinkError") {
   }
   CHECK(done.effected().empty());
 }
+
+TEST_CASE("kernel: the default route's device in a namespace that never had a route is none, not an error") {
+  // A fresh namespace has no IPv4 main table until its first route: a filtered dump answers ENOENT.
+  TwoScopes ns;
+  Kernel k(ns.scopes());
+  CHECK(k.default_route_dev("container", Family::V4) == std::nullopt);
+  CHECK(k.default_route_dev("container", Family::V6) == std::nullopt);
+  ns.container_ns.ip("link add va type veth peer name vb");
+  ns.container_ns.ip("link set va up");
+  ns.container_ns.ip("addr add 10.0.0.2/24 dev va");
+  ns.container_ns.ip("route add default via 10.0.0.1 dev va");
+  CHECK(k.default_route_dev("container", Family::V4) == std::optional<std::string>("va"));
+}

@@ -168,6 +168,8 @@ std::optional<std::string> Kernel::default_route_dev(const std::string& scope, F
         if (!best || r->route.metric < best->route.metric) best = r;
       },
       [&] { best.reset(); });
+  // A namespace that never had an IPv4 route has no main table yet: "FIB table does not exist".
+  if (ack.err == ENOENT) return std::nullopt;
   if (!ack.ok()) throw NetlinkError(ack.err, "list routes", scope + " table main", ack.ext_ack);
   if (!best) return std::nullopt;
   return impl_->ifname(scope, static_cast<int>(best->oif));
