@@ -247,7 +247,7 @@ TEST_CASE("syntax errors name what was expected and what was found") {
       {"x | where('a', 1, 2)",
        "where takes 2 to 3 argument(s) (the piped value counts as the first), found 4"},
       {"and", "expected a value, found 'and'"},
-      {"nope(1)", "unknown function 'nope'; the functions are: address, default, family"},
+      {"nope(1)", "unknown function 'nope'; the functions are: address, contains, default, ends_with, family"},
       {"x | hash", "hash takes 2 argument(s) (the piped value counts as the first), found 1"},
       {"first(x, y)", "first takes 1 argument(s)"},
   };
@@ -348,6 +348,21 @@ TEST_CASE("functions") {
       {"prev.ips | on_interface('eth0') | address", json::array({"10.10.20.50", "fd00::5"})},
       {"prev.ips | on_interface('net1') | address", json::array({"10.10.20.50"})},
       {"prev.ips | where('family', params.n + 1) | first | address", "10.10.20.50"},
+      // An object as {key, value} pairs in key order, so that loop: can go over a config map.
+      {"prev | items | map('key')", json::array({"ips", "routes"})},
+      {"prev | items | map('value') | first | length", 2},
+      {"params.none | items", json::array()},  // an optional map left out loops zero times
+      {"'net.ipv4.conf.IFNAME.rp_filter' | starts_with('net.')", true},
+      {"'kernel.panic' | starts_with('net.')", false},
+      {"['net.a', 'vm.b'] | starts_with('net.')", json::array({true, false})},
+      {"'net.ipv4.' | ends_with('.')", true},
+      {"'net.ipv4' | ends_with('.')", false},
+      {"'net..x' | contains('..')", true},
+      {"'net.x' | contains('/')", false},
+      {"'aXaXa' | replace('X', '-')", "a-a-a"},
+      {"'aXaXa' | replace('X', '-', 1)", "a-aXa"},  // Go's strings.Replace(s, old, new, 1)
+      {"'aXa' | replace('X', 'XX')", "aXXa"},      // what it put in is not replaced again
+      {"['IFNAME.a', 'b'] | replace('IFNAME', 'eth0')", json::array({"eth0.a", "b"})},
   };
   for (const auto& c : cases) {
     CAPTURE(c.expr);

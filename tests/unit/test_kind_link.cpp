@@ -243,8 +243,9 @@ TEST_CASE("link template errors name the file position and the key") {
         "3:47: host.links[0].remote: 239.1.1.1 is a multicast address: write it as `group`");
   CHECK(error_of("host:\n  links:\n    - {name: x1, kind: vxlan, vni: 1, local: 10.0.0.1, remote: \"fd00::2\"}\n") ==
         "3:64: host.links[0].remote: the local and remote addresses of a vxlan link are of different families");
-  CHECK(error_of("host:\n  links:\n    - {name: eth0, kind: existing, mtu: 1400}\n") ==
-        "3:41: host.links[0].mtu: 'mtu' cannot be set on a link of kind existing: it is never changed");
+  CHECK(error_of("host:\n  links:\n    - {name: eth0, kind: existing, txqueuelen: 1400}\n") ==
+        "3:48: host.links[0].txqueuelen: 'txqueuelen' cannot be set on a link of kind existing: only mtu, mac, master, "
+        "promisc and allmulti can (DEL puts them back)");
   CHECK(error_of("host:\n  links:\n    - {name: x1, kind: bridge, colour: red}\n").find("colour") != std::string::npos);
 }
 
@@ -334,4 +335,108 @@ TEST_CASE("link codec: a move is what ip link set dev p0 netns NS name net1 send
         "\\x00\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"  // ifinfomsg, index 3
         "\\x08\\x00\\x1c\\x00\\x04\\x00\\x00\\x00"                                          // IFLA_NET_NS_FD 4
         "\\x09\\x00\\x03\\x00\\x6e\\x65\\x74\\x31\\x00\\x00\\x00\\x00");                    // IFLA_IFNAME net1
+}
+
+// Captured: strace -e trace=sendmsg -xx ip link set dev p0 allmulticast on master br0 (iproute2 6.1): p0 = ifindex 3,
+// br0 = 4; then `allmulticast off nomaster`. The tuning template sets allmulti on a link someone else made, and the
+// vrf template enslaves one.
+TEST_CASE("link codec: allmulticast and master on an existing link are what ip link set sends") {
+  auto request = [](const netlink::LinkSettings& s) {
+    netlink::Message m(RTM_NEWLINK, 0);
+    netlink::encode_link_set(m.builder(), 3, s);
+    return payload_hex(m.msg());
+  };
+  netlink::LinkSettings on;
+  on.allmulti = true;
+  on.master = 4;
+  CHECK(request(on) ==
+        "\\x00\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x00\\x02\\x00\\x00\\x00\\x02\\x00\\x00"  // flags and change IFF_ALLMULTI
+        "\\x08\\x00\\x0a\\x00\\x04\\x00\\x00\\x00");                                    // IFLA_MASTER 4
+  netlink::LinkSettings off;
+  off.allmulti = false;
+  off.master = 0;
+  CHECK(request(off) ==
+        "\\x00\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x00"  // change IFF_ALLMULTI, flag clear
+        "\\x08\\x00\\x0a\\x00\\x00\\x00\\x00\\x00");                                    // IFLA_MASTER 0: nomaster
+  CHECK_FALSE(off.empty());
+}
+
+TEST_CASE("existing link: what the item changes, plan text, journal JSON with its origin, diff and restore") {
+  auto r = render(
+      "container:\n  links:\n    - {name: eth0, kind: existing, mtu: 9000, mac: \"02:00:00:00:00:09\", promisc: true, "
+      "allmulti: false, master: vrf0}\n");
+  const auto& links = r.state.of<Link>();
+  REQUIRE(links.size() == 1);
+  const Link& want = links[0];
+  CHECK(changes_existing(want));
+  CHECK(describe(want) == "link eth0 (existing) mtu 9000 address 02:00:00:00:00:09 master vrf0 promisc on allmulticast off");
+  CHECK_FALSE(changes_existing(render("container:\n  links:\n    - {name: eth0, kind: existing}\n").state.of<Link>()[0]));
+
+  SUBCASE("the journal keeps the attributes it set and how each was") {
+    Link l = want;
+    l.origin = LinkOrigin{};
+    l.origin->mtu = 1500;
+    l.origin->mac = MacAddress::parse("02:00:00:00:00:01");
+    l.origin->promisc = false;
+    l.origin->allmulti = true;
+    l.origin->master = "";
+    json j = l;
+    CHECK(j["allmulti"] == false);
+    CHECK(j["origin"]["promisc"] == false);
+    CHECK(j["origin"]["allmulti"] == true);
+    CHECK(j["origin"]["master"] == "");
+    Link back = j.get<Link>();
+    CHECK(back == l);
+    REQUIRE(back.origin);
+    CHECK(*back.origin == *l.origin);
+  }
+
+  Link seen = want;  // as observe() reports it: kind existing, only the asked attributes, nobody's alias
+  seen.mtu = 1500;
+  seen.mac = MacAddress::parse("02:00:00:00:00:01");
+  seen.promisc = false;
+  seen.allmulti = true;
+  seen.master = "";
+  State desired, observed;
+  desired.of<Link>().push_back(want);
+  observed.of<Link>().push_back(seen);
+
+  SUBCASE("ADD changes it in place; once changed, nothing is planned") {
+    Plan p = diff(desired, observed);
+    REQUIRE(p.changes.size() == 1);
+    CHECK(p.changes[0].action == Action::Replace);
+    CHECK(std::get<Link>(*p.changes[0].previous) == seen);
+    CHECK(diff(desired, desired).empty());
+  }
+  SUBCASE("DEL puts back each attribute it set, never deletes the link") {
+    Link journaled = want;
+    journaled.origin = LinkOrigin{};
+    journaled.origin->mtu = 1500;
+    journaled.origin->mac = seen.mac;
+    journaled.origin->promisc = false;
+    journaled.origin->allmulti = true;
+    journaled.origin->master = "";
+    State j;
+    j.of<Link>().push_back(journaled);
+    Plan p = diff_destroy(j, desired, {});
+    REQUIRE(p.changes.size() == 1);
+    CHECK(p.changes[0].action == Action::Replace);
+    CHECK(std::get<Link>(p.changes[0].object) == seen);
+
+    // An attribute someone changed after ADD is theirs now: only the others come back.
+    State later = desired;
+    later.of<Link>()[0].mtu = 1400;
+    Plan q = diff_destroy(j, later, {});
+    REQUIRE(q.changes.size() == 1);
+    Link expect = seen;
+    expect.mtu = 1400;
+    CHECK(std::get<Link>(q.changes[0].object) == expect);
+
+    // Already as it was (or the pod's namespace gone): nothing to do.
+    CHECK(diff_destroy(j, observed, {}).empty());
+    CHECK(diff_destroy(j, State{}, {}).empty());
+  }
+  SUBCASE("a link that is not there is refused by name") {
+    CHECK_THROWS_WITH_AS(diff(desired, State{}), "interface 'eth0' does not exist in namespace 'container'", ConflictError);
+  }
 }

@@ -91,3 +91,53 @@ TEST_CASE("assert: the list is checked when the template loads") {
   CHECK(load_error("assert: {that: x}\n") == "assert: expected a list of assertions, found a map");
   CHECK(load_error("assert:\n  - {that: \"${ nope(1) }\", message: m}\n").find("unknown function 'nope'") != std::string::npos);
 }
+
+TEST_CASE("assert: loop checks each element with item and index bound, and an object parameter loops with items") {
+  const char* yaml = R"(parameters:
+  sysctl: {type: object, default: {}}
+  mac: {type: mac}
+assert:
+  - loop: params.sysctl | items
+    that: "${ item.key | starts_with('net.') }"
+    message: "sysctl: '${ item.key }' (entry ${ index }) is not a net.* sysctl"
+container:
+  sysctls:
+    - {loop: params.sysctl | items, name: "${ item.key }", value: "${ item.value }"}
+)";
+  Template t = Template::load({"t", "t.yaml", yaml});
+  auto with = [&](const json& config) {
+    RenderContext ctx;
+    ctx.config = config;
+    return t.render(ctx);
+  };
+  Rendered ok = with({{"sysctl", {{"net.ipv4.conf.eth0.rp_filter", "2"}, {"net.core.somaxconn", "500"}}}});
+  REQUIRE(ok.state.of<Sysctl>().size() == 2);
+  CHECK(ok.state.of<Sysctl>()[0].name == "net.core.somaxconn");  // key order: stable across runs
+  CHECK(with(json::object()).state.of<Sysctl>().empty());
+  try {
+    with({{"sysctl", {{"net.core.somaxconn", "500"}, {"vm.swappiness", "1"}}}});
+    FAIL("no error");
+  } catch (const TemplateAssertionError& e) {
+    CHECK(e.line == 5);
+    CHECK(e.path == "assert[0]");
+    CHECK(e.message == "sysctl: 'vm.swappiness' (entry 1) is not a net.* sysctl");
+  }
+  // The parameter types: an object, and a unicast MAC; both refused against the config key.
+  auto config_error = [&](const json& config) {
+    try {
+      with(config);
+    } catch (const SpecError& e) {
+      return e.file + ": " + e.path + ": " + e.message;
+    }
+    return std::string("no error");
+  };
+  CHECK(config_error({{"sysctl", "net.x=1"}}) ==
+        "<network config>: config.sysctl: parameter 'sysctl' (object): expected an object, found 'net.x=1' (string)");
+  CHECK(config_error({{"mac", "02:00:00:00:00:0g"}}) ==
+        "<network config>: config.mac: parameter 'mac' (mac): expected a MAC address (aa:bb:cc:dd:ee:ff), found "
+        "'02:00:00:00:00:0g' (string)");
+  CHECK(config_error({{"mac", "01:00:5e:00:00:01"}}) ==
+        "<network config>: config.mac: parameter 'mac' (mac): 01:00:5e:00:00:01 is a multicast or zero address; an "
+        "interface needs a unicast one");
+  CHECK(config_error({{"mac", "02:00:00:00:00:01"}}) == "no error");
+}

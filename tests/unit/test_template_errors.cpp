@@ -103,9 +103,10 @@ TEST_CASE("structure errors at load") {
 TEST_CASE("expression errors at load: syntax and unknown functions") {
   check(error_of("vars:\n  a: \"x${ params.a | nope }\"\n"),
         {"t.yaml", 2, 6, "vars.a",
-         "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, default, "
-         "family, first, hash, host, host_addresses, host_default_interface, host_link, host_source_toward, host_supports_link, host_sysctl, ipv4, ipv6, "
-         "is_default, join, last, length, lower, map, network, non_default, on_interface, prefix_len, upper, where"});
+         "in \"x${ params.a | nope }\": unknown function 'nope'; the functions are: address, contains, default, "
+         "ends_with, family, first, hash, host, host_addresses, host_default_interface, host_link, host_source_toward, host_supports_link, host_sysctl, ipv4, ipv6, "
+         "is_default, items, join, last, length, lower, map, network, non_default, on_interface, prefix_len, replace, "
+         "starts_with, upper, where"});
   check(
       error_of("host:\n  routes:\n    - {loop: 'a ||', dst: x}\n"),
       {"t.yaml", 3, 14, "host.routes[0].loop", "in \"a ||\": expected a function name after '|', found '|'"});
@@ -127,7 +128,7 @@ TEST_CASE("expression errors at load: syntax and unknown functions") {
 TEST_CASE("parameter declaration errors") {
   check(error_of("parameters:\n  a: {type: strng}\n"),
         {"t.yaml", 2, 13, "parameters.a.type",
-         "unknown type 'strng'; expected one of string, bool, int, ip, cidr, ifname, list, cidrs"});
+         "unknown type 'strng'; expected one of string, bool, int, ip, cidr, ifname, list, cidrs, object, mac"});
   check(error_of("parameters:\n  a: {required: true}\n"),
         {"t.yaml", 2, 6, "parameters.a.type", "a parameter declaration needs the key 'type'"});
   check(error_of("parameters:\n  a: {type: int, default: x}\n"),
@@ -332,9 +333,10 @@ TEST_CASE("value errors after rendering") {
       {"host:\n  links:\n    - {name: a}\n",
        {"t.yaml", 3, 7, "host.links[0].peer",
         "a veth link needs a peer: {name: ..., scope: host|container}"}},
-      {"host:\n  links:\n    - {name: a, kind: existing, mtu: 1500}\n",
-       {"t.yaml", 3, 38, "host.links[0].mtu",
-        "'mtu' cannot be set on a link of kind existing: it is never changed"}},
+      {"host:\n  links:\n    - {name: a, kind: existing, up: false}\n",
+       {"t.yaml", 3, 37, "host.links[0].up",
+        "'up' cannot be set on a link of kind existing: only mtu, mac, master, promisc and allmulti can (DEL puts "
+        "them back)"}},
       {"host:\n  links:\n    - {name: a, peer: {name: b, scope: pod}}\n",
        {"t.yaml", 3, 40, "host.links[0].peer.scope",
         "expected one of host, container, found 'pod' (string)"}},

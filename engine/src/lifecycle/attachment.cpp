@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "kinds/absent.h"
-#include "kinds/link/host_device.h"
 #include "kinds/registry.h"
 #include "lifecycle/attachment_lock.h"
 #include "lifecycle/attachment_marks.h"
@@ -439,8 +438,11 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
   TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
   try {
     auto r = render(options_, req, kernel, allocator);
-    take_host_device_origins(kernel, r.rendered.state.of<Link>(),
-                             previous ? previous->state.of<Link>() : std::vector<Link>{});
+    // What DEL puts back on objects someone else made that this ADD moves or changes, before any change.
+    AllKinds::each([&]<class K>() {
+      if constexpr (requires { KindOps<K>::take_origins(kernel, r.rendered.state.of<K>(), r.rendered.state.of<K>()); })
+        KindOps<K>::take_origins(kernel, r.rendered.state.of<K>(), previous ? previous->state.of<K>() : std::vector<K>{});
+    });
     // Shared objects are looked at and created under their lock: no DEL may find them unused in between.
     if (shared_lock && !r.rendered.shared.empty()) shared_lock->emplace(SharedObjects(journal.dir()).lock());
     State desired = merge(r.rendered.state, r.rendered.shared);

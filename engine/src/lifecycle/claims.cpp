@@ -17,6 +17,16 @@ bool names_key(const std::vector<K>& objects, const K& o) {
   return std::any_of(objects.begin(), objects.end(), [&](const K& x) { return x.key() == o.key(); });
 }
 
+// An object the attachment changes without owning it (kinds that have such objects say which: an existing
+// link whose mtu, mac... it sets). It carries no mark, so only the journals tell who changed it.
+template <class K>
+bool claims(const K& o) {
+  if constexpr (requires { KindOps<K>::claims(o); })
+    return KindOps<K>::claims(o);
+  else
+    return false;
+}
+
 }  // namespace
 
 void refuse_objects_of_others(const State& desired, const State& observed, const std::optional<JournalRecord>& previous,
@@ -25,11 +35,17 @@ void refuse_objects_of_others(const State& desired, const State& observed, const
   AllKinds::each([&]<class K>() {
     for (const K& d : desired.of<K>()) {
       auto seen = std::find_if(observed.of<K>().begin(), observed.of<K>().end(), [&](const K& o) { return o.key() == d.key(); });
-      if (seen == observed.of<K>().end() || !KindOps<K>::owned(*seen)) continue;
+      bool claimed = claims(d);
+      if (seen == observed.of<K>().end() || !(KindOps<K>::owned(*seen) || claimed)) continue;
       if (previous && names_key(previous->state.of<K>(), d)) continue;
       if (!records) records = journal.all();
       for (const JournalRecord& r : *records) {
-        if (r.attachment.id() == self.id() || !names_key(r.state.of<K>(), d)) continue;
+        if (r.attachment.id() == self.id()) continue;
+        // A claimed object conflicts only with another claim: a mere reference (an existing link that must
+        // be there) changes nothing.
+        if (!std::any_of(r.state.of<K>().begin(), r.state.of<K>().end(),
+                         [&](const K& x) { return x.key() == d.key() && (!claimed || claims(x)); }))
+          continue;
         // A pod's objects are in its own namespace: another pod's journal names the same key elsewhere.
         if (d.scope != kHostScope && r.netns != netns) continue;
         throw ConflictError(fmt::format(

@@ -148,11 +148,13 @@ State without_peer_ends(const State& desired, const State& observed) {
   return s;
 }
 
-// Existing links are references: never created, changed or deleted.
+// An existing link that the item changes nothing on is a reference: it must exist (check_links), nothing more.
+// One whose mtu, mac... the item sets is diffed like any link, on those attributes only (the kernel layer
+// observes nothing else of it), and changed in place.
 std::vector<Link> managed_links(const std::vector<Link>& links) {
   std::vector<Link> out;
   std::copy_if(links.begin(), links.end(), std::back_inserter(out),
-               [](const Link& l) { return l.kind != LinkKind::Existing; });
+               [](const Link& l) { return l.kind != LinkKind::Existing || changes_existing(l); });
   return out;
 }
 
@@ -257,6 +259,23 @@ Plan diff_destroy(const State& journaled, const State& observed, const State& ta
     restored.value = *j.previous;
     restored.previous.reset();
     deletes.push_back({Action::Replace, restored, *it});
+  }
+
+  // Existing links go back to how they were before the first ADD changed them (their journaled origin),
+  // attribute by attribute, unless someone changed the attribute since (then the newer value is theirs).
+  for (const Link& j : journaled.of<Link>()) {
+    if (!changes_existing(j) || !j.origin) continue;
+    auto it = std::find_if(observed.of<Link>().begin(), observed.of<Link>().end(),
+                           [&](const Link& o) { return o.key() == j.key() && o.kind == LinkKind::Existing; });
+    if (it == observed.of<Link>().end()) continue;
+    const LinkOrigin& was = *j.origin;
+    Link restored = *it;
+    if (j.mtu && was.mtu && it->mtu == j.mtu) restored.mtu = was.mtu;
+    if (j.mac && was.mac && it->mac == j.mac) restored.mac = was.mac;
+    if (j.promisc && was.promisc && it->promisc == j.promisc) restored.promisc = was.promisc;
+    if (j.allmulti && was.allmulti && it->allmulti == j.allmulti) restored.allmulti = was.allmulti;
+    if (!j.master.empty() && was.master && it->master == j.master) restored.master = *was.master;
+    if (!(restored == *it)) deletes.push_back({Action::Replace, restored, *it});
   }
 
   // Foreign objects an absent item removed (or a route's takeover replaced) come back, as they were, when

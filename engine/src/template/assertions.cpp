@@ -14,8 +14,8 @@ std::vector<Assertion> load_assertions(const std::string& file, const Node& node
   for (size_t i = 0; i < node.size(); ++i) {
     Node item = node[i];
     std::string path = fmt::format("assert[{}]", i);
-    check_map(file, item, path, "an assertion", {{"that", false}, {"message", false}, {"fail", false}, {"when", false}});
-    Assertion a{find_key(item, "that"), find_key(item, "when"), {}, path, item.Mark()};
+    check_map(file, item, path, "an assertion", {{"that", false}, {"message", false}, {"fail", false}, {"when", false}, {"loop", false}});
+    Assertion a{find_key(item, "that"), find_key(item, "when"), {}, path, item.Mark(), find_key(item, "loop")};
     Node fail = find_key(item, "fail");
     if (a.that && (fail || a.when))
       fail_at(file, item, path, "an assertion is either {that: condition, message: text} or {fail: text, when: condition}");
@@ -24,21 +24,52 @@ std::vector<Assertion> load_assertions(const std::string& file, const Node& node
     if (!a.message) fail_at(file, item, join_path(path, "message"), "an assertion needs a message for the user");
     if (a.that) check_condition(file, a.that, join_path(path, "that"));
     if (a.when) check_condition(file, a.when, join_path(path, "when"));
+    if (a.loop) check_condition(file, a.loop, join_path(path, "loop"));
     check_expressions(file, a.message, join_path(path, a.that ? "message" : "fail"));
     out.push_back(std::move(a));
   }
   return out;
 }
 
-void check_assertions(const std::vector<Assertion>& assertions, const NodeRenderer& renderer) {
+namespace {
+
+void check_one(const Assertion& a, const NodeRenderer& renderer) {
+  bool failed = a.that ? !truthy(renderer.condition(a.that, join_path(a.path, "that")))
+                       : !a.when || truthy(renderer.condition(a.when, join_path(a.path, "when")));
+  if (!failed) return;
+  std::string key = a.that ? "message" : "fail";
+  nlohmann::json message = renderer.render(a.message, join_path(a.path, key));
+  throw TemplateAssertionError(renderer.file(), a.mark.line + 1, a.mark.column + 1, a.path,
+                               message.is_string() ? message.get<std::string>() : message.dump());
+}
+
+}  // namespace
+
+void check_assertions(const std::vector<Assertion>& assertions, const NodeRenderer& renderer, nlohmann::json& roots) {
   for (const Assertion& a : assertions) {
-    bool failed = a.that ? !truthy(renderer.condition(a.that, join_path(a.path, "that")))
-                         : !a.when || truthy(renderer.condition(a.when, join_path(a.path, "when")));
-    if (!failed) continue;
-    std::string key = a.that ? "message" : "fail";
-    nlohmann::json message = renderer.render(a.message, join_path(a.path, key));
-    throw TemplateAssertionError(renderer.file(), a.mark.line + 1, a.mark.column + 1, a.path,
-                                 message.is_string() ? message.get<std::string>() : message.dump());
+    if (!a.loop) {
+      check_one(a, renderer);
+      continue;
+    }
+    // One check per element, as a looped object item: `item` and `index` bound (a config map's entries,
+    // with `items`).
+    nlohmann::json elements = renderer.condition(a.loop, join_path(a.path, "loop"));
+    if (elements.is_null()) elements = nlohmann::json::array();
+    if (!elements.is_array())
+      fail_at(renderer.file(), a.loop, join_path(a.path, "loop"), "expected a list to loop over, found " + describe_value(elements));
+    for (size_t k = 0; k < elements.size(); ++k) {
+      roots["item"] = elements[k];
+      roots["index"] = k;
+      try {
+        check_one(a, renderer);
+      } catch (...) {
+        roots.erase("item");
+        roots.erase("index");
+        throw;
+      }
+    }
+    roots.erase("item");
+    roots.erase("index");
   }
 }
 

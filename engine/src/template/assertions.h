@@ -21,11 +21,13 @@ struct Assertion {
   Node message;  // `message:` or `fail:`, rendered
   std::string path;    // "assert[2]"
   Mark mark;     // the item's position
+  Node loop;     // optional: checked once per element, with `item` and `index` bound
 };
 
 std::vector<Assertion> load_assertions(const std::string& file, const Node& node);
 
 // Throws TemplateAssertionError (topo/error.h) for the first assertion that fails.
-void check_assertions(const std::vector<Assertion>& assertions, const NodeRenderer& renderer);
+// `roots` gets `item`/`index` while a looped assertion is checked (the renderer's environment reads them).
+void check_assertions(const std::vector<Assertion>& assertions, const NodeRenderer& renderer, nlohmann::json& roots);
 
 }  // namespace topo::tmpl

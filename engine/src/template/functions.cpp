@@ -130,6 +130,16 @@ json fn_join(const Args& a, HostFacts*) {
   return out;
 }
 
+// An object as a list of {key, value} in key order, so that `loop:` can iterate a map from the config (the
+// tuning plugin's `sysctl`). nlohmann's objects are ordered by key: the order is stable across runs.
+json fn_items(const Args& a, HostFacts*) {
+  if (a[0].is_null()) return json::array();
+  if (!a[0].is_object()) wrong("items", "an object", a[0]);
+  json out = json::array();
+  for (auto it = a[0].begin(); it != a[0].end(); ++it) out.push_back({{"key", it.key()}, {"value", it.value()}});
+  return out;
+}
+
 json fn_map(const Args& a, HostFacts*) {
   std::string field = string_arg("map (field name)", a[1]);
   json out = json::array();
@@ -242,6 +252,46 @@ json fn_host_supports_link(const Args& a, HostFacts* facts) {
   return facts->supports_link_kind(kind);
 }
 
+// String tests, for a template's own checks of config values (`assert:`): whether a config's sysctl name is
+// one a pod may set, before anything is rendered from it.
+json fn_starts_with(const Args& a, HostFacts*) {
+  std::string prefix = string_arg("starts_with (prefix)", a[1]);
+  return each(a[0], [&](const json& v) { return json(string_arg("starts_with", v).starts_with(prefix)); });
+}
+
+json fn_ends_with(const Args& a, HostFacts*) {
+  std::string suffix = string_arg("ends_with (suffix)", a[1]);
+  return each(a[0], [&](const json& v) { return json(string_arg("ends_with", v).ends_with(suffix)); });
+}
+
+json fn_contains(const Args& a, HostFacts*) {
+  std::string part = string_arg("contains (text)", a[1]);
+  return each(a[0], [&](const json& v) { return json(string_arg("contains", v).find(part) != std::string::npos); });
+}
+
+// replace(old, new) replaces every occurrence; replace(old, new, n) the first n (Go's strings.Replace, which
+// the tuning plugin uses to put CNI_IFNAME into its sysctl names).
+json fn_replace(const Args& a, HostFacts*) {
+  std::string from = string_arg("replace (old)", a[1]), to = string_arg("replace (new)", a[2]);
+  if (from.empty()) throw ExprError("replace: the text to replace is empty");
+  int64_t limit = -1;
+  if (a.size() > 3) {
+    if (!a[3].is_number_integer() || a[3].get<int64_t>() < 0) wrong("replace (count)", "an int >= 0", a[3]);
+    limit = a[3].get<int64_t>();
+  }
+  return each(a[0], [&](const json& v) {
+    std::string s = string_arg("replace", v);
+    size_t at = 0;
+    for (int64_t n = 0; limit < 0 || n < limit; ++n) {
+      at = s.find(from, at);
+      if (at == std::string::npos) break;
+      s.replace(at, from.size(), to);
+      at += to.size();
+    }
+    return json(s);
+  });
+}
+
 json fn_lower(const Args& a, HostFacts*) {
   return each(a[0], [](const json& v) {
     std::string s = string_arg("lower", v);
@@ -275,10 +325,15 @@ const std::map<std::string_view, Function>& table() {
       {"ipv4", {1, 1, fn_ipv4}},
       {"ipv6", {1, 1, fn_ipv6}},
       {"is_default", {1, 1, fn_is_default}},
+      {"items", {1, 1, fn_items}},
       {"join", {2, 2, fn_join}},
       {"last", {1, 1, fn_last}},
       {"length", {1, 1, fn_length}},
       {"lower", {1, 1, fn_lower}},
+      {"contains", {2, 2, fn_contains}},
+      {"ends_with", {2, 2, fn_ends_with}},
+      {"replace", {3, 4, fn_replace}},
+      {"starts_with", {2, 2, fn_starts_with}},
       {"map", {2, 2, fn_map}},
       {"network", {1, 1, fn_network}},
       {"non_default", {1, 1, fn_non_default}},

@@ -10,6 +10,7 @@
 #include "template/node.h"
 #include "template/typo.h"
 #include "topo/error.h"
+#include "topo/model/mac.h"
 #include "topo/model/ip.h"
 
 namespace topo::tmpl {
@@ -27,7 +28,8 @@ struct TypeName {
 constexpr TypeName kTypes[] = {{"string", ParamType::String}, {"bool", ParamType::Bool},
                                {"int", ParamType::Int},       {"ip", ParamType::Ip},
                                {"cidr", ParamType::Cidr},     {"ifname", ParamType::Ifname},
-                               {"list", ParamType::List},     {"cidrs", ParamType::Cidrs}};
+                               {"list", ParamType::List},     {"cidrs", ParamType::Cidrs},
+                               {"object", ParamType::Object}, {"mac", ParamType::Mac}};
 
 const char* type_name(ParamType t) {
   for (auto& tn : kTypes)
@@ -87,6 +89,18 @@ std::optional<std::string> param_value_problem(const ParamDecl& p, const json& v
     case ParamType::List:
       if (!v.is_array()) return expected("a list");
       break;
+    case ParamType::Mac: {
+      // A MAC to give an interface: unicast and not all zero (the kernel refuses those; eth_prepare_mac_addr_change).
+      if (!v.is_string()) return expected("a MAC address (aa:bb:cc:dd:ee:ff)");
+      auto mac = MacAddress::parse(v.get<std::string>());
+      if (!mac) return expected("a MAC address (aa:bb:cc:dd:ee:ff)");
+      if (mac->is_multicast() || mac->is_zero())
+        return fmt::format("{} is a multicast or zero address; an interface needs a unicast one", mac->str());
+      break;
+    }
+    case ParamType::Object:
+      if (!v.is_object()) return expected("an object");
+      break;
     case ParamType::Cidrs:
       if (!v.is_array()) return expected("a list of CIDRs");
       for (size_t i = 0; i < v.size(); ++i)
@@ -132,7 +146,7 @@ std::vector<ParamDecl> load_parameters(const std::string& file, const Node& node
         if (!found)
           fail_at(file, v, kp,
                   fmt::format(
-                      "unknown type '{}'; expected one of string, bool, int, ip, cidr, ifname, list, cidrs",
+                      "unknown type '{}'; expected one of string, bool, int, ip, cidr, ifname, list, cidrs, object, mac",
                       v.Scalar()));
       } else if (key == "required") {
         json b = plain_scalar(v);

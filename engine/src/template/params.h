@@ -11,7 +11,7 @@
 
 namespace topo::tmpl {
 
-enum class ParamType { String, Bool, Int, Ip, Cidr, Ifname, List, Cidrs };
+enum class ParamType { String, Bool, Int, Ip, Cidr, Ifname, List, Cidrs, Object, Mac };
 
 struct ParamDecl {
   std::string name;

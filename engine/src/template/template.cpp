@@ -159,7 +159,7 @@ Rendered Template::render(const RenderContext& ctx) const {
     roots["vars"][v.name] =
         renderer.render(v.value, v.value.IsNull() ? v.mark : v.value.Mark(), "vars." + v.name);
   }
-  check_assertions(m.assertions, renderer);
+  check_assertions(m.assertions, renderer, roots);
   const char* scopes[2] = {kHostScope, kContainerScope};
   for (int i = 0; i < 2; ++i)
     if (m.sections[i]) render_section(m.sections[i], scopes[i], scopes[i], renderer, roots, out.state);

@@ -15,7 +15,8 @@ namespace topo {
 
 enum class LinkKind : uint8_t {
   Veth,      // a veth pair whose ends may live in two scopes
-  Existing,  // referenced only: must exist, is never created, changed or deleted
+  Existing,  // someone else's: must exist, is never created or deleted; may have mtu, mac, promisc, allmulti and
+             // master changed, which DEL puts back (LinkOrigin)
   Bridge,    // a software bridge; other links join it with `master`
   Macvlan,   // a MAC-addressed child of `parent` (modes: private, vepa, bridge, passthru)
   Ipvlan,    // an IP-addressed child of `parent` (modes l2/l3/l3s, flags bridge/private/vepa)
@@ -55,14 +56,20 @@ struct LinkKindData {
   bool operator==(const LinkKindData&) const = default;
 };
 
-// How a host-device's node device was before the move: what DEL puts back. Taken when the ADD plans the
-// move and journaled before it, so a kill right after the move still leaves DEL knowing it.
+// How a link someone else made was before this attachment changed it: what DEL puts back. Taken when the ADD
+// plans the change and journaled before it, so a kill right after the change still leaves DEL knowing it.
+//   - host-device: the node device before the move (ifindex, alias, mtu, mac, up);
+//   - existing: exactly the attributes the item sets (mtu, mac, promisc, allmulti, master), each unset when the
+//     item leaves it alone.
 struct LinkOrigin {
   int ifindex{0};                  // asked back on the move home when free (a move into a pod may change it)
   std::string alias;               // IFLA_IFALIAS ("" for none): the move replaces it with our mark
-  uint32_t mtu{0};                 // IFLA_MTU
+  uint32_t mtu{0};                 // IFLA_MTU (0: not recorded)
   std::optional<MacAddress> mac;   // IFLA_ADDRESS (nullopt for a device without an Ethernet address)
   bool up{false};                  // IFF_UP (a move always takes a device down)
+  std::optional<bool> promisc;     // IFF_PROMISC (existing: recorded when the item sets promisc)
+  std::optional<bool> allmulti;    // IFF_ALLMULTI (existing: recorded when the item sets allmulti)
+  std::optional<std::string> master;  // IFLA_MASTER by name, "" for none (existing: recorded when the item sets master)
 
   bool operator==(const LinkOrigin&) const = default;
 };
@@ -84,12 +91,13 @@ struct Link {
   std::string master;            // IFLA_MASTER: a bridge or vrf in the same scope, by name ("" for none)
   bool up{true};                 // IFF_UP (on both ends of a veth)
   std::optional<bool> promisc;   // IFF_PROMISC as set by the user (not the bridge's own promiscuity)
+  std::optional<bool> allmulti;  // IFF_ALLMULTI as set by the user (receive every multicast frame)
   std::optional<bool> hairpin;   // IFLA_BRPORT_MODE of a bridge port: frames may leave by the port they came in
   LinkKindData data;             // IFLA_INFO_DATA
   std::string alias;             // IFLA_IFALIAS: "topocni:<attachment>" marks ownership (set by the engine)
   std::string device;            // host-device: the node device's name in the host scope
-  // host-device: the node device as it was (plan_add fills it in; not compared: it is what DEL restores, not
-  // a property of the link in the pod).
+  // host-device and a changed existing link: the link as it was (plan_add fills it in through
+  // KindOps<Link>::take_origins; not compared: it is what DEL restores, not a property of the link now).
   std::optional<LinkOrigin> origin;
 
   // Observed only: whether the kernel object carries our alias.
@@ -103,9 +111,14 @@ struct Link {
     return scope == o.scope && name == o.name && kind == o.kind && peer_scope == o.peer_scope &&
            peer_name == o.peer_name && parent == o.parent && parent_scope == o.parent_scope && mtu == o.mtu &&
            txqueuelen == o.txqueuelen && mac == o.mac && master == o.master && up == o.up &&
-           promisc == o.promisc && hairpin == o.hairpin && data == o.data && alias == o.alias && device == o.device;
+           promisc == o.promisc && allmulti == o.allmulti && hairpin == o.hairpin && data == o.data && alias == o.alias && device == o.device;
   }
 };
+
+// Whether an existing link's item changes something on it (else it is a reference only: it must exist).
+inline bool changes_existing(const Link& l) {
+  return l.kind == LinkKind::Existing && (l.mtu || l.mac || l.promisc || l.allmulti || !l.master.empty());
+}
 
 // iproute2's word for a kind ("veth", "macvlan"...): IFLA_INFO_KIND, and the template's `kind:`.
 std::string_view link_kind_name(LinkKind k);

@@ -124,6 +124,7 @@ void move_in(KernelContext& k, const Link& l) {
     s.mac = l.mac;
     if (!l.master.empty()) s.master = master_index(k, l);
     s.promisc = l.promisc;
+    s.allmulti = l.allmulti;
     s.up = l.up;
     send_settings(k, l.scope, index, s, "configure moved link", object);
     if (l.hairpin) {

@@ -88,7 +88,16 @@ bool is_multicast(const IpAddress& a) {
 
 // iproute2's order: `link <name> [link <parent>] type <kind> <kind data> [peer ...] [mtu ...] ...`.
 std::string describe(const Link& l) {
-  if (l.kind == LinkKind::Existing) return "link " + l.name + " (existing)";
+  if (l.kind == LinkKind::Existing) {
+    // Only what the item changes: the rest of someone else's link is not ours to describe.
+    std::string s = "link " + l.name + " (existing)";
+    if (l.mtu) s += fmt::format(" mtu {}", *l.mtu);
+    if (l.mac) s += fmt::format(" address {}", l.mac->str());
+    if (!l.master.empty()) s += " master " + l.master;
+    if (l.promisc) s += fmt::format(" promisc {}", *l.promisc ? "on" : "off");
+    if (l.allmulti) s += fmt::format(" allmulticast {}", *l.allmulti ? "on" : "off");
+    return s;
+  }
   std::string s = "link " + l.name;
   if (!l.parent.empty())
     s += l.parent_scope.empty() || l.parent_scope == l.scope ? fmt::format(" link {}", l.parent)
@@ -103,6 +112,7 @@ std::string describe(const Link& l) {
   if (!l.master.empty()) s += " master " + l.master;
   if (l.hairpin) s += fmt::format(" hairpin {}", *l.hairpin ? "on" : "off");
   if (l.promisc) s += fmt::format(" promisc {}", *l.promisc ? "on" : "off");
+  if (l.allmulti) s += fmt::format(" allmulticast {}", *l.allmulti ? "on" : "off");
   if (!l.up) s += " down";
   return s;
 }
@@ -117,6 +127,7 @@ void to_json(json& j, const Link& v) {
   if (!v.master.empty()) j["master"] = v.master;
   if (!v.up) j["up"] = false;
   put_optional(j, "promisc", v.promisc);
+  put_optional(j, "allmulti", v.allmulti);
   put_optional(j, "hairpin", v.hairpin);
   const LinkKindData& d = v.data;
   if (d.macvlan_mode) j["mode"] = kMacvlanModes.name(*d.macvlan_mode);
@@ -134,6 +145,9 @@ void to_json(json& j, const Link& v) {
   if (const auto& o = v.origin) {
     j["origin"] = {{"ifindex", o->ifindex}, {"alias", o->alias}, {"mtu", o->mtu}, {"up", o->up}};
     if (o->mac) j["origin"]["mac"] = o->mac->str();
+    put_optional(j["origin"], "promisc", o->promisc);
+    put_optional(j["origin"], "allmulti", o->allmulti);
+    put_optional(j["origin"], "master", o->master);
   }
 }
 
@@ -158,6 +172,7 @@ void from_json(const json& j, Link& v) {
   get_field(j, "master", v.master);
   v.up = j.value("up", true);
   get_field(j, "promisc", v.promisc);
+  get_field(j, "allmulti", v.allmulti);
   get_field(j, "hairpin", v.hairpin);
   LinkKindData& d = v.data;
   if (v.kind == LinkKind::Macvlan) get_word(j, "mode", kMacvlanModes, d.macvlan_mode);
@@ -178,6 +193,9 @@ void from_json(const json& j, Link& v) {
     get_field(*o, "alias", origin.alias);
     get_field(*o, "mtu", origin.mtu);
     get_field(*o, "up", origin.up);
+    get_field(*o, "promisc", origin.promisc);
+    get_field(*o, "allmulti", origin.allmulti);
+    get_field(*o, "master", origin.master);
     if (o->contains("mac")) {
       origin.mac = MacAddress::parse(o->at("mac").get_ref<const std::string&>());
       if (!origin.mac) throw std::invalid_argument(fmt::format("invalid value {}: not a MAC address", o->at("mac").dump()));
@@ -193,7 +211,10 @@ void KindOps<Link>::stamp(Link& l, const OwnerMark& mark) {
 bool KindOps<Link>::owned(const Link& observed) { return observed.owned; }
 // Ours and this attachment's; or ours without any alias yet (a link whose creation a kill interrupted, vouched
 // for by the journal: lifecycle/attachment.cpp), which the replace marks in place.
+// An existing link is someone else's by definition: the item may change what it sets on it (the origin is
+// journaled for DEL; two attachments changing one link are refused in lifecycle/claims.cpp).
 bool KindOps<Link>::may_replace(const Link& want, const Link& seen) {
+  if (want.kind == LinkKind::Existing) return seen.kind == LinkKind::Existing;
   return seen.owned && (seen.alias == want.alias || seen.alias.empty());
 }
 

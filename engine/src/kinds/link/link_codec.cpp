@@ -193,6 +193,7 @@ std::optional<LinkMsg> decode_link(const nlmsghdr& nlh) {
   out.ifindex = ifi->ifi_index;
   out.up = ifi->ifi_flags & IFF_UP;
   out.promisc = ifi->ifi_flags & IFF_PROMISC;
+  out.allmulti = ifi->ifi_flags & IFF_ALLMULTI;
   for_each_attr(nlh, sizeof(ifinfomsg), [&](const nlattr& a) {
     const nlattr* attr = &a;
     switch (mnl_attr_get_type(attr)) {  // anything else is skipped
@@ -253,6 +254,11 @@ void encode_link_set(Builder& b, int ifindex, const LinkSettings& s) {
   if (s.promisc) {
     change |= IFF_PROMISC;
     if (*s.promisc) flags |= IFF_PROMISC;
+  }
+  // dev_change_flags: IFF_ALLMULTI in ifi_change sets or clears the user's allmulti (dev_set_allmulti).
+  if (s.allmulti) {
+    change |= IFF_ALLMULTI;
+    if (*s.allmulti) flags |= IFF_ALLMULTI;
   }
   put_ifinfo(b, ifindex, change, flags);
   // iproute2's order for `ip link set DEV netns NS name NAME`.

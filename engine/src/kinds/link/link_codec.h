@@ -24,6 +24,7 @@ struct LinkMsg {
   int master{0};       // IFLA_MASTER, 0 for none
   bool up{false};      // IFF_UP in ifi_flags
   bool promisc{false}; // IFF_PROMISC in ifi_flags (dev_get_flags: the user's setting, not a bridge's count)
+  bool allmulti{false};  // IFF_ALLMULTI in ifi_flags (likewise the user's setting)
   std::string alias;   // IFLA_IFALIAS
   std::string mac;     // IFLA_ADDRESS, "aa:bb:cc:dd:ee:ff"
   LinkKindData data;   // IFLA_INFO_DATA of the kinds topocni creates (every field the kernel reports)
@@ -57,6 +58,7 @@ struct LinkSettings {
   std::optional<int> master;        // IFLA_MASTER: an ifindex, 0 to leave the master
   std::optional<bool> up;
   std::optional<bool> promisc;
+  std::optional<bool> allmulti;
   const std::string* alias{nullptr};
   const std::string* name{nullptr};  // IFLA_IFNAME: a rename (the link must be down, or come up in this request)
   // IFLA_NET_NS_FD: move the link to that namespace (-1: stay). do_setlink moves it first, under `name` when
@@ -66,7 +68,7 @@ struct LinkSettings {
   // free, else picks one). Kernels before 6.7 ignore it.
   int new_ifindex{0};
   bool empty() const {
-    return !mtu && !txqueuelen && !mac && !master && !up && !promisc && !alias && !name && netns_fd < 0;
+    return !mtu && !txqueuelen && !mac && !master && !up && !promisc && !allmulti && !alias && !name && netns_fd < 0;
   }
 };
 void encode_link_set(Builder& b, int ifindex, const LinkSettings& s);

@@ -29,6 +29,7 @@ Link link_from(const netlink::LinkMsg& m, const std::string& scope) {
   l.mac = MacAddress::parse(m.mac);  // nullopt for a device without an Ethernet address
   l.up = m.up;
   l.promisc = m.promisc;
+  l.allmulti = m.allmulti;
   l.hairpin = m.hairpin;
   l.data = m.data;
   l.alias = m.alias;
@@ -44,6 +45,7 @@ void forget_unasked(const Link& want, Link& got) {
   keep_if(want.txqueuelen.has_value(), got.txqueuelen);
   keep_if(want.mac.has_value(), got.mac);
   keep_if(want.promisc.has_value(), got.promisc);
+  keep_if(want.allmulti.has_value(), got.allmulti);
   keep_if(want.hairpin.has_value(), got.hairpin);
   const LinkKindData& w = want.data;
   LinkKindData& g = got.data;
@@ -151,6 +153,7 @@ void finish_link(KernelContext& k, const Link& l, const std::string& staged_name
   }
   if (!l.master.empty()) s.master = master_index(k, l);
   s.promisc = l.promisc;
+  s.allmulti = l.allmulti;
   netlink::Message m(RTM_NEWLINK, 0);
   netlink::encode_link_set(m.builder(), *index, s);
   check_link_ack(k.socket(l.scope).ack(m.msg()), staged(l) ? "name and mark link" : "set link alias", object);
@@ -232,6 +235,25 @@ bool needs_recreate(const Link& prev, const Link& l) {
 void change_link(KernelContext& k, const Change& c) {
   const Link& l = std::get<Link>(c.object);
   const Link* prev = c.previous ? std::get_if<Link>(&*c.previous) : nullptr;
+  if (l.kind == LinkKind::Existing) {
+    // Someone else's: only the attributes the item sets change, in place, never by re-creating it; an
+    // attribute it no longer sets is left as it is (DEL, not a later ADD, puts the origin back).
+    if (!prev) throw ConflictError("create " + describe(l) + ": existing links are never created");
+    netlink::LinkSettings s;
+    if (l.mtu && prev->mtu != l.mtu) s.mtu = l.mtu;
+    if (l.mac && prev->mac != l.mac) s.mac = l.mac;
+    if (prev->master != l.master) s.master = l.master.empty() ? 0 : master_index(k, l);
+    if (l.promisc && prev->promisc != l.promisc) s.promisc = l.promisc;
+    if (l.allmulti && prev->allmulti != l.allmulti) s.allmulti = l.allmulti;
+    if (s.empty()) return;
+    auto index = k.ifindex(l.scope, l.name);
+    if (!index) throw NetlinkError(ENODEV, "change link", describe(l), "link " + l.name + " not found in scope " + l.scope);
+    netlink::Message m(RTM_NEWLINK, 0);
+    netlink::encode_link_set(m.builder(), *index, s);
+    check_link_ack(k.socket(l.scope).ack(m.msg()), "change link", describe(l));
+    k.forget_links(l.scope);
+    return;
+  }
   if (!prev || needs_recreate(*prev, l)) {
     if (prev) delete_link(k, *prev);
     create_link(k, l);
@@ -249,6 +271,7 @@ void change_link(KernelContext& k, const Change& c) {
   if (prev->mac != l.mac && l.mac) self.mac = l.mac;
   if (prev->master != l.master) self.master = l.master.empty() ? 0 : master_index(k, l);
   if (prev->promisc != l.promisc) self.promisc = l.promisc.value_or(false);
+  if (prev->allmulti != l.allmulti) self.allmulti = l.allmulti.value_or(false);
   auto set = [&](const std::string& scope, const std::string& name, const netlink::LinkSettings& s) {
     if (s.empty()) return;
     auto index = k.ifindex(scope, name);
@@ -284,6 +307,24 @@ void KindOps<Link>::observe(KernelContext& k, const std::vector<Link>& interest,
     }
     if (!k.has_scope(want.scope)) continue;
     auto self = k.get_link(want.scope, want.name);
+    if (want.kind == LinkKind::Existing) {
+      // Someone else's link, whatever its kind and alias: only what the item sets is compared (and put back).
+      if (!self) continue;
+      Link got = link_from(*self, want.scope);
+      forget_unasked(want, got);
+      got.kind = LinkKind::Existing;
+      got.owned = false;
+      got.alias.clear();
+      got.up = want.up;
+      got.data = {};
+      got.hairpin.reset();
+      got.txqueuelen.reset();
+      if (!want.master.empty() || (want.origin && want.origin->master))
+        got.master = self->master ? k.ifname(want.scope, self->master).value_or("?") : "";
+      got.origin = want.origin;
+      emit(std::move(got));
+      continue;
+    }
     bool veth = want.kind == LinkKind::Veth && !want.peer_name.empty();
     const std::string& peer_scope = peer_scope_of(want);
     std::optional<netlink::LinkMsg> peer;
@@ -325,8 +366,10 @@ void KindOps<Link>::execute(KernelContext& k, const std::vector<Change>& changes
     p.attempt(i, c);
     const Link& l = std::get<Link>(c.object);
     const Link* prev = c.previous ? std::get_if<Link>(&*c.previous) : nullptr;
-    if (l.kind == LinkKind::Existing || (prev && prev->kind == LinkKind::Existing))
-      throw ConflictError(operation_of(c) + " " + describe(l) + ": existing links are never created, changed or deleted");
+    // An existing link is changed in place (change_link), never created or deleted.
+    bool existing = l.kind == LinkKind::Existing || (prev && prev->kind == LinkKind::Existing);
+    if (existing && (c.action != Action::Replace || l.kind != LinkKind::Existing || !prev || prev->kind != LinkKind::Existing))
+      throw ConflictError(operation_of(c) + " " + describe(l) + ": existing links are never created or deleted");
     switch (c.action) {
       case Action::Create: create_link(k, l); break;
       case Action::Delete: delete_link(k, l); break;

@@ -9,6 +9,8 @@
 
 namespace topo {
 
+class Kernel;
+
 template <>
 struct KindOps<Link> {
   static const tmpl::KindSchema& schema();
@@ -19,6 +21,14 @@ struct KindOps<Link> {
   static bool owned(const Link& observed);
 
   static bool may_replace(const Link& want, const Link& seen);
+  // A link this attachment changes without owning it (an existing link whose attributes it sets): two
+  // attachments claiming one are a conflict (lifecycle/claims.cpp).
+  static bool claims(const Link& desired) { return changes_existing(desired); }
+
+  // ADD's planning step, before anything changes: fills in `origin` (what DEL puts back) of each link someone
+  // else made that the attachment moves (host-device) or changes (existing), from `journaled` (an earlier
+  // ADD's record) where it has one, else from the kernel. See link_origins.cpp.
+  static void take_origins(Kernel& kernel, std::vector<Link>& desired, const std::vector<Link>& journaled);
 
   static void observe(KernelContext& k, const std::vector<Link>& interest, std::vector<Link>& out);
   static void execute(KernelContext& k, const std::vector<Change>& changes, size_t begin, size_t end, Progress& p);

@@ -19,7 +19,11 @@ namespace {
 std::string other_scope(const std::string& scope) { return scope == kHostScope ? kContainerScope : kHostScope; }
 
 // Keys every created link takes, and those only some kinds take.
-const std::set<std::string> kCommonKeys = {"name", "kind", "mtu", "txqueuelen", "mac", "master", "up", "promisc", "hairpin"};
+const std::set<std::string> kCommonKeys = {"name", "kind", "mtu", "txqueuelen", "mac", "master", "up", "promisc", "allmulti", "hairpin"};
+// What may be changed on a link someone else made (the tuning and vrf plugins' changes): each is put back on
+// DEL. Not its name, up state, queue length or a bridge port's hairpin: nothing asks for them, and each
+// would need its own origin.
+const std::set<std::string> kExistingKeys = {"mtu", "mac", "master", "promisc", "allmulti"};
 std::set<std::string> kind_keys(LinkKind k) {
   switch (k) {
     case LinkKind::Veth: return {"peer"};
@@ -29,15 +33,15 @@ std::set<std::string> kind_keys(LinkKind k) {
     case LinkKind::Vxlan: return {"parent", "vni", "local", "remote", "group", "port"};
     case LinkKind::Vrf: return {"table"};
     case LinkKind::HostDevice: return {"device"};
+    case LinkKind::Existing: return kExistingKeys;
     case LinkKind::Bridge:
-    case LinkKind::Dummy:
-    case LinkKind::Existing: return {};
+    case LinkKind::Dummy: return {};
   }
   return {};
 }
 
 const char* const kAllKeys[] = {"device", "peer", "parent", "mode", "flag", "id", "protocol", "vni", "local", "remote", "group",
-                                "port", "table", "mtu", "txqueuelen", "mac", "master", "up", "promisc", "hairpin"};
+                                "port", "table", "mtu", "txqueuelen", "mac", "master", "up", "promisc", "allmulti", "hairpin"};
 
 // A key the item has that its kind does not take: say which kinds take it.
 void refuse_foreign_keys(tmpl::Fields& f, LinkKind kind) {
@@ -46,12 +50,26 @@ void refuse_foreign_keys(tmpl::Fields& f, LinkKind kind) {
   for (const char* key : kAllKeys) {
     if (allowed.contains(key) || !f.has(key)) continue;
     if (kind == LinkKind::Existing)
-      f.fail(key, fmt::format("'{}' cannot be set on a link of kind existing: it is never changed", key));
+      f.fail(key, fmt::format("'{}' cannot be set on a link of kind existing: only mtu, mac, master, promisc and "
+                              "allmulti can (DEL puts them back)", key));
     std::string takers;
     for (auto& [k, word] : kLinkKinds.entries())
       if (kind_keys(k).contains(key)) takers += std::string(takers.empty() ? "" : ", ") + word;
     f.fail(key, fmt::format("'{}' is not an attribute of a {} link (only of: {})", key, link_kind_name(kind), takers));
   }
+}
+
+// The attributes a created link and an existing one share.
+void read_changes(tmpl::Fields& f, Link& l) {
+  // 68 is the IPv4 minimum (RFC 791) and most drivers' min_mtu.
+  l.mtu = f.uint("mtu", 68, 65535);
+  l.mac = f.unicast_mac("mac");
+  if (auto master = f.ifname("master")) {
+    if (*master == l.name) f.fail("master", "a link cannot be its own master");
+    l.master = *master;
+  }
+  l.promisc = f.boolean("promisc");
+  l.allmulti = f.boolean("allmulti");
 }
 
 void read_vxlan(tmpl::Fields& f, LinkKindData& d) {
@@ -77,7 +95,7 @@ const tmpl::KindSchema& KindOps<Link>::schema() {
       "a link",
       {{"name", true},   {"kind", false},   {"peer", false},     {"parent", false},   {"mtu", false},
        {"txqueuelen", false}, {"mac", false}, {"master", false}, {"up", false},     {"promisc", false},
-       {"hairpin", false}, {"mode", false},  {"flag", false},     {"id", false},       {"protocol", false},
+       {"hairpin", false}, {"allmulti", false}, {"mode", false},  {"flag", false},     {"id", false},       {"protocol", false},
        {"table", false},  {"vni", false},   {"local", false},    {"remote", false},   {"group", false},
        {"port", false},   {"device", false}, {"state", false}},
       {{"peer", "a veth peer", {{"name", true}, {"scope", false}}},
@@ -95,7 +113,8 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
                 "it was");
   l.kind = f.word("kind", kLinkKinds).value_or(LinkKind::Veth);
   refuse_foreign_keys(f, l.kind);
-  if (l.kind == LinkKind::Existing) {  // only referenced (it must be there), never created or changed
+  if (l.kind == LinkKind::Existing) {  // it must be there; never created or deleted, changed as far as asked
+    read_changes(f, l);
     out.push_back(std::move(l));
     return;
   }
@@ -144,17 +163,10 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
       break;
     default: break;
   }
-  // 68 is the IPv4 minimum (RFC 791) and most drivers' min_mtu.
-  l.mtu = f.uint("mtu", 68, 65535);
+  read_changes(f, l);
   l.txqueuelen = f.uint("txqueuelen", 0, 0xFFFFFFFF);
-  l.mac = f.unicast_mac("mac");
-  if (auto master = f.ifname("master")) {
-    if (*master == l.name) f.fail("master", "a link cannot be its own master");
-    l.master = *master;
-  }
   l.hairpin = f.boolean("hairpin");
   if (l.hairpin && l.master.empty()) f.fail("hairpin", "hairpin is a bridge port's setting: give the link a master bridge");
-  l.promisc = f.boolean("promisc");
   l.up = f.boolean("up").value_or(true);
   out.push_back(std::move(l));
 }
@@ -163,7 +175,14 @@ nlohmann::ordered_json KindOps<Link>::template_form(const Link& l) {
   nlohmann::ordered_json j;
   j["name"] = l.name;
   if (l.kind != LinkKind::Veth) j["kind"] = link_kind_name(l.kind);
-  if (l.kind == LinkKind::Existing) return j;
+  if (l.kind == LinkKind::Existing) {
+    if (l.mtu) j["mtu"] = *l.mtu;
+    if (l.mac) j["mac"] = l.mac->str();
+    if (!l.master.empty()) j["master"] = l.master;
+    if (l.promisc) j["promisc"] = *l.promisc;
+    if (l.allmulti) j["allmulti"] = *l.allmulti;
+    return j;
+  }
   if (l.kind == LinkKind::Veth) j["peer"] = nlohmann::ordered_json{{"name", l.peer_name}, {"scope", l.peer_scope}};
   if (l.kind == LinkKind::HostDevice) j["device"] = l.device;
   if (!l.parent.empty()) j["parent"] = nlohmann::ordered_json{{"name", l.parent}, {"scope", l.parent_scope}};
@@ -184,6 +203,7 @@ nlohmann::ordered_json KindOps<Link>::template_form(const Link& l) {
   if (!l.master.empty()) j["master"] = l.master;
   if (l.hairpin) j["hairpin"] = *l.hairpin;
   if (l.promisc) j["promisc"] = *l.promisc;
+  if (l.allmulti) j["allmulti"] = *l.allmulti;
   if (!l.up) j["up"] = false;
   return j;
 }
