@@ -67,7 +67,7 @@ std::optional<json> cached_result(const std::string& network, const std::string&
 }  // namespace
 
 bool reference_plugin_served_by_topocni(const std::string& type, const std::string& search_path) {
-  static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp", "vlan"};
+  static const std::set<std::string> kReferenceNames = {"bridge", "host-device", "macvlan", "ptp", "tuning", "vlan", "vrf"};
   if (!kReferenceNames.contains(type)) return true;
   std::stringstream in(search_path);
   for (std::string dir; std::getline(in, dir, ':');) {
