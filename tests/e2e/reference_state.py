@@ -7,7 +7,8 @@ Used by tests/e2e/test_reference_plugins.sh:
   reference_state.py result FILE     a CNI result (or error), normalised, as sorted lines
   reference_state.py diff A B        the lines only in A ("-") or only in B ("+"); exit 1 when there are any
 
-Only what is random from run to run is normalised away: MACs, generated veth names (veth + 8 hex digits, the
+Only what is random from run to run is normalised away: MACs (except those in $REFERENCE_KNOWN_MACS, which a
+config sets), generated veth names (veth + 8 hex digits, the
 Go plugins' random names and the templates' hashed ones have that shape), ifindexes, route/rule protocol
 marks, IPv6 link-local addresses (derived from the random MAC), the sandbox path (each side has its own
 namespaces), and topocni's ownership alias. An empty list or object in a CNI result equals an absent key
@@ -22,6 +23,12 @@ import sys
 
 VETH = re.compile(r"^veth[0-9a-f]{8}$")
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+# MACs a config sets (tuning's `mac`): not random, so compared as they are (the harness lists them).
+KNOWN_MACS = {m.lower() for m in os.environ.get("REFERENCE_KNOWN_MACS", "").split(",") if m}
+
+
+def mac(m):
+    return m.lower() if m and m.lower() in KNOWN_MACS else "random"
 
 
 def ifname(name):
@@ -55,6 +62,7 @@ def links():
         yield " ".join(parts)
         # On a line of its own, so that a known qlen difference cannot hide another one of the same link.
         yield f"link {ifname(l['ifname'])} qlen={l.get('txqlen', '-')}"
+        yield f"link {ifname(l['ifname'])} mac={mac(l.get('address'))}"
 
 
 def addresses():
@@ -97,12 +105,12 @@ def neighbours():
 
 
 def sysctls():
-    names = ["net/ipv4/ip_forward"]
+    names = ["net/ipv4/ip_forward", "net/core/somaxconn"]
     for conf in sorted(glob.glob("/proc/sys/net/ipv4/conf/*")):
         dev = os.path.basename(conf)
         if dev == "lo":
             continue
-        for k in ("forwarding", "arp_notify", "proxy_arp", "rp_filter", "route_localnet", "arp_ignore"):
+        for k in ("forwarding", "arp_notify", "proxy_arp", "rp_filter", "route_localnet", "arp_ignore", "arp_filter"):
             names.append(f"net/ipv4/conf/{dev}/{k}")
         for k in ("forwarding", "accept_dad", "disable_ipv6", "accept_ra"):
             names.append(f"net/ipv6/conf/{dev}/{k}")
@@ -136,7 +144,7 @@ def norm_result(v, key=None):
         return [norm_result(x) for x in v]
     if isinstance(v, str):
         if key == "mac" and MAC.match(v.lower()):
-            return "MAC"
+            return v.lower() if v.lower() in KNOWN_MACS else "MAC"
         if key == "sandbox":
             return "SANDBOX"
         if key == "name":

@@ -15,14 +15,14 @@
 # other fails the test. Only throwaway namespaces (trc-<pid>-*) and a mktemp dir; the EXIT trap removes them
 # and ends the servers this script started, on failure too.
 #
-# Environment (ctest sets them): TOPOCNI, TOPOCTL. The last line is "N passed, M failed".
+# Environment (ctest sets them): TOPOCNI, TOPOCTL; REFERENCE_CASES, a regex of the case names to run (all by default). The last line is "N passed, M failed".
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOPOCNI="${TOPOCNI:?set TOPOCNI to the topocni binary}"
 TOPOCTL="${TOPOCTL:?set TOPOCTL to the topoctl binary}"
 CNI_BIN="${CNI_SYSTEM_BIN:-/usr/lib/cni}"
 STATE_PY="$HERE/reference_state.py"
-for p in ptp bridge macvlan host-local; do
+for p in ptp bridge macvlan tuning host-local; do
   [[ -x "$CNI_BIN/$p" ]] || { echo "SKIP: no $p in $CNI_BIN"; exit 0; }
 done
 
@@ -110,13 +110,14 @@ side_down() {
   for ns in node pod1 pod2 peer; do ip netns del "$P$1-$ns" 2>/dev/null || true; done
 }
 
-# cni SIDE COMMAND CONTAINER POD CONFIG: runs the reference binary (side ref) or topocni (side topo) in the
+# cni SIDE COMMAND CONTAINER POD CONFIG [BINARY]: runs the reference binary (side ref) or topocni (side topo) in the
 # node's namespace; stdout in $WORK/out, exit status in $RC.
 cni() {
   local s=$1 cmd=$2 id=$3 pod=$4 config=$5 bin
   local type path
   type=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["type"])' "$config")
-  if [[ $s == ref ]]; then bin="$CNI_BIN/$type" path=$CNI_BIN
+  if [[ -n ${6:-} ]]; then bin=$6 path=$CNI_BIN  # the same binary on both sides (a chain's first plugin)
+  elif [[ $s == ref ]]; then bin="$CNI_BIN/$type" path=$CNI_BIN
   else bin="$TOPO_BIN/$type" path="$TOPO_BIN:$CNI_BIN"; fi
   config=${config//@DATA@/$WORK/$s-data}
   set +e
@@ -155,6 +156,7 @@ compare() {
 
 # run_case NAME CONFIG PODS CHECKS: PODS is 1 or 2; CHECKS names the connectivity checks (below).
 run_case() {
+  [[ $1 =~ ${REFERENCE_CASES:-.} ]] || return 0  # a subset, for working on one plugin
   CASE=$1
   local config=$2 pods=$3 checks=$4 s i c ipam_result
   echo "--- $CASE"
@@ -227,9 +229,64 @@ print(json.dumps({"cniVersion": r["cniVersion"], "ips": ips, "routes": c["ipam"]
   rm -rf "$WORK"/ref-* "$WORK"/topo-*
 }
 
+# run_chain NAME MAIN CONFIG: a chained plugin. MAIN (a config for Debian's binary of its type, the same on both
+# sides) makes pod1's eth0; then CONFIG, with MAIN's result as prevResult, goes to the reference binary or to
+# topocni. Compared: the state after the chained ADD, its CNI result, and the state after its DEL (before
+# MAIN's DEL); topocni's DEL must leave exactly MAIN's state. `topoctl plan` after ADD: `No changes.`.
+run_chain() {
+  [[ $1 =~ ${REFERENCE_CASES:-.} ]] || return 0  # a subset, for working on one plugin
+  CASE=$1
+  local main=$2 config=$3 s main_type plan
+  main_type=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["type"])' "$main")
+  echo "--- $CASE"
+  for s in ref topo; do
+    side_up "$s"
+    cni "$s" ADD c1 pod1 "$main" "$CNI_BIN/$main_type"
+    [[ $RC == 0 ]] || bad "$CASE: $s $main_type ADD failed ($(head -c 300 "$WORK/out"))"
+    python3 -c '
+import json, sys
+c = json.loads(sys.argv[1]); c["prevResult"] = json.load(open(sys.argv[2])); print(json.dumps(c))
+' "$config" "$WORK/out" >"$WORK/$s-chained.json"
+    snapshot "$s" main
+    cni "$s" ADD c1 pod1 "$(cat "$WORK/$s-chained.json")"
+    cp "$WORK/out" "$WORK/$s-result1"
+    [[ $RC == 0 ]] || bad "$CASE: $s ADD failed ($(head -c 300 "$WORK/out"))"
+    snapshot "$s" add
+    if [[ $s == topo ]]; then
+      python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["prevResult"]))' \
+        "$WORK/topo-chained.json" >"$WORK/prev-result"
+      set +e
+      plan=$(ip netns exec "$P$s-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" plan --no-color \
+        --config "$WORK/topo-chained.json" --netns "/run/netns/$P$s-pod1" --container-id c1 --ifname eth0 \
+        --prev-result "$WORK/prev-result" 2>&1)
+      set -e
+      if grep -q 'No changes.' <<<"$plan"; then ok "$CASE: topoctl plan after ADD: No changes."
+      else bad "$CASE: topoctl plan after ADD: $plan"; fi
+    fi
+    cni "$s" DEL c1 pod1 "$(cat "$WORK/$s-chained.json")"
+    [[ $RC == 0 ]] || bad "$CASE: $s DEL failed ($(head -c 300 "$WORK/out"))"
+    snapshot "$s" del
+    cni "$s" DEL c1 pod1 "$main" "$CNI_BIN/$main_type"
+  done
+  EXPECT=$EXPECT_ADD
+  compare "state after ADD" "$WORK/ref-add" "$WORK/topo-add"
+  python3 "$STATE_PY" result "$WORK/ref-result1" >"$WORK/ref-r"
+  python3 "$STATE_PY" result "$WORK/topo-result1" >"$WORK/topo-r"
+  EXPECT=$EXPECT_RESULT
+  compare "CNI result" "$WORK/ref-r" "$WORK/topo-r"
+  EXPECT=$EXPECT_DEL
+  compare "state after DEL" "$WORK/ref-del" "$WORK/topo-del"
+  EXPECT='^$'
+  compare "topocni's state after DEL is the previous plugin's" "$WORK/topo-main" "$WORK/topo-del"
+  side_down ref
+  side_down topo
+  rm -rf "$WORK"/ref-* "$WORK"/topo-*
+}
+
 # bad_config NAME CONFIG KEY: topocni answers code 7 naming KEY and changes nothing; the reference's answer is
 # printed for the record (mostly 999, or a failure deeper in).
 bad_config() {
+  [[ $1 =~ ${REFERENCE_CASES:-.} ]] || return 0  # a subset, for working on one plugin
   CASE=$1
   local config=$2 key=$3 code msg
   echo "--- $CASE"
@@ -258,7 +315,7 @@ HL='"type":"host-local","dataDir":"@DATA@"'
 # the same conflist, `type` unchanged, picks the built-in template of that name.
 TOPO_BIN="$WORK/bin"
 mkdir -p "$TOPO_BIN" "$WORK/templates"
-"$TOPOCNI" install --cni-bin-dir "$TOPO_BIN" --names ptp,bridge,macvlan,host-device,vlan --templates-dir "$WORK/templates" >/dev/null
+"$TOPOCNI" install --cni-bin-dir "$TOPO_BIN" --names ptp,bridge,macvlan,host-device,vlan,tuning --templates-dir "$WORK/templates" >/dev/null
 
 # --- ptp --------------------------------------------------------------------------------------------------
 # Expected differences (specs/ptp.yaml's header): the pod's address is a host prefix and so has no kernel
@@ -328,6 +385,25 @@ fi
 ip netns del "${P}probe" 2>/dev/null || true
 bad_config "vlan: vlanId out of range" '{"cniVersion":"1.0.0","name":"bad","type":"vlan","master":"eth0","vlanId":5000,"ipam":{'"$HL"',"subnet":"10.40.0.0/24"}}' vlanId
 bad_config "vlan: no master" '{"cniVersion":"1.0.0","name":"bad","type":"vlan","vlanId":5,"ipam":{'"$HL"',"subnet":"10.40.0.0/24"}}' master
+
+# --- tuning (chained after Debian's ptp) --------------------------------------------------------------------
+# Expected: DEL puts the sysctls back (the reference leaves them as ADD set them).
+export REFERENCE_KNOWN_MACS=02:11:22:33:44:55
+TUNE_PTP='{"cniVersion":"1.0.0","name":"tn","type":"ptp","ipam":{'"$HL"',"subnet":"10.1.1.0/24"}}'
+EXPECT_ADD='^$' EXPECT_RESULT='^$' EXPECT_DEL='^[-+] pod1 sysctl net\.(core\.somaxconn|ipv4\.conf\.eth0\.(arp_filter|rp_filter))='
+# The README example (sysctls, IFNAME for the pod's interface).
+run_chain "tuning (README: sysctl with IFNAME)" "$TUNE_PTP" \
+  '{"cniVersion":"1.0.0","name":"tn","type":"tuning","sysctl":{"net.core.somaxconn":"500","net.ipv4.conf.IFNAME.arp_filter":"1"}}'
+run_chain "tuning (mtu, mac, promisc, allmulti, sysctl)" "${TUNE_PTP/1.0.0/0.4.0}" \
+  '{"cniVersion":"0.4.0","name":"tn","type":"tuning","mtu":1400,"mac":"02:11:22:33:44:55","promisc":true,"allmulti":true,"sysctl":{"net.ipv4.conf.eth0.rp_filter":"2"}}'
+run_chain "tuning (allmulti false, mtu only)" "$TUNE_PTP" \
+  '{"cniVersion":"1.0.0","name":"tn","type":"tuning","mtu":9000,"allmulti":false}'
+TUNE_PREV='"prevResult":{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.1.1.2/24","interface":0}]}'
+bad_config "tuning: a sysctl outside net" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","sysctl":{"kernel.panic":"1"},'"$TUNE_PREV"'}' sysctl
+bad_config "tuning: a multicast mac" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","mac":"01:00:5e:00:00:01",'"$TUNE_PREV"'}' mac
+bad_config "tuning: mtu below 68" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","mtu":10,'"$TUNE_PREV"'}' mtu
+bad_config "tuning: no prevResult" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","mtu":1400}' prevResult
+unset REFERENCE_KNOWN_MACS
 
 echo "differences: $DIFFS unexpected, $EXPECTED expected (documented)"
 echo "$PASS passed, $FAIL failed"
