@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side by side: CNI's reference plugins (Debian's binaries in /usr/lib/cni) and topocni's built-in templates
-# of the same names (specs/ptp.yaml, bridge.yaml, macvlan.yaml), issue 11 part 3. For each case the SAME
+# of the same names (specs/ptp.yaml, bridge.yaml, macvlan.yaml, host-device.yaml, vlan.yaml, and the chained
+# tuning.yaml and vrf.yaml), issue 11 part 3. For each case the SAME
 # network config goes to the Go binary and to topocni (its `type` picks the template, as when topocni is
 # installed under the plugin's name), each in its own throwaway namespaces (node, two pods, and a peer on the
 # node's underlay eth0), each with Debian's host-local and a data dir of its own. Compared, after ADD and after
@@ -22,7 +23,7 @@ TOPOCNI="${TOPOCNI:?set TOPOCNI to the topocni binary}"
 TOPOCTL="${TOPOCTL:?set TOPOCTL to the topoctl binary}"
 CNI_BIN="${CNI_SYSTEM_BIN:-/usr/lib/cni}"
 STATE_PY="$HERE/reference_state.py"
-for p in ptp bridge macvlan tuning host-local; do
+for p in ptp bridge macvlan tuning vrf host-local; do
   [[ -x "$CNI_BIN/$p" ]] || { echo "SKIP: no $p in $CNI_BIN"; exit 0; }
 done
 
@@ -315,7 +316,7 @@ HL='"type":"host-local","dataDir":"@DATA@"'
 # the same conflist, `type` unchanged, picks the built-in template of that name.
 TOPO_BIN="$WORK/bin"
 mkdir -p "$TOPO_BIN" "$WORK/templates"
-"$TOPOCNI" install --cni-bin-dir "$TOPO_BIN" --names ptp,bridge,macvlan,host-device,vlan,tuning --templates-dir "$WORK/templates" >/dev/null
+"$TOPOCNI" install --cni-bin-dir "$TOPO_BIN" --names ptp,bridge,macvlan,host-device,vlan,tuning,vrf --templates-dir "$WORK/templates" >/dev/null
 
 # --- ptp --------------------------------------------------------------------------------------------------
 # Expected differences (specs/ptp.yaml's header): the pod's address is a host prefix and so has no kernel
@@ -404,6 +405,25 @@ bad_config "tuning: a multicast mac" '{"cniVersion":"1.0.0","name":"bad","type":
 bad_config "tuning: mtu below 68" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","mtu":10,'"$TUNE_PREV"'}' mtu
 bad_config "tuning: no prevResult" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","mtu":1400}' prevResult
 unset REFERENCE_KNOWN_MACS
+
+# --- vrf (chained after Debian's ptp) -----------------------------------------------------------------------
+# This kernel may lack VRF: then only the config checks run side by side, and a valid config is refused with
+# code 7 (nothing changed) where the Go binary fails creating the link.
+VRF_OK='{"cniVersion":"1.0.0","name":"vr","type":"vrf","vrfname":"blue"}'
+ip netns add "${P}probe"
+NAMESPACES+=("${P}probe")
+if ip -n "${P}probe" link add vrfprobe type vrf table 10 2>/dev/null; then
+  EXPECT_ADD='^$' EXPECT_RESULT='^$' EXPECT_DEL='^$'
+  run_chain "vrf (README: vrfname)" "$TUNE_PTP" "$VRF_OK"
+  run_chain "vrf (vrfname, table)" "$TUNE_PTP" '{"cniVersion":"1.0.0","name":"vr","type":"vrf","vrfname":"red","table":1001}'
+else
+  echo "SKIP vrf side by side: this kernel has no VRF (ip link add ... type vrf fails)"
+  bad_config "vrf: no VRF in this kernel" "${VRF_OK%\}},$TUNE_PREV}" "VRF"
+fi
+ip netns del "${P}probe" 2>/dev/null || true
+bad_config "vrf: no vrfname" '{"cniVersion":"1.0.0","name":"bad","type":"vrf",'"$TUNE_PREV"'}' vrfname
+bad_config "vrf: table 0" '{"cniVersion":"1.0.0","name":"bad","type":"vrf","vrfname":"blue","table":0,'"$TUNE_PREV"'}' table
+bad_config "vrf: vrfname too long" '{"cniVersion":"1.0.0","name":"bad","type":"vrf","vrfname":"a-very-long-vrf-name",'"$TUNE_PREV"'}' vrfname
 
 echo "differences: $DIFFS unexpected, $EXPECTED expected (documented)"
 echo "$PASS passed, $FAIL failed"

@@ -209,3 +209,108 @@ TEST_CASE("underlay-service: default route untouched; configured CIDRs and node 
   CHECK(rules(r.state).size() == 1);
   CHECK(r.state.of<NatEntry>().size() == 2);  // ipMasq defaults to true: node snat + pod masquerade
 }
+
+// ptp's result as the tuning and vrf plugins get it: the node's veth end, then the pod's eth0.
+json ptp_prev() {
+  return {{"interfaces", {{{"name", "veth1d1838ee"}, {"mac", "1e:96:17:72:b6:45"}},
+                          {{"name", "eth0"}, {"mac", "6e:5f:67:0d:c8:65"}, {"sandbox", "/run/netns/c1"}}}},
+          {"ips", {{{"address", "10.1.1.2/24"}, {"gateway", "10.1.1.1"}, {"interface", 1}}}}};
+}
+
+TEST_CASE("tuning: the previous plugin's interface changed as far as the config asks, sysctls with IFNAME, the result") {
+  Template t = load_spec("tuning");
+  SUBCASE("every key") {
+    Fixture f({{"mtu", 1400}, {"mac", "02:11:22:33:44:55"}, {"promisc", true}, {"allmulti", false},
+               {"sysctl", {{"net.ipv4.conf.IFNAME.arp_filter", "1"}, {"net.core.somaxconn", "500"}}}},
+              ptp_prev());
+    Rendered r = t.render(f.ctx);
+    REQUIRE(r.state.of<Link>().size() == 1);
+    CHECK(describe(r.state.of<Link>()[0]) ==
+          "link eth0 (existing) mtu 1400 address 02:11:22:33:44:55 promisc on allmulticast off");
+    CHECK(r.state.of<Link>()[0].scope == "container");
+    const auto& s = r.state.of<Sysctl>();
+    REQUIRE(s.size() == 2);
+    CHECK(s[0].name == "net.core.somaxconn");
+    CHECK(s[0].value == "500");
+    CHECK(s[1].name == "net.ipv4.conf.eth0.arp_filter");
+    // prevResult's interfaces in order, by scope (the MAC is the kernel's after ADD).
+    CHECK(r.result["interfaces"] == json::parse(R"([{"name":"veth1d1838ee","scope":"host"},{"name":"eth0","scope":"container"}])"));
+    CHECK_FALSE(r.result.contains("ips"));  // passed through, so its interface indexes stay valid
+  }
+  SUBCASE("sysctls only: the link is a reference, nothing to change on it") {
+    Fixture f({{"sysctl", {{"net.core.somaxconn", "500"}}}}, ptp_prev());
+    Rendered r = t.render(f.ctx);
+    REQUIRE(r.state.of<Link>().size() == 1);
+    CHECK_FALSE(changes_existing(r.state.of<Link>()[0]));
+  }
+  SUBCASE("refusals are code 7 material: config errors or the template's assertions, naming the key") {
+    auto refusal = [&](json config, json prev = ptp_prev()) {
+      Fixture f(std::move(config), std::move(prev));
+      try {
+        t.render(f.ctx);
+      } catch (const TemplateAssertionError& e) {
+        return e.message;
+      } catch (const SpecError& e) {
+        return e.file + ": " + e.path + ": " + e.message;
+      }
+      return std::string("no error");
+    };
+    CHECK(refusal({{"sysctl", {{"kernel.panic", "1"}}}}) ==
+          "sysctl: invalid net sysctl key 'kernel.panic': only net.* sysctls belong to the pod's network namespace");
+    CHECK(refusal({{"sysctl", {{"net..x", "1"}}}}).starts_with("sysctl: 'net..x' is not a dotted sysctl name"));
+    CHECK(refusal({{"sysctl", {{"net/ipv4/ip_forward", "1"}}}}).starts_with("sysctl: 'net/ipv4/ip_forward' is not a dotted"));
+    CHECK(refusal({{"sysctl", "net.core.somaxconn=1"}}).find("config.sysctl") != std::string::npos);
+    CHECK(refusal({{"mac", "01:00:5e:00:00:01"}}).find("config.mac") != std::string::npos);
+    CHECK(refusal({{"mtu", 0}}).find("config.mtu") != std::string::npos);
+    CHECK(refusal({{"runtimeConfig", {{"mac", "02:00:00:00:00:01"}}}}).starts_with("runtimeConfig.mac:"));
+    CHECK(refusal({{"args", {{"cni", {{"mtu", 1400}}}}}}).starts_with("args.cni:"));
+    CHECK(refusal({{"mtu", 1400}}, nullptr).starts_with("prevResult:"));
+    CHECK(refusal({{"runtimeConfig", {{"portMappings", json::array()}}}}) == "no error");  // other runtime keys: not tuning's
+  }
+}
+
+TEST_CASE("vrf: a VRF in the pod, the previous plugin's interface enslaved to it; the lowest free table by default") {
+  Template t = load_spec("vrf");
+  auto links = [](const Rendered& r) {
+    std::vector<std::string> out;
+    for (const Link& l : r.state.of<Link>()) out.push_back(l.scope + " " + describe(l));
+    return out;
+  };
+  SUBCASE("vrfname and table") {
+    Fixture f({{"vrfname", "blue"}, {"table", 1001}}, ptp_prev());
+    f.facts.kinds = {"vrf"};
+    Rendered r = t.render(f.ctx);
+    CHECK(links(r) == std::vector<std::string>{"container link blue type vrf table 1001",
+                                               "container link eth0 (existing) master blue"});
+    CHECK(r.result.is_null());  // no `result:`: prevResult passes through
+  }
+  SUBCASE("no table: the allocator's lowest free one in the pod") {
+    Fixture f({{"vrfname", "blue"}}, ptp_prev());
+    f.facts.kinds = {"vrf"};
+    f.alloc.next = 1;
+    Rendered r = t.render(f.ctx);
+    CHECK(f.alloc.calls == std::vector<std::string>{"vrfTable:1-252:container"});
+    CHECK(links(r)[0] == "container link blue type vrf table 1");
+  }
+  SUBCASE("refused with the reason, before anything renders") {
+    auto refusal = [&](json config, std::vector<std::string> kinds, json prev = ptp_prev()) {
+      Fixture f(std::move(config), std::move(prev));
+      f.facts.kinds = std::move(kinds);
+      try {
+        t.render(f.ctx);
+      } catch (const TemplateAssertionError& e) {
+        return e.message;
+      } catch (const SpecError& e) {
+        return e.path + ": " + e.message;
+      }
+      return std::string("no error");
+    };
+    CHECK(refusal({{"vrfname", "blue"}}, {}) == "this node's kernel has no VRF support: the vrf template cannot serve it");
+    CHECK(refusal(json::object(), {"vrf"}) == "config.vrfname: the template needs the parameter 'vrfname' (ifname)");
+    CHECK(refusal({{"vrfname", "blue"}, {"table", 0}}, {"vrf"}).starts_with("config.table:"));
+    CHECK(refusal({{"vrfname", "eth0"}}, {"vrf"}).starts_with("vrfname: the VRF cannot be the pod's interface eth0"));
+    json v6 = ptp_prev();
+    v6["ips"].push_back({{"address", "fd00::2/64"}, {"interface", 1}});
+    CHECK(refusal({{"vrfname", "blue"}}, {"vrf"}, v6).starts_with("prevResult: the vrf template serves IPv4 addresses only"));
+  }
+}
