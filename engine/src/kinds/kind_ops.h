@@ -6,6 +6,10 @@
 //   - ownership: stamp() puts the attachment's mark on a desired object (see lifecycle/ownership.h);
 //                owned() says whether an observed object carries a mark of ours;
 //   - diff:      may_replace() (may the desired value overwrite the observed one with the same key?);
+//   - optional:  take_origins(Kernel&, desired, journaled) (what DEL puts back on objects someone else made
+//                that the attachment changes, read before any change: links) and claims(desired) (an object
+//                changed without being owned, which two attachments may not both change: links). The
+//                lifecycle calls them for the kinds that define them;
 //   - kernel:    observe() (filtered reads of what `interest` names), execute() (a run of consecutive changes
 //                of this kind in one scope) and already_gone() (an error that means a delete found nothing to
 //                delete, which DEL counts as done).
