@@ -111,7 +111,7 @@ side_down() {
   for ns in node pod1 pod2 peer; do ip netns del "$P$1-$ns" 2>/dev/null || true; done
 }
 
-# cni SIDE COMMAND CONTAINER POD CONFIG [BINARY]: runs the reference binary (side ref) or topocni (side topo) in the
+# cni SIDE COMMAND CONTAINER POD CONFIG [BINARY]: runs (with $CNI_EXTRA_ENV's VAR=value words added) the reference binary (side ref) or topocni (side topo) in the
 # node's namespace; stdout in $WORK/out, exit status in $RC.
 cni() {
   local s=$1 cmd=$2 id=$3 pod=$4 config=$5 bin
@@ -124,7 +124,7 @@ cni() {
   set +e
   printf '%s' "$config" | timeout 20 ip netns exec "$P$s-node" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     CNI_COMMAND="$cmd" CNI_CONTAINERID="$id" CNI_NETNS="/run/netns/$P$s-$pod" CNI_IFNAME=eth0 \
-    CNI_PATH="$path" TOPOCNI_STATE_DIR="$WORK/$s-state" "$bin" >"$WORK/out" 2>"$WORK/err"
+    CNI_PATH="$path" TOPOCNI_STATE_DIR="$WORK/$s-state" ${CNI_EXTRA_ENV:-} "$bin" >"$WORK/out" 2>"$WORK/err"
   RC=$?
   set -e
 }
@@ -263,6 +263,8 @@ c = json.loads(sys.argv[1]); c["prevResult"] = json.load(open(sys.argv[2])); pri
       set -e
       if grep -q 'No changes.' <<<"$plan"; then ok "$CASE: topoctl plan after ADD: No changes."
       else bad "$CASE: topoctl plan after ADD: $plan"; fi
+      cni "$s" CHECK c1 pod1 "$(cat "$WORK/$s-chained.json")"
+      if [[ $RC == 0 ]]; then ok "$CASE: CHECK after ADD passes"; else bad "$CASE: CHECK after ADD: $(head -c 300 "$WORK/out")"; fi
     fi
     cni "$s" DEL c1 pod1 "$(cat "$WORK/$s-chained.json")"
     [[ $RC == 0 ]] || bad "$CASE: $s DEL failed ($(head -c 300 "$WORK/out"))"
@@ -399,6 +401,34 @@ run_chain "tuning (mtu, mac, promisc, allmulti, sysctl)" "${TUNE_PTP/1.0.0/0.4.0
   '{"cniVersion":"0.4.0","name":"tn","type":"tuning","mtu":1400,"mac":"02:11:22:33:44:55","promisc":true,"allmulti":true,"sysctl":{"net.ipv4.conf.eth0.rp_filter":"2"}}'
 run_chain "tuning (allmulti false, mtu only)" "$TUNE_PTP" \
   '{"cniVersion":"1.0.0","name":"tn","type":"tuning","mtu":9000,"allmulti":false}'
+# Killed right after it changed the link (SIGKILL before its next kernel change): the journal already holds
+# the link's origin, so DEL puts it back.
+CASE="tuning: killed after changing the link"
+if [[ "$CASE" =~ ${REFERENCE_CASES:-.} ]]; then
+  echo "--- $CASE"
+  side_up topo
+  cni topo ADD c1 pod1 "$TUNE_PTP" "$CNI_BIN/ptp"
+  python3 -c '
+import json, sys
+c = json.loads(sys.argv[1]); c["prevResult"] = json.load(open(sys.argv[2])); print(json.dumps(c))
+' '{"cniVersion":"1.0.0","name":"tn","type":"tuning","mtu":1400,"mac":"02:11:22:33:44:55","allmulti":true,"sysctl":{"net.core.somaxconn":"500"}}' \
+    "$WORK/out" >"$WORK/topo-chained.json"
+  snapshot topo main
+  CNI_EXTRA_ENV=TOPOCNI_TEST_KILL_AT=2 cni topo ADD c1 pod1 "$(cat "$WORK/topo-chained.json")"
+  snapshot topo killed
+  if [[ $RC != 0 ]] && grep -q 'pod1 link eth0 kind=veth mtu=1400' "$WORK/topo-killed" &&
+    grep -q 'pod1 sysctl net.core.somaxconn=4096' "$WORK/topo-killed"; then
+    ok "$CASE: killed between the link and the sysctl (rc $RC)"
+  else bad "$CASE: not killed where expected (rc $RC)"; fi
+  cni topo DEL c1 pod1 "$(cat "$WORK/topo-chained.json")"
+  [[ $RC == 0 ]] || bad "$CASE: DEL failed ($(head -c 300 "$WORK/out"))"
+  snapshot topo del
+  EXPECT='^$'
+  compare "state after DEL is the previous plugin's" "$WORK/topo-main" "$WORK/topo-del"
+  cni topo DEL c1 pod1 "$TUNE_PTP" "$CNI_BIN/ptp"
+  side_down topo
+  rm -rf "$WORK"/topo-*
+fi
 TUNE_PREV='"prevResult":{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.1.1.2/24","interface":0}]}'
 bad_config "tuning: a sysctl outside net" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","sysctl":{"kernel.panic":"1"},'"$TUNE_PREV"'}' sysctl
 bad_config "tuning: a multicast mac" '{"cniVersion":"1.0.0","name":"bad","type":"tuning","mac":"01:00:5e:00:00:01",'"$TUNE_PREV"'}' mac
