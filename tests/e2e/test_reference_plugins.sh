@@ -249,13 +249,23 @@ import json, sys
 c = json.loads(sys.argv[1]); c["prevResult"] = json.load(open(sys.argv[2])); print(json.dumps(c))
 ' "$config" "$WORK/out" >"$WORK/$s-chained.json"
     snapshot "$s" main
+    if [[ $s == topo ]]; then
+      python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["prevResult"]))' \
+        "$WORK/topo-chained.json" >"$WORK/prev-result"
+      set +e
+      plan=$(ip netns exec "$P$s-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" plan --no-color \
+        --config "$WORK/topo-chained.json" --netns "/run/netns/$P$s-pod1" --container-id c1 --ifname eth0 \
+        --prev-result "$WORK/prev-result" 2>&1)
+      set -e
+      if grep -qE '^  ~ (link eth0 \(existing\)|sysctl) ' <<<"$plan" && grep -q '^Plan: 0 to add, [1-9][0-9]* to change, 0 to destroy' <<<"$plan"; then
+        ok "$CASE: topoctl plan before ADD shows the changes ($(grep -c '^  ~ ' <<<"$plan"))"
+      else bad "$CASE: topoctl plan before ADD: $plan"; fi
+    fi
     cni "$s" ADD c1 pod1 "$(cat "$WORK/$s-chained.json")"
     cp "$WORK/out" "$WORK/$s-result1"
     [[ $RC == 0 ]] || bad "$CASE: $s ADD failed ($(head -c 300 "$WORK/out"))"
     snapshot "$s" add
     if [[ $s == topo ]]; then
-      python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["prevResult"]))' \
-        "$WORK/topo-chained.json" >"$WORK/prev-result"
       set +e
       plan=$(ip netns exec "$P$s-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" plan --no-color \
         --config "$WORK/topo-chained.json" --netns "/run/netns/$P$s-pod1" --container-id c1 --ifname eth0 \
