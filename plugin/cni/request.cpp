@@ -20,6 +20,9 @@ Request request_of(const json& config, const std::string& command, const std::st
   } else {
     r.template_name = config.at("type").get<std::string>();
   }
+  // The entry is part of the attachment: two topocni entries of one conflist are two attachments of the pod's
+  // interface (topo/journal.h).
+  r.attachment.plugin = r.template_name;
   r.parameters = config;
   r.parameters.erase("prevResult");
   if (auto it = config.find("prevResult"); it != config.end()) r.prev_result = *it;

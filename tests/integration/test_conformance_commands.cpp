@@ -102,7 +102,7 @@ TEST_CASE("GC removes every attachment of the network not in cni.dev/valid-attac
   CHECK_NOTHROW(lab.attachments().check(lab.request("CHECK", 1)));
   config["cni.dev/valid-attachments"] = json::array();
   CHECK(lab.attachments().gc(cni::request_of(config, "GC", "", "", ""), cni::valid_attachments(config)) ==
-        std::vector<std::string>{"cni0/c0ffee1/eth0"});
+        std::vector<std::string>{"cni0/c0ffee1/eth0/veth-to-host"});
   CHECK(changed_lines(node_before, lab.snapshot(lab.node)) == "");
 }
 
