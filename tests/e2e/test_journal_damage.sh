@@ -15,7 +15,7 @@ source "$HERE/lib.sh"
 source "$HERE/conformance_helpers.sh"
 trap lab_down EXIT
 
-journal_of() { printf '%s/cni0/%s-eth0.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
+journal_of() { printf '%s/cni0/%s-eth0@veth-to-host.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
 jget() { json_get "$@" || true; }
 # Edits pod NAME's journal: damage NAME 'python statement over j'.
 damage() {
