@@ -87,6 +87,10 @@ class Journal {
     std::vector<JournalRecord> records;
     std::vector<Damaged> damaged;
   };
+  // The readable journals of the other entries of `a`'s pod interface (files "<cid>-<ifname>@*.json" in its
+  // network's directory: one readdir, never every journal of the node); damaged ones are skipped.
+  std::vector<JournalRecord> siblings(const Attachment& a) const;
+
   // Every journal in the state dir. Throws JournalFormatError when one has a newer format: a caller that acts
   // on the node's whole state (GC, DEL by marks) cannot know what that journal claims.
   Listing list() const;

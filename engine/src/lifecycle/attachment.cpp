@@ -484,7 +484,7 @@ Planned Attachments::plan_del(const Request& req, Kernel& kernel, const Journal&
   if (out.source == "journal") vouch_for_unmarked_links(observed, doomed.state);
   disown_others_links(observed, a);
   // Another entry of the chain holds some of its keys by a takeover (a DEL out of order): theirs, left alone.
-  drop_keys(observed, lent_to_siblings(out.record.state, observed, journal, a));
+  drop_keys(observed, lent_to_siblings(out.record.state, observed, journal, a, false));
   State taken_over = out.record.taken_over;
   keep_originals_in_place(observed, taken_over);
   out.plan = diff_destroy(doomed.state, observed, taken_over);
@@ -511,9 +511,12 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
     treat_as_foreign(observed, from_siblings);
     disown_others_links(observed, a);
     // What a later entry of the chain took over stays with it until its DEL puts ours back (still journaled).
-    State lent = lent_to_siblings(r.rendered.state, observed, journal, a);
-    drop_keys(desired, lent);
-    drop_keys(observed, lent);
+    // Only an attachment with a journal can have lent anything: a first ADD pays nothing for this.
+    if (previous) {
+      State lent = lent_to_siblings(r.rendered.state, observed, journal, a, true);
+      drop_keys(desired, lent);
+      drop_keys(observed, lent);
+    }
     out.plan = diff(desired, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
     out.record.shared = r.rendered.shared;

@@ -50,7 +50,8 @@ State refuse_objects_of_others(const State& desired, const State& observed, cons
   return from_siblings;
 }
 
-State lent_to_siblings(const State& mine, const State& observed, const Journal& journal, const Attachment& self) {
+State lent_to_siblings(const State& mine, const State& observed, const Journal& journal, const Attachment& self,
+                       bool missing_too) {
   State lent;
   std::optional<std::vector<JournalRecord>> siblings;  // read on the first suspect only
   AllKinds::each([&]<class K>() {
@@ -58,13 +59,8 @@ State lent_to_siblings(const State& mine, const State& observed, const Journal& 
       for (const K& m : mine.of<K>()) {
         if (m.absent) continue;
         auto seen = std::find_if(observed.of<K>().begin(), observed.of<K>().end(), [&](const K& o) { return o.key() == m.key(); });
-        if (seen == observed.of<K>().end() || !KindOps<K>::owned(*seen) || *seen == m) continue;
-        if (!siblings) {
-          siblings.emplace();
-          for (JournalRecord& r : journal.all())
-            if (r.attachment.interface_id() == self.interface_id() && r.attachment.id() != self.id())
-              siblings->push_back(std::move(r));
-        }
+        if (seen == observed.of<K>().end() ? !missing_too : (!KindOps<K>::owned(*seen) || *seen == m)) continue;
+        if (!siblings) siblings = journal.siblings(self);
         for (const JournalRecord& r : *siblings) {
           if (names_key(r.taken_over.of<K>(), m) && names_key(r.state.of<K>(), m)) {
             lent.of<K>().push_back(m);

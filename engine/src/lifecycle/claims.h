@@ -29,9 +29,12 @@ namespace topo {
 State refuse_objects_of_others(const State& desired, const State& observed, const std::optional<JournalRecord>& previous,
                                const Journal& journal, const Attachment& self, const std::string& netns);
 
-// The objects of `mine` (this attachment's) whose key a later entry of the chain holds by a takeover: in the
-// kernel with our mark but another value, named in that entry's journal and in its `takenOver`. Costs
-// nothing unless such an object is seen.
-State lent_to_siblings(const State& mine, const State& observed, const Journal& journal, const Attachment& self);
+// The objects of `mine` (this attachment's) whose key a later entry of the chain holds by a takeover: named in
+// that entry's journal and in its `takenOver`. Suspects are those in the kernel with our mark but another
+// value and, with `missing_too`, those not observed at all (observation is filtered by device: the later
+// entry's route leaves by another one). Costs nothing unless there is a suspect, then one readdir of the
+// network's journals (Journal::siblings).
+State lent_to_siblings(const State& mine, const State& observed, const Journal& journal, const Attachment& self,
+                       bool missing_too);
 
 }  // namespace topo

@@ -178,6 +178,34 @@ Journal::Listing Journal::list() const {
   return out;
 }
 
+std::vector<JournalRecord> Journal::siblings(const Attachment& a) const {
+  std::vector<JournalRecord> out;
+  Attachment any = a.interface_only();
+  any.plugin = "x";
+  // "<dir>/<network>/<cid>-<ifname>@": what every plugin journal of the pod interface starts with.
+  std::string prefix = fs::path(path_of(any)).filename().string();
+  prefix = prefix.substr(0, prefix.rfind('@') + 1);
+  std::error_code ec;
+  for (const auto& file : fs::directory_iterator(fs::path(dir_) / a.network, ec)) {
+    std::string name = file.path().filename().string();
+    if (!name.starts_with(prefix) || file.path().extension() != ".json") continue;
+    std::optional<std::string> text;
+    try {
+      text = read_private_file(file.path().string());
+    } catch (const StateDirError&) {
+      continue;
+    }
+    if (!text) continue;
+    JournalParse parsed = parse_journal_record(*text, file.path().string());
+    if (parsed.damaged() || parsed.record.attachment.id() == a.id() ||
+        parsed.record.attachment.interface_id() != a.interface_id() ||
+        path_of(parsed.record.attachment) != file.path().string())
+      continue;
+    out.push_back(std::move(parsed.record));
+  }
+  return out;
+}
+
 std::vector<JournalRecord> Journal::all() const {
   Listing listing = list();
   for (const Damaged& d : listing.damaged)
