@@ -372,3 +372,30 @@ TEST_CASE("Journal::resolve: a pod interface's journal from before format 4 stay
   std::ofstream(old_path, std::ios::trunc) << j.dump();
   CHECK_THROWS_AS((void)journal.resolve(vth), JournalFormatError);
 }
+
+TEST_CASE("Journal::siblings: the other entries of one pod interface, by one readdir") {
+  TempStateDir dir;
+  Journal journal(dir.path.string());
+  journal.store(plugin_sample("macvlan"));
+  journal.store(plugin_sample("veth-to-host"));
+  journal.store(sample());  // the pod interface's journal from before format 4: no entry of a chain
+  JournalRecord other_pod = plugin_sample("macvlan");
+  other_pod.attachment.container_id = "abd";
+  journal.store(other_pod);
+  JournalRecord other_if = plugin_sample("macvlan");
+  other_if.attachment.ifname = "net1";
+  journal.store(other_if);
+  auto ids = [](const std::vector<JournalRecord>& records) {
+    std::vector<std::string> out;
+    for (const auto& r : records) out.push_back(r.attachment.id());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(ids(journal.siblings(plugin_sample("veth-to-host").attachment)) == std::vector<std::string>{"cni0/abc/eth0/macvlan"});
+  CHECK(ids(journal.siblings(plugin_sample("sbr").attachment)) ==
+        std::vector<std::string>{"cni0/abc/eth0/macvlan", "cni0/abc/eth0/veth-to-host"});
+  // A damaged sibling is skipped (its own DEL deals with it).
+  std::string path = journal.path_of_attachment(plugin_sample("macvlan").attachment);
+  std::ofstream(path, std::ios::trunc) << "{";
+  CHECK(journal.siblings(plugin_sample("veth-to-host").attachment).empty());
+}
