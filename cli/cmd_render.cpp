@@ -68,7 +68,8 @@ std::vector<Input> inputs(const RenderArgs& args, std::unique_ptr<ConfigFile>& c
   if (entries.empty()) throw Error(fmt::format("{}: no plugin in this config has a topocni template", args.config_file));
   TemplateLibrary library(Options::from_environment().template_dirs);
   for (const auto& e : entries) {
-    out.push_back({*library.find(e.template_name), {e.config.value("name", ""), args.container_id, ifname}, e.config});
+    out.push_back({*library.find(e.template_name), {e.config.value("name", ""), args.container_id, ifname, e.template_name},
+                   e.config});
   }
   return out;
 }
@@ -115,7 +116,7 @@ Command add_render(CLI::App& app) {
               ctx.config = in.config;
               ctx.cni = {{"containerId", in.attachment.container_id}, {"ifname", in.attachment.ifname},
                          {"netns", args->netns},                       {"network", in.attachment.network},
-                         {"command", "ADD"},                           {"attachment", in.attachment.id()}};
+                         {"command", "ADD"},                           {"attachment", in.attachment.interface_id()}};
               ctx.prev = in.config.value("prevResult", json());
               if (!args->ipam_result_file.empty()) ctx.ipam = read_json_file(args->ipam_result_file);
               ctx.facts = &facts;

@@ -64,6 +64,12 @@ std::optional<json> cached_result(const std::string& network, const std::string&
   return std::nullopt;
 }
 
+// The entry's journal (after an upgrade, its pod interface's journal from before journals named the entry).
+std::optional<JournalRecord> journal_of(const Attachment& a) {
+  Journal journal;
+  return journal.load(journal.resolve(a));
+}
+
 }  // namespace
 
 bool reference_plugin_served_by_topocni(const std::string& type, const std::string& search_path) {
@@ -113,7 +119,7 @@ std::vector<PluginConfig> ConfigFile::plugin_configs(const std::string& containe
         c["prevResult"] = parse_at(prev_result_file, read_file(prev_result_file));
       } else if (auto cached = cached_result(network, container_id, ifname)) {
         c["prevResult"] = *cached;
-      } else if (auto record = Journal().load({network, container_id, ifname}); record && !record->prev_result.is_null()) {
+      } else if (auto record = journal_of({network, container_id, ifname, name}); record && !record->prev_result.is_null()) {
         c["prevResult"] = record->prev_result;
       }
     }

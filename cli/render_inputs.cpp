@@ -155,7 +155,7 @@ std::vector<uint32_t> PreviewAllocator::tables(const TableRequest& request, size
       if (!netns_.empty()) scopes[kContainerScope] = netns_;
       kernel_ = std::make_unique<Kernel>(scopes);
     }
-    auto journaled = journal_.load(attachment_);
+    auto journaled = journal_.load(journal_.resolve(attachment_));
     plugin_choice_ = std::make_unique<TableAllocator>(journal_, kernel_.get(), attachment_,
                                                       journaled ? journaled->allocations : json(),
                                                       TableAllocator::Mode::Preview);

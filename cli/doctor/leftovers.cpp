@@ -85,7 +85,7 @@ void check_leftovers(const Node& node, std::vector<Finding>& out) {
   std::set<decltype(rule_key(Rule{}))> journaled_rules;
   size_t healthy = 0;
   for (const auto& rec : records) {
-    journaled_ids.insert(rec.attachment.id());
+    journaled_ids.insert(owner_mark(rec.attachment).owner);  // what its links' aliases say (hashed when long)
     std::vector<std::string> missing_links;
     size_t links_ours = 0, routes_ours = 0, rules_ours = 0, routes_left = 0, rules_left = 0;
     for (const auto& l : rec.state.of<Link>()) {

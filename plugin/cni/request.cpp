@@ -20,6 +20,15 @@ Request request_of(const json& config, const std::string& command, const std::st
   } else {
     r.template_name = config.at("type").get<std::string>();
   }
+  // The entry is part of the attachment: two topocni entries of one conflist are two attachments of the pod's
+  // interface (topo/journal.h), and its template's name becomes part of the journal's file name. One that
+  // could not name a template file (TemplateLibrary's rule) is refused here, before any path is made of it.
+  const std::string& t = r.template_name;
+  if (t.empty() || t[0] == '.' || t.find('/') != std::string::npos || t.find('\0') != std::string::npos)
+    throw Error(kInvalidConfig, fmt::format("invalid network config: key '{}': '{}' is not a template name (no '/', "
+                                            "not starting with '.')",
+                                            config.contains("template") ? "template" : "type", t));
+  r.attachment.plugin = r.template_name;
   r.parameters = config;
   r.parameters.erase("prevResult");
   if (auto it = config.find("prevResult"); it != config.end()) r.prev_result = *it;

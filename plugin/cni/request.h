@@ -17,7 +17,7 @@ namespace topo::cni {
 
 // The engine request for one plugin's network config (as parse_config returned it) and the runtime's
 // CNI_CONTAINERID / CNI_NETNS / CNI_IFNAME. The template is the config's `template` key, else its `type`
-// (code 7 when `template` is not a string); the parameters are the config without `prevResult`, which the
+// (code 7 when `template` is not a string), and names the attachment's plugin too; the parameters are the config without `prevResult`, which the
 // template reads as `prev`.
 Request request_of(const nlohmann::json& config, const std::string& command, const std::string& container_id,
                    const std::string& netns, const std::string& ifname);

@@ -65,6 +65,9 @@ LAB_CNI_PATH="${LAB_CNI_PATH:-$CNI_SYSTEM_BIN}"
 # The conflist entry of the second plugin of the chain (the plugin under test).
 DEFAULT_SECOND_PLUGIN_CONF='{"name":"myptp","type":"veth-to-host","hostInterface":"enp5s0f0","containerInterface":"veth0","ipMasq":true}'
 SECOND_PLUGIN_CONF="${SECOND_PLUGIN_CONF:-$DEFAULT_SECOND_PLUGIN_CONF}"
+# Extra keys merged into the conflist's first entry (JSON), e.g. '{"type":"topocni","template":"macvlan"}' to
+# have topocni's macvlan template make the pod's interface instead of Debian's macvlan (test_chain.sh).
+FIRST_PLUGIN_EXTRA="${FIRST_PLUGIN_EXTRA:-}"
 # Extra VAR=value pairs handed to every plugin invocation (plugins otherwise get a clean env).
 LAB_PLUGIN_ENV=()
 # Real nodes usually run with strict reverse-path filtering, and pods created by a runtime
@@ -308,9 +311,9 @@ conflist_write() {
   path=$(conflist_path "$node")
   python3 - "$path" "$LAB_TMP/ipam-${node#"$LAB_PREFIX"}" "${NODE_RANGE_START[$node]}" \
     "${NODE_RANGE_END[$node]}" "$SECOND_PLUGIN_CONF" "$LAB_IPV6" "${NODE_RANGE6_START[$node]}" \
-    "${NODE_RANGE6_END[$node]}" <<'EOF'
+    "${NODE_RANGE6_END[$node]}" "$FIRST_PLUGIN_EXTRA" <<'EOF'
 import json, sys
-path, data_dir, start, end, second, ipv6, start6, end6 = sys.argv[1:]
+path, data_dir, start, end, second, ipv6, start6, end6, first_extra = sys.argv[1:]
 conflist = {
     "cniVersion": "0.3.1",
     "name": "cni0",
@@ -342,6 +345,8 @@ if ipv6 == "1":
         [{"subnet": "fd00:10:20::/64", "rangeStart": start6, "rangeEnd": end6, "gateway": "fd00:10:20::fe"}],
     ]
     ipam["routes"] = [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]
+if first_extra:
+    conflist["plugins"][0].update(json.loads(first_extra))
 with open(path, "w") as f:
     json.dump(conflist, f, indent=2)
     f.write("\n")

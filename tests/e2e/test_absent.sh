@@ -60,8 +60,8 @@ record $((rc == 0)) "ADD (rc $rc) ${out:0:200} $(head -c 300 "$LAB_TMP/stderr")"
 expect_ok "the address is gone" bash -c "! ip -n '$POD' addr show dev eth0 | grep -q 10.1.0.5"
 expect_ok "the neighbour is gone" bash -c "[[ -z \$(ip -n '$POD' neigh show 10.1.0.1 dev eth0) ]]"
 expect_ok "the rule is gone" bash -c "! ip -n '$POD' rule show | grep -q '^100:'"
-taken=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["format"], sum(len(v) for v in j["takenOver"].values()))' "$STATE_DIR/ab/id-absent-eth0.json")
-record $([[ "$taken" == "3 3" ]] && echo 1 || echo 0) "the journal (format 3) holds the 3 objects to put back (format, count: $taken)"
+taken=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["format"], sum(len(v) for v in j["takenOver"].values()))' "$STATE_DIR/ab/id-absent-eth0@no-leftovers.json")
+record $([[ "$taken" == "4 3" ]] && echo 1 || echo 0) "the journal (format 4) holds the 3 objects to put back (format, count: $taken)"
 rc=0; call CHECK "$POD" "$CFG" >/dev/null || rc=$?
 record $((rc == 0)) "CHECK (rc $rc) $(head -c 300 "$LAB_TMP/stderr")"
 pod_state >"$LAB_TMP/pod.added"

@@ -15,7 +15,7 @@ snapshot "$NS_NODE1" >"$LAB_TMP/node.before"
 snapshot "$(pod_ns p1)" >"$LAB_TMP/p1.before"
 CONFIG1=$(topo_config p1)
 CONFIG2=$(topo_config p2)
-JOURNAL="$STATE_DIR/cni0/${POD_ID[p1]}-eth0.json"
+JOURNAL="$STATE_DIR/cni0/${POD_ID[p1]}-eth0@veth-to-host.json"
 
 kills=0
 for ((n = 1; n <= 60; n++)); do

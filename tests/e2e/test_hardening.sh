@@ -70,7 +70,7 @@ PY
 jget() { json_get "$@" || true; }
 
 pod_path() { printf '/var/run/netns/%s\n' "$(pod_ns "$1")"; }
-journal_of() { printf '%s/cni0/%s-eth0.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
+journal_of() { printf '%s/cni0/%s-eth0@veth-to-host.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
 netns_id_of() { stat -L -c '%d-%i' "/var/run/netns/$1"; }
 
 conformance_up

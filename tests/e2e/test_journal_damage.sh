@@ -15,7 +15,7 @@ source "$HERE/lib.sh"
 source "$HERE/conformance_helpers.sh"
 trap lab_down EXIT
 
-journal_of() { printf '%s/cni0/%s-eth0.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
+journal_of() { printf '%s/cni0/%s-eth0@veth-to-host.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
 jget() { json_get "$@" || true; }
 # Edits pod NAME's journal: damage NAME 'python statement over j'.
 damage() {
@@ -138,7 +138,7 @@ wait_dad "$NS_NODE1" "$(pod_ns p2)"
 snapshot "$NS_NODE1" >"$LAB_TMP/node.added"
 snapshot "$(pod_ns p2)" >"$LAB_TMP/p2.added"
 cp "$(journal_of p2)" "$LAB_TMP/p2.journal"
-expect_code "DEL" 5 "has format 99, newer than this topocni reads (formats 1 to 3)" topo_call p2 DEL "$(topo_config p2 noprev)"
+expect_code "DEL" 5 "has format 99, newer than this topocni reads (formats 1 to 4)" topo_call p2 DEL "$(topo_config p2 noprev)"
 expect_code "CHECK" 5 "has format 99" topo_call p2 CHECK "$(config_v "$(topo_config p2)" 1.0.0)"
 expect_code "GC" 5 "has format 99" topo_call p2 GC "$gc_config"
 expect_code "DEL of another attachment (by marks: the newer journal may claim any rule)" 5 "has format 99" \

@@ -65,7 +65,7 @@ main() {
     summary || exit 1
   fi
   # The plugin got podman's [engine] env: its journal is in the lab's state dir, not the machine's /run/topocni.
-  expect_ok "topocni journaled c1 in the lab's state dir" grep -q "^$PM_NETWORK/$(pm inspect --format '{{.Id}}' c1)-eth0.json\$" \
+  expect_ok "topocni journaled c1 in the lab's state dir" grep -q "^$PM_NETWORK/$(pm inspect --format '{{.Id}}' c1)-eth0@veth-to-host.json\$" \
     <(pm_state_leftovers)
   pm_expect_reach c1 "$NODE1_IP" "$SERVER_PORT" "own node"
   pm_expect_reach c1 "$SVC_A" "$SVC_PORT" "Service backed by a host-network server"
@@ -81,7 +81,7 @@ main() {
   pm_expect_reach c2 "$NODE1_IP" "$SERVER_PORT" "own node"
   # The network of a killed container is torn down by the cleanup process conmon starts, not by this shell's
   # podman: it must find the same state dir (through CONTAINERS_CONF's [engine] env).
-  expect_ok "c2's journal is in the lab's state dir" grep -q "^$PM_NETWORK/$(pm inspect --format '{{.Id}}' c2)-eth0.json\$" \
+  expect_ok "c2's journal is in the lab's state dir" grep -q "^$PM_NETWORK/$(pm inspect --format '{{.Id}}' c2)-eth0@veth-to-host.json\$" \
     <(pm_state_leftovers)
   expect_ok "podman kill -s KILL c2" quiet pm kill -s KILL c2
   expect_ok "c2 exited" quiet pm wait c2

@@ -3,8 +3,10 @@
 # last landed commit (tests/e2e/upgrade_from.commit) is built alongside (upgrade_build.sh); it is installed
 # with its own `topocni install` and ADDs the veth-to-host flagship for two pods; then this build's
 # `topocni install` replaces it (a rename over the running name) and must CHECK and DEL the first pod, and GC
-# with an empty keep set must remove the second, from the journals the old binary wrote (format 1, no
-# "format" key). Node and pods must return to their exact baseline, and the state dir hold nothing.
+# with an empty keep set must remove the second, from the journals the old binary wrote (format 3, named by
+# the pod interface alone: "<cid>-eth0.json", marks "topocni:cni0/<cid>/eth0"). A third pod the old binary
+# added is ADDed again by the new one, which keeps its old identity (journal and marks), then DELs it. Node and
+# pods must return to their exact baseline, and the state dir hold nothing.
 #
 # Skips, saying why, when the pinned commit is not in the clone (a shallow clone). The old build is bounded
 # by TOPO_UPGRADE_BUILD_SECONDS (upgrade_build.sh; ctest's TIMEOUT for this test leaves room for it).
@@ -54,10 +56,14 @@ source "$HERE/conformance_helpers.sh"
 conformance_up
 first_plugin_add p1
 first_plugin_add p2
+first_plugin_add p3
 snapshot "$NS_NODE1" >"$LAB_TMP/node.before"
 snapshot "$(pod_ns p1)" >"$LAB_TMP/p1.before"
 snapshot "$(pod_ns p2)" >"$LAB_TMP/p2.before"
+snapshot "$(pod_ns p3)" >"$LAB_TMP/p3.before"
+# The old binary's journal (the pod interface's), and this build's (one per conflist entry, format 4).
 journal_of() { printf '%s/cni0/%s-eth0.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
+new_journal_of() { printf '%s/cni0/%s-eth0@veth-to-host.json\n' "$STATE_DIR" "${POD_ID[$1]}"; }
 # A config with another cniVersion (CHECK needs 0.4.0+, GC 1.1.0) and optional extra keys (JSON).
 with_version() {
   python3 -c 'import json,sys; c=json.loads(sys.argv[1]); c["cniVersion"]=sys.argv[2]; c.update(json.loads(sys.argv[3] or "{}")); print(json.dumps(c))' \
@@ -66,12 +72,14 @@ with_version() {
 
 echo "== the old binary ADDs"
 expect_ok "the installed plugin is the old build" cmp -s "$OLD_TOPOCNI" "$NODE_BIN/topocni"
-for p in p1 p2; do
+for p in p1 p2 p3; do
   out=$(topo_call $p ADD "$(topo_config $p)") || true
   expect_ok "old ADD $p (${out:0:100})" python3 -c 'import json,sys; sys.exit("code" in json.loads(sys.argv[1]))' "$out"
-  expect_ok "its journal is format 1 (no \"format\" key)" \
-    python3 -c 'import json,sys; sys.exit("format" in json.load(open(sys.argv[1])))' "$(journal_of $p)"
+  expect_ok "its journal is format 3, named by the pod interface (no plugin)" \
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j.get("format") != 3 or "plugin" in j)' "$(journal_of $p)"
 done
+expect_ok "the old marks name the pod interface alone" \
+  bash -c 'ip -n "$1" -d link show | grep -qx " *alias topocni:cni0/$2/eth0"' _ "$NS_NODE1" "${POD_ID[p1]}"
 snapshot "$(pod_ns p1)" >"$LAB_TMP/p1.added"
 
 echo "== upgrade: this build's installer replaces the binary"
@@ -89,11 +97,27 @@ expect_ok "new DEL of the old ADD (rc $rc ${out:0:200})" [ "$rc" = 0 ]
 snapshot "$(pod_ns p1)" >"$LAB_TMP/p1.after"
 expect_same "pod p1 as before its ADD (default route and sysctls put back)" "$LAB_TMP/p1.before" "$LAB_TMP/p1.after"
 expect_ok "p1's journal is gone" test ! -e "$(journal_of p1)"
+
+echo "== the new binary ADDs p3 again: the attachment keeps its old identity until its DEL"
+out=$(topo_call p3 ADD "$(topo_config p3)") || true
+expect_ok "new re-ADD of p3 (${out:0:100})" python3 -c 'import json,sys; sys.exit("code" in json.loads(sys.argv[1]))' "$out"
+expect_ok "p3's journal stays the pod interface's (format 4 without plugin), no second one" \
+  bash -c 'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j.get(\"format\") != 4 or \"plugin\" in j)" "$1" && [[ ! -e $2 ]]' \
+  _ "$(journal_of p3)" "$(new_journal_of p3)"
+expect_ok "p3's host veth keeps the old mark" \
+  bash -c 'ip -n "$1" -d link show | grep -qx " *alias topocni:cni0/$2/eth0"' _ "$NS_NODE1" "${POD_ID[p3]}"
+rc=0
+out=$(topo_call p3 CHECK "$(with_version "$(topo_config p3)" 1.0.0)") || rc=$?
+expect_ok "new CHECK of p3 (rc $rc ${out:0:200})" [ "$rc" = 0 ]
+expect_ok "new DEL of p3" topo_call p3 DEL "$(topo_config p3 noprev)"
+snapshot "$(pod_ns p3)" >"$LAB_TMP/p3.after"
+expect_same "pod p3 as before its ADD" "$LAB_TMP/p3.before" "$LAB_TMP/p3.after"
+expect_ok "p3's journal is gone" test ! -e "$(journal_of p3)"
 gc=$(with_version "$(topo_config p2 noprev)" 1.1.0 '{"cni.dev/valid-attachments": []}')
 rc=0
 out=$(topo_call p2 GC "$gc") || rc=$?
 expect_ok "new GC with an empty keep set (rc $rc ${out:0:200})" [ "$rc" = 0 ]
-expect_ok "GC says it removed p2" grep -q "GC removed cni0/${POD_ID[p2]}/eth0" "$LAB_TMP/stderr"
+expect_ok "GC says it removed p2" grep -qx "topocni: GC removed cni0/${POD_ID[p2]}/eth0" "$LAB_TMP/stderr"
 snapshot "$NS_NODE1" >"$LAB_TMP/node.after"
 snapshot "$(pod_ns p2)" >"$LAB_TMP/p2.after"
 expect_same "node as before both ADDs" "$LAB_TMP/node.before" "$LAB_TMP/node.after"
@@ -105,8 +129,10 @@ expect_ok "the state dir holds nothing (${left:-nothing})" [ -z "$left" ]
 echo "== and the new binary's own ADD and DEL after the upgrade"
 out=$(topo_call p1 ADD "$(topo_config p1)") || true
 expect_ok "new ADD p1 (${out:0:100})" python3 -c 'import json,sys; sys.exit("code" in json.loads(sys.argv[1]))' "$out"
-expect_ok "its journal is format 3" \
-  python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])).get("format") != 3)' "$(journal_of p1)"
+expect_ok "its journal is format 4, named by the pod interface and the entry" \
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j.get("format") != 4 or j.get("plugin") != "veth-to-host")' "$(new_journal_of p1)"
+expect_ok "its host veth's mark names the entry" \
+  bash -c 'ip -n "$1" -d link show | grep -qx " *alias topocni:cni0/$2/eth0/veth-to-host"' _ "$NS_NODE1" "${POD_ID[p1]}"
 expect_ok "new DEL p1" topo_call p1 DEL "$(topo_config p1 noprev)"
 snapshot "$NS_NODE1" >"$LAB_TMP/node.after"
 expect_same "node as before" "$LAB_TMP/node.before" "$LAB_TMP/node.after"

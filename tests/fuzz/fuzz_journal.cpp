@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!p.damaged()) {
       nlohmann::json in = nlohmann::json::parse(text);
       nlohmann::json back = topo::journal_record_to_json(p.record);
-      // Harmless forms the writer never produces, and the reader accepts: format 1 (no key), no prevResult
+      // Harmless forms the writer never produces, and the reader accepts: format 1 (no key; any older format
+      // reads as the current one, and a journal without `plugin` writes none back), no prevResult
       // (written as null), an empty netnsIdentity (not written), an empty section (not written), a "shared"
       // with no objects (not written).
       in["format"] = topo::kJournalFormat;

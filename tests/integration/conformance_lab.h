@@ -71,7 +71,7 @@ struct ConformanceLab {
 
   Attachments attachments() const { return Attachments(Options{{}, state_dir}); }
 
-  std::string journal_path(int i) const { return state_dir + "/cni0/" + container_id(i) + "-eth0.json"; }
+  std::string journal_path(int i) const { return state_dir + "/cni0/" + container_id(i) + "-eth0@veth-to-host.json"; }
 
   std::string snapshot(const Netns& ns) const {
     // promiscuity counts macvlan children: it drops when a test deletes a pod namespace, which is not ours.

@@ -28,6 +28,8 @@ struct Lab {
     std::filesystem::create_directories(dir + "/templates");
     std::ofstream(dir + "/templates/addr-on-bridge.yaml") << "host:\n  addresses:\n    - {dev: br-admin, address: 10.77.0.1/24}\n";
     std::ofstream(dir + "/templates/own-bridge.yaml") << "host:\n  links:\n    - {name: br-pods, kind: bridge}\n";
+    // The same bridge from another template: a second entry of one conflist that renders a name the first has.
+    std::ofstream(dir + "/templates/own-bridge-too.yaml") << "host:\n  links:\n    - {name: br-pods, kind: bridge}\n";
     node.ip("link add br-admin type bridge");  // the admin's: nobody's attachment
   }
   ~Lab() { std::filesystem::remove_all(dir); }
@@ -53,7 +55,7 @@ TEST_CASE("two attachments that render one address: the second ADD names the own
                        doctest::Contains("address 10.77.0.1/24 dev br-admin is already there and belongs to attachment net1/pod1/eth0"),
                        ConflictError);
   CHECK(lab.node.ip("addr show dev br-admin") == after_first);
-  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod2-eth0.json"));
+  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod2-eth0@addr-on-bridge.json"));
   // The first attachment is intact: CHECK passes.
   CHECK_NOTHROW(lab.attachments().check(lab.request("CHECK", "addr-on-bridge", "pod1", lab.pod1)));
 
@@ -74,6 +76,27 @@ TEST_CASE("two attachments that render one link: the second ADD says another att
   CHECK_THROWS_WITH_AS(lab.attachments().add(lab.request("ADD", "own-bridge", "pod2", lab.pod2)),
                        doctest::Contains("link br-pods type bridge is already there and belongs to attachment net1/pod1/eth0"),
                        ConflictError);
+  CHECK(lab.node.ip("link show") == links);
+  lab.attachments().del(lab.request("DEL", "own-bridge", "pod1", lab.pod1));
+  CHECK(lab.node.ip("-o link show").find("br-pods") == std::string::npos);
+}
+
+TEST_CASE("two entries of one chain (one pod interface, two templates) that render one link: 101 naming the first") {
+  TOPO_REQUIRE_LINK_KIND("bridge");
+  Lab lab;
+  NetnsGuard in_node(lab.node.path());
+  lab.attachments().add(lab.request("ADD", "own-bridge", "pod1", lab.pod1));
+  CHECK(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0@own-bridge.json"));
+  CHECK(lab.node.ip("-d link show br-pods").find("alias topocni:net1/pod1/eth0/own-bridge") != std::string::npos);
+  std::string links = lab.node.ip("link show");  // not -d: a bridge that is up shows its running timers there
+  CHECK_THROWS_WITH_AS(lab.attachments().add(lab.request("ADD", "own-bridge-too", "pod1", lab.pod1)),
+                       doctest::Contains("link br-pods type bridge is already there and belongs to attachment "
+                                         "net1/pod1/eth0/own-bridge"),
+                       ConflictError);
+  CHECK(lab.node.ip("link show") == links);
+  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0@own-bridge-too.json"));
+  // The second entry's DEL (the runtime DELs every entry) leaves the first entry's bridge alone.
+  lab.attachments().del(lab.request("DEL", "own-bridge-too", "pod1", lab.pod1));
   CHECK(lab.node.ip("link show") == links);
   lab.attachments().del(lab.request("DEL", "own-bridge", "pod1", lab.pod1));
   CHECK(lab.node.ip("-o link show").find("br-pods") == std::string::npos);

@@ -84,7 +84,7 @@ TEST_CASE("GC removes every attachment of the network not in cni.dev/valid-attac
   config["cniVersion"] = "1.1.0";
   config["cni.dev/valid-attachments"] = json::array({{{"containerID", "c0ffee1"}, {"ifname", "eth0"}}});
   auto removed = lab.attachments().gc(cni::request_of(config, "GC", "", "", ""), cni::valid_attachments(config));
-  CHECK(removed == std::vector<std::string>{"cni0/c0ffee0/eth0", "cni0/c0ffee2/eth0"});
+  CHECK(removed == std::vector<std::string>{"cni0/c0ffee0/eth0/veth-to-host", "cni0/c0ffee2/eth0/veth-to-host"});
   CHECK_FALSE(std::filesystem::exists(lab.journal_path(0)));
   CHECK(std::filesystem::exists(lab.journal_path(1)));
   CHECK_FALSE(std::filesystem::exists(lab.journal_path(2)));
@@ -102,7 +102,7 @@ TEST_CASE("GC removes every attachment of the network not in cni.dev/valid-attac
   CHECK_NOTHROW(lab.attachments().check(lab.request("CHECK", 1)));
   config["cni.dev/valid-attachments"] = json::array();
   CHECK(lab.attachments().gc(cni::request_of(config, "GC", "", "", ""), cni::valid_attachments(config)) ==
-        std::vector<std::string>{"cni0/c0ffee1/eth0"});
+        std::vector<std::string>{"cni0/c0ffee1/eth0/veth-to-host"});
   CHECK(changed_lines(node_before, lab.snapshot(lab.node)) == "");
 }
 

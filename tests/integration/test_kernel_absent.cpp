@@ -65,7 +65,7 @@ struct Lab {
            pod.ip("-6 route show table all") + pod.ip("rule show") + pod.ip("-6 rule show");
   }
   json journal() const {
-    std::ifstream in(dir + "/state/net1/pod1-eth0.json");
+    std::ifstream in(dir + "/state/net1/pod1-eth0@absent.json");
     return json::parse(in);
   }
 };
@@ -101,7 +101,7 @@ TEST_CASE("state: absent: ADD removes the foreign address, neighbour and rule; D
 
   lab.attachments().del(lab.request("DEL"));
   CHECK(lab.snapshot() == before);
-  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0.json"));
+  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0@absent.json"));
 }
 
 TEST_CASE("state: absent refuses a foreign rule it could not put back, and changes nothing") {
@@ -111,7 +111,7 @@ TEST_CASE("state: absent refuses a foreign rule it could not put back, and chang
   CHECK_THROWS_WITH_AS(lab.attachments().add(lab.request("ADD", "absent-exotic")),
                        doctest::Contains("attributes topocni cannot put back on DEL"), ConflictError);
   CHECK(lab.snapshot() == before);
-  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0.json"));
+  CHECK_FALSE(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0@absent.json"));
 }
 
 TEST_CASE("state: absent on another attachment's object is a conflict naming the owner, and changes nothing") {

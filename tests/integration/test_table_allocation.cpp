@@ -56,14 +56,14 @@ TEST_CASE("ADD reserves its table in a file naming the attachment; DEL releases 
   run(lab, "ADD", 1);
   uint32_t t0 = journaled_table(lab, 0), t1 = journaled_table(lab, 1);
   CHECK(t0 != t1);
-  CHECK(reservation_owner(lab, t0) == "cni0/c0ffee0/eth0");
-  CHECK(reservation_owner(lab, t1) == "cni0/c0ffee1/eth0");
+  CHECK(reservation_owner(lab, t0) == "cni0/c0ffee0/eth0/veth-to-host");
+  CHECK(reservation_owner(lab, t1) == "cni0/c0ffee1/eth0/veth-to-host");
   run(lab, "ADD", 0);  // a repeated ADD keeps its table and its reservation
   CHECK(journaled_table(lab, 0) == t0);
   CHECK(reservation_count(lab) == 2);
   run(lab, "DEL", 0);
   CHECK_FALSE(fs::exists(lab.state_dir + "/.tables/" + std::to_string(t0)));
-  CHECK(reservation_owner(lab, t1) == "cni0/c0ffee1/eth0");
+  CHECK(reservation_owner(lab, t1) == "cni0/c0ffee1/eth0/veth-to-host");
   run(lab, "DEL", 1);
   CHECK(reservation_count(lab) == 0);
 }
@@ -115,7 +115,7 @@ TEST_CASE("the first reservation on a node adopts the tables of journals written
   TableRequest request{"table", t0, t0 + 1, AllocScope::Node, AllocPick::Lowest};
   TableAllocator allocator(journal, nullptr, {"cni0", "c0ffee1", "eth0"}, json());
   CHECK(allocator.tables(request, 1).at(0) == t0 + 1);
-  CHECK(reservation_owner(lab, t0) == "cni0/c0ffee0/eth0");
+  CHECK(reservation_owner(lab, t0) == "cni0/c0ffee0/eth0/veth-to-host");
 }
 
 TEST_CASE("container scope: the lowest tables no rule in the pod points to, one per item, nothing reserved") {

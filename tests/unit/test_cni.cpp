@@ -4,6 +4,7 @@
 
 #include "cni/cni.h"
 #include "cni/json_limits.h"
+#include "cni/request.h"
 
 using namespace topo;
 
@@ -145,4 +146,24 @@ TEST_CASE("JSON nested too deep or too large is refused before it is parsed, nam
   CHECK(code_of(head + R"("s":"[[[{{{\"]]]","t":[1,[2,[3]]]})") == 0);
   CHECK(cni::check_json_limits(nested("[", "]", 64)) == std::nullopt);
   CHECK(cni::check_json_limits(nested("[", "]", 65)).has_value());
+}
+
+TEST_CASE("request_of: the entry's template names the attachment's plugin; a name no template can have is code 7") {
+  nlohmann::json config = {{"cniVersion", "1.0.0"}, {"name", "cni0"}, {"type", "topocni"}, {"template", "macvlan"}};
+  Request r = cni::request_of(config, "ADD", "c1", "/run/netns/p", "eth0");
+  CHECK(r.attachment.id() == "cni0/c1/eth0/macvlan");
+  CHECK(r.attachment.interface_id() == "cni0/c1/eth0");
+  config.erase("template");
+  config["type"] = "veth-to-host";
+  CHECK(cni::request_of(config, "DEL", "c1", "", "eth0").attachment.id() == "cni0/c1/eth0/veth-to-host");
+  for (const char* bad : {"../x", ".hidden", "a/b"}) {
+    config["template"] = bad;
+    try {
+      (void)cni::request_of(config, "ADD", "c1", "/run/netns/p", "eth0");
+      FAIL("accepted ", bad);
+    } catch (const cni::Error& e) {
+      CHECK(e.code == cni::kInvalidConfig);
+      CHECK(e.msg.find("key 'template'") != std::string::npos);
+    }
+  }
 }

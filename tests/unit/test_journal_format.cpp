@@ -123,8 +123,8 @@ TEST_CASE("a newer format is refused, naming what it found and what is known") {
     FAIL("no JournalFormatError");
   } catch (const JournalFormatError& e) {
     CHECK(e.found == static_cast<unsigned long long>(kJournalFormat + 1));
-    CHECK(std::string(e.what()).find("format 4") != std::string::npos);
-    CHECK(std::string(e.what()).find("formats 1 to 3") != std::string::npos);
+    CHECK(std::string(e.what()).find("format 5") != std::string::npos);
+    CHECK(std::string(e.what()).find("formats 1 to 4") != std::string::npos);
     CHECK(std::string(e.what()).find("abc-eth0.json") != std::string::npos);
   }
   newer["format"] = 18446744073709551615ULL;
@@ -262,4 +262,140 @@ TEST_CASE("Journal: a newer format is refused by load and by list") {
   CHECK_THROWS_AS((void)journal.load(r.attachment), JournalFormatError);
   CHECK_THROWS_AS((void)journal.list(), JournalFormatError);
   CHECK(fs::exists(path));
+}
+
+// Format 4: an attachment names its conflist entry (topo/journal.h), so two templates chained for one pod
+// interface have a journal each.
+JournalRecord plugin_sample(const std::string& tmpl) {
+  JournalRecord r = sample();
+  r.attachment.plugin = tmpl;
+  r.template_name = tmpl;
+  return r;
+}
+
+TEST_CASE("format 4: the plugin is part of the identity, the file name and the marks") {
+  JournalRecord r = plugin_sample("veth-to-host");
+  json written = journal_record_to_json(r);
+  CHECK(written.at("format") == 4);
+  CHECK(written.at("plugin") == "veth-to-host");
+  JournalParse p = parse(written);
+  INFO(problems_of(p));
+  CHECK_FALSE(p.damaged());
+  CHECK(p.record.attachment.id() == "cni0/abc/eth0/veth-to-host");
+  CHECK(p.record.attachment.interface_id() == "cni0/abc/eth0");
+  CHECK(journal_record_to_json(p.record) == written);
+  // Without a plugin (a pod interface's journal from before format 4, re-ADDed; a topology): no key at all.
+  CHECK_FALSE(journal_record_to_json(sample()).contains("plugin"));
+
+  TempStateDir dir;
+  Journal journal(dir.path.string());
+  CHECK(journal.path_of_attachment(r.attachment) == dir.path.string() + "/cni0/abc-eth0@veth-to-host.json");
+  CHECK(journal.path_of_attachment(sample().attachment) == dir.path.string() + "/cni0/abc-eth0.json");
+  std::string long_name(200, 't');
+  std::string long_path = journal.path_of_attachment(plugin_sample(long_name).attachment);
+  CHECK(fs::path(long_path).filename().string().size() < 120);
+  CHECK(long_path != journal.path_of_attachment(plugin_sample(long_name + "u").attachment));
+
+  // Marks: the plugin is in the owner, which stays within 100 characters (nft comments hold 128 bytes).
+  CHECK(owner_mark(r.attachment).owner == "cni0/abc/eth0/veth-to-host");
+  CHECK(owner_mark(sample().attachment).owner == "cni0/abc/eth0");
+  Attachment big{std::string(60, 'n'), std::string(200, 'c'), "eth0", long_name};
+  Attachment big2 = big;
+  big2.plugin = long_name + "u";
+  CHECK(owner_mark(big).owner.size() <= 100);
+  CHECK(owner_mark(big).owner != owner_mark(big2).owner);
+  Attachment big3 = big;
+  big3.plugin = "macvlan";
+  CHECK(owner_mark(big3).owner.ends_with("/eth0/macvlan"));
+}
+
+TEST_CASE("format 4: a plugin that is not the template, an empty one, or one in an older format is damage") {
+  json j = journal_record_to_json(plugin_sample("veth-to-host"));
+  SUBCASE("another template") {
+    j["template"] = "macvlan";
+    CHECK(has_problem(parse(j), "plugin: 'veth-to-host' is not the journal's template 'macvlan'"));
+  }
+  SUBCASE("empty") {
+    j["plugin"] = "";
+    JournalParse p = parse(j);
+    CHECK(p.damaged());
+    CHECK_FALSE(p.attachment_known);
+  }
+  SUBCASE("format 3 had no plugin") {
+    j["format"] = 3;
+    CHECK(has_problem(parse(j), "plugin: unexpected key in a format-3 journal"));
+  }
+  SUBCASE("not a string") {
+    j["plugin"] = 4;
+    CHECK(has_problem(parse(j), "plugin: expected a string, found a number"));
+  }
+}
+
+TEST_CASE("Journal::resolve: a pod interface's journal from before format 4 stays its template's") {
+  TempStateDir dir;
+  Journal journal(dir.path.string());
+  Attachment vth{"cni0", "abc", "eth0", "veth-to-host"}, mvl{"cni0", "abc", "eth0", "macvlan"};
+  // No journal at all: the request's own identity.
+  CHECK(journal.resolve(vth).id() == vth.id());
+  // The old journal (format 3, at <cid>-<ifname>.json) of veth-to-host: veth-to-host's requests act on it;
+  // the macvlan template's do not (it had none).
+  JournalRecord old = sample();
+  journal.store(old);
+  std::string old_path = journal.path_of_attachment(old.attachment);
+  json j = json::parse(std::ifstream(old_path));
+  j["format"] = 3;
+  std::ofstream(old_path, std::ios::trunc) << j.dump();
+  CHECK(journal.resolve(vth).id() == "cni0/abc/eth0");
+  CHECK(journal.resolve(mvl).id() == mvl.id());
+  REQUIRE(journal.load(journal.resolve(vth)).has_value());
+  // A topology or an old identity is what it is.
+  CHECK(journal.resolve(old.attachment).id() == "cni0/abc/eth0");
+  // Both kinds listed side by side, each where its names put it.
+  journal.store(plugin_sample("macvlan"));
+  Journal::Listing listing = journal.list();
+  CHECK(listing.damaged.empty());
+  std::vector<std::string> ids;
+  for (const auto& r : listing.records) ids.push_back(r.attachment.id());
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::string>{"cni0/abc/eth0", "cni0/abc/eth0/macvlan"});
+  // Once the request's own journal exists, it wins.
+  journal.store(plugin_sample("veth-to-host"));
+  CHECK(journal.resolve(vth).id() == vth.id());
+  journal.remove(vth);
+  // A damaged old journal whose template cannot be read: the pod interface's only one before format 4.
+  j.erase("template");
+  std::ofstream(old_path, std::ios::trunc) << j.dump();
+  CHECK(journal.resolve(mvl).id() == mvl.id());  // macvlan's own journal exists
+  CHECK(journal.resolve(vth).id() == "cni0/abc/eth0");
+  // A newer format is refused as load() refuses it.
+  j["format"] = kJournalFormat + 1;
+  std::ofstream(old_path, std::ios::trunc) << j.dump();
+  CHECK_THROWS_AS((void)journal.resolve(vth), JournalFormatError);
+}
+
+TEST_CASE("Journal::siblings: the other entries of one pod interface, by one readdir") {
+  TempStateDir dir;
+  Journal journal(dir.path.string());
+  journal.store(plugin_sample("macvlan"));
+  journal.store(plugin_sample("veth-to-host"));
+  journal.store(sample());  // the pod interface's journal from before format 4: no entry of a chain
+  JournalRecord other_pod = plugin_sample("macvlan");
+  other_pod.attachment.container_id = "abd";
+  journal.store(other_pod);
+  JournalRecord other_if = plugin_sample("macvlan");
+  other_if.attachment.ifname = "net1";
+  journal.store(other_if);
+  auto ids = [](const std::vector<JournalRecord>& records) {
+    std::vector<std::string> out;
+    for (const auto& r : records) out.push_back(r.attachment.id());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(ids(journal.siblings(plugin_sample("veth-to-host").attachment)) == std::vector<std::string>{"cni0/abc/eth0/macvlan"});
+  CHECK(ids(journal.siblings(plugin_sample("sbr").attachment)) ==
+        std::vector<std::string>{"cni0/abc/eth0/macvlan", "cni0/abc/eth0/veth-to-host"});
+  // A damaged sibling is skipped (its own DEL deals with it).
+  std::string path = journal.path_of_attachment(plugin_sample("macvlan").attachment);
+  std::ofstream(path, std::ios::trunc) << "{";
+  CHECK(journal.siblings(plugin_sample("veth-to-host").attachment).empty());
 }

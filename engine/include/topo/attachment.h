@@ -107,8 +107,10 @@ class Attachments {
   // CHECK: throws DriftError naming every difference.
   void check(const Request& request);
 
-  // Removes every attachment of `network.attachment.network` that topocni journaled and whose (container id,
-  // ifname) is not in `keep`, rendering with `network`'s template and parameters where a journal is not enough.
+  // Removes every attachment of `network.attachment.network` and of `network.template_name` (the conflist entry
+  // GC runs for; libcni runs it for each) that topocni journaled and whose (container id, ifname) is not in
+  // `keep`, rendering with `network`'s template and parameters where a journal is not enough. A listed pod
+  // interface keeps every entry's journal.
   // Keeps going past individual failures; throws IncompleteError listing them. Returns the ids removed.
   std::vector<std::string> gc(const Request& network, const std::set<std::pair<std::string, std::string>>& keep);
 

@@ -10,14 +10,33 @@
 #include <nlohmann/json.hpp>
 
 #include "topo/file_lock.h"
+#include "topo/model/ownership.h"
 #include "topo/model/state.h"
 
 namespace topo {
 
+// Who owns a journal, a lock and the ownership marks. A pod interface (network, container, ifname) may carry
+// several topocni attachments: one per topocni entry of its conflist (the `macvlan` template, then
+// `veth-to-host`), each named by its template, `plugin`. Journals written before format 4 and topologies have
+// no `plugin`: their identity is the pod interface alone, as it always was (see Journal::resolve).
 struct Attachment {
   std::string network, container_id, ifname;
-  std::string id() const { return network + "/" + container_id + "/" + ifname; }
+  std::string plugin{};  // the conflist entry's template; "" for a legacy journal's attachment or a topology
+  // "<network>/<containerId>/<ifname>": what templates read as `cni.attachment` (veth names hash it, so they do
+  // not depend on which entry renders them) and what GC's valid attachments name.
+  std::string interface_id() const { return network + "/" + container_id + "/" + ifname; }
+  // The identity: the journal, the lock, the marks, the shared registry's users. With a plugin,
+  // "<network>/<containerId>/<ifname>/<plugin>" (a template name holds no '/').
+  std::string id() const { return plugin.empty() ? interface_id() : interface_id() + "/" + plugin; }
+  // The same pod interface, as journals before format 4 named it.
+  Attachment interface_only() const { return {network, container_id, ifname}; }
 };
+
+// The attachment as written into ownership marks (link alias, NAT rule comment; engine/src/lifecycle/ownership.cpp).
+// It must fit nft's 128-byte comment limit (and IFALIASZ): container ids may be 255 characters long, so long
+// ids are hashed. The plugin is part of it: two templates chained for one pod interface never take each
+// other's objects for their own.
+OwnerMark owner_mark(const Attachment& a);
 
 struct JournalRecord {
   Attachment attachment;
@@ -45,6 +64,13 @@ class Journal {
   // what could be read) for a journal that is not what topocni writes, JournalFormatError for one of a newer
   // format.
   std::optional<JournalRecord> load(const Attachment& a) const;
+  // The identity a request for `a` (which names its plugin) acts on: `a` itself, unless `a` has no journal and
+  // the pod interface has one written before format 4 (no plugin in its name) by the same template, which
+  // then stays that attachment's journal, with its marks, until its DEL: an upgrade changes nothing a running
+  // pod was given. A damaged old journal whose template cannot be read counts as the request's (before format
+  // 4 a pod interface had one topocni attachment). Costs one stat() when `a` has a journal, two when neither
+  // exists.
+  Attachment resolve(const Attachment& a) const;
   bool exists(const Attachment& a) const;  // one stat(): no parsing
   // Atomic: write a temp file (mode 0600), rename it over the old one (no fsync: see journal.cpp).
   void store(const JournalRecord& r) const;
@@ -61,6 +87,10 @@ class Journal {
     std::vector<JournalRecord> records;
     std::vector<Damaged> damaged;
   };
+  // The readable journals of the other entries of `a`'s pod interface (files "<cid>-<ifname>@*.json" in its
+  // network's directory: one readdir, never every journal of the node); damaged ones are skipped.
+  std::vector<JournalRecord> siblings(const Attachment& a) const;
+
   // Every journal in the state dir. Throws JournalFormatError when one has a newer format: a caller that acts
   // on the node's whole state (GC, DEL by marks) cannot know what that journal claims.
   Listing list() const;

@@ -4,7 +4,12 @@
 // Formats: 1 is what topocni wrote before journals carried a version (no "format" key); 2 adds `"format": 2`
 // and is otherwise the same; 3 may hold addresses, neighbours and rules with `"state": "absent"`, those kinds
 // in `takenOver` (foreign objects to put back on DEL), which a format-2 binary would not put back, and
-// `shared` (the node-wide objects the attachment uses: topo/shared_objects.h).
+// `shared` (the node-wide objects the attachment uses: topo/shared_objects.h); 4 adds `plugin`, the conflist
+// entry (its template) that is part of the attachment's identity (topo/journal.h Attachment), with the
+// journal at "<containerId>-<ifname>@<plugin>.json" and marks naming it. A format-3 binary would take such a
+// journal for its pod interface's only one (its GC set it aside as misnamed, a DEL by marks missed its
+// objects). A format-4 journal without `plugin` is one of an attachment keyed by its interface alone (written
+// before format 4, and re-ADDed since; topologies).
 // Bump kJournalFormat whenever an older binary would misread a new journal (a key
 // whose absence changes its meaning, a changed unit or spelling): an older binary then refuses it instead of
 // guessing, and this one keeps reading every older format (migrating in parse_journal_record).
@@ -21,7 +26,7 @@
 
 namespace topo {
 
-inline constexpr int kJournalFormat = 3;        // what store() writes
+inline constexpr int kJournalFormat = 4;        // what store() writes
 inline constexpr int kOldestJournalFormat = 1;  // the oldest one read
 
 // What a journal's text holds. `problems` lists every part that could not be read, each as "<JSON path>:

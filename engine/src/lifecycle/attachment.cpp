@@ -114,7 +114,7 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
   RenderContext ctx;
   ctx.config = req.parameters;
   ctx.cni = {{"containerId", a.container_id}, {"ifname", a.ifname},   {"netns", req.netns},
-             {"network", a.network},          {"command", req.command}, {"attachment", a.id()}};
+             {"network", a.network},          {"command", req.command}, {"attachment", a.interface_id()}};
   ctx.prev = req.prev_result;
   ctx.ipam = req.ipam;
   ctx.facts = &facts;
@@ -126,6 +126,14 @@ Rendering render(const Options& options, const Request& req, Kernel& kernel, All
 }
 
 json prev_result_of(const Request& req) { return tmpl::prev_for_journal(req.prev_result); }
+
+// The request acting on the identity Journal::resolve() picks for it: its own, or after an upgrade the
+// journal its pod interface had before attachments named their plugin.
+Request resolved(const Journal& journal, const Request& req) {
+  Request r = req;
+  r.attachment = journal.resolve(req.attachment);
+  return r;
+}
 
 // The attachment's objects found by their marks alone (see attachment_marks.h). A rule another attachment's
 // journal holds is never taken for an orphan.
@@ -162,6 +170,51 @@ void vouch_for_unmarked_links(State& observed, const State& journaled) {
         o.owned = true;
     }
   }
+}
+
+template <class K>
+bool holds_key(const std::vector<K>& objects, const K& o) {
+  return std::any_of(objects.begin(), objects.end(), [&](const K& x) { return x.key() == o.key(); });
+}
+
+// `s` without the objects whose key `keys` holds.
+void drop_keys(State& s, const State& keys) {
+  AllKinds::each([&]<class K>() { std::erase_if(s.of<K>(), [&](const K& o) { return holds_key(keys.of<K>(), o); }); });
+}
+
+// The observed objects whose key `foreign` holds lose their mark for this diff: another entry of the chain's
+// (lifecycle/claims.h), replaced by a takeover and journaled as taken over like someone else's.
+void treat_as_foreign(State& observed, const State& foreign) {
+  AllKinds::each([&]<class K>() {
+    for (K& o : observed.of<K>())
+      if constexpr (requires { o.owned; })
+        if (holds_key(foreign.of<K>(), o)) o.owned = false;
+  });
+}
+
+// The kernel says a link is topocni's when its alias has our prefix: one with another attachment's alias (an
+// earlier entry of the chain's pod interface, the link the macvlan template made, which veth-to-host names as
+// a device of its sysctls and routes) is a reference here, never this attachment's to delete.
+void disown_others_links(State& observed, const Attachment& a) {
+  const std::string mine = owner_mark(a).text(), shared = kSharedOwner.text();
+  for (Link& l : observed.of<Link>())
+    if (l.owned && !l.alias.empty() && l.alias != mine && l.alias != shared) l.owned = false;
+}
+
+// A takeover's original that is in place already (a kill came before the takeover replaced it; another entry
+// of the chain's, whose mark would make it look like ours): neither deleted nor put back.
+void keep_originals_in_place(State& observed, State& taken_over) {
+  AllKinds::each([&]<class K>() {
+    if constexpr (AbsentCapable<K>) {
+      std::erase_if(taken_over.of<K>(), [&](const K& t) {
+        auto it = std::find_if(observed.of<K>().begin(), observed.of<K>().end(),
+                               [&](const K& o) { return o.key() == t.key() && KindOps<K>::owned(o) && o == t; });
+        if (it == observed.of<K>().end()) return false;
+        observed.of<K>().erase(it);
+        return true;
+      });
+    }
+  });
 }
 
 // What ADD asks the kernel about: the new desired state and whatever an earlier ADD journaled. The first ADD
@@ -365,10 +418,11 @@ Declarations Attachments::declarations(const Request& req) const {
   return {tmpl.declares_ipam(), tmpl.declares_result()};
 }
 
-Planned Attachments::plan(const Request& req) {
-  Kernel kernel(cni_scopes(req.netns));
+Planned Attachments::plan(const Request& request) {
+  Kernel kernel(cni_scopes(request.netns));
   kernel.set_change_hook(options_.change_hook);
   Journal journal(options_.state_dir);
+  const Request req = resolved(journal, request);
   Attachment a = req.attachment;
   std::optional<JournalRecord> previous, salvaged;  // salvaged: what a damaged journal still says (DEL only)
   try {
@@ -427,7 +481,12 @@ Planned Attachments::plan_del(const Request& req, Kernel& kernel, const Journal&
   doomed.state = merge(doomed.state, unused_shared);
   State observed = observe_for_del(kernel, doomed, lean);
   if (out.source == "journal") vouch_for_unmarked_links(observed, doomed.state);
-  out.plan = diff_destroy(doomed.state, observed, out.record.taken_over);
+  disown_others_links(observed, a);
+  // Another entry of the chain holds some of its keys by a takeover (a DEL out of order): theirs, left alone.
+  drop_keys(observed, lent_to_siblings(out.record.state, observed, journal, a, false));
+  State taken_over = out.record.taken_over;
+  keep_originals_in_place(observed, taken_over);
+  out.plan = diff_destroy(doomed.state, observed, taken_over);
   return out;
 }
 
@@ -450,7 +509,16 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
     State observed = kernel.observe(interest_for_add(desired, previous, mode == TableAllocator::Mode::Reserve));
     if (previous) vouch_for_unmarked_links(observed, merge(previous->state, previous->shared));
     // Shared objects are nobody's alone: only the attachment's own are checked against other journals.
-    refuse_objects_of_others(r.rendered.state, observed, previous, journal, a, req.netns);
+    State from_siblings = refuse_objects_of_others(r.rendered.state, observed, previous, journal, a, req.netns);
+    treat_as_foreign(observed, from_siblings);
+    disown_others_links(observed, a);
+    // What a later entry of the chain took over stays with it until its DEL puts ours back (still journaled).
+    // Only an attachment with a journal can have lent anything: a first ADD pays nothing for this.
+    if (previous) {
+      State lent = lent_to_siblings(r.rendered.state, observed, journal, a, true);
+      drop_keys(desired, lent);
+      drop_keys(observed, lent);
+    }
     out.plan = diff(desired, observed);
     out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
     out.record.shared = r.rendered.shared;
@@ -481,8 +549,9 @@ std::vector<CreatedInterface> Attachments::add(const Request& req, json* result)
   return created_interfaces(planned.record.state, kernel);
 }
 
-Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const ApplyChecks& checks) {
+Planned Attachments::apply_journaled(const Request& request, Kernel& kernel, const ApplyChecks& checks) {
   Journal journal(options_.state_dir);
+  const Request req = resolved(journal, request);
   Attachment a = req.attachment;
   AttachmentLock held(journal, a);
   std::optional<JournalRecord> previous;
@@ -543,8 +612,9 @@ Planned Attachments::apply_journaled(const Request& req, Kernel& kernel, const A
   return planned;
 }
 
-void Attachments::del(const Request& req) {
+void Attachments::del(const Request& request) {
   Journal journal(options_.state_dir);
+  const Request req = resolved(journal, request);
   AttachmentLock held(journal, req.attachment);
   // The container side only in the namespace ADD configured (its identity is journaled).
   std::optional<JournalRecord> journaled, salvaged;
@@ -592,8 +662,9 @@ void Attachments::del(const Request& req) {
   release_dropped_tables(journal, req.attachment, planned.record.allocations, json());
 }
 
-void Attachments::check(const Request& req) {
+void Attachments::check(const Request& request) {
   Journal journal(options_.state_dir);
+  const Request req = resolved(journal, request);
   AttachmentLock held(journal, req.attachment);
   // The namespace must be the one ADD configured: comparing a pod's template against another namespace
   // (the node's own, a recycled path) would report drift that is not there, or hide drift that is.
@@ -634,6 +705,10 @@ std::vector<std::string> Attachments::gc(const Request& network,
   for (const JournalRecord& r : listing.records) {
     const Attachment& a = r.attachment;
     if (a.network != network.attachment.network || keep.contains({a.container_id, a.ifname})) continue;
+    // Each entry of the conflist collects its own attachments (libcni runs GC for every entry): another
+    // template's are that entry's, removed with its journal when its own GC runs. A journal from before
+    // attachments named their plugin belongs to the entry of its template.
+    if ((a.plugin.empty() ? r.template_name : a.plugin) != network.template_name) continue;
     Request req = network;
     req.attachment = a;
     req.netns = r.netns;

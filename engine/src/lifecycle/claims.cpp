@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "kinds/absent.h"
 #include "kinds/registry.h"
 #include "topo/error.h"
 #include "topo/model/scope.h"
@@ -29,8 +30,9 @@ bool claims(const K& o) {
 
 }  // namespace
 
-void refuse_objects_of_others(const State& desired, const State& observed, const std::optional<JournalRecord>& previous,
-                              const Journal& journal, const Attachment& self, const std::string& netns) {
+State refuse_objects_of_others(const State& desired, const State& observed, const std::optional<JournalRecord>& previous,
+                               const Journal& journal, const Attachment& self, const std::string& netns) {
+  State from_siblings;
   std::optional<std::vector<JournalRecord>> records;  // read on the first suspect only
   AllKinds::each([&]<class K>() {
     for (const K& d : desired.of<K>()) {
@@ -48,6 +50,12 @@ void refuse_objects_of_others(const State& desired, const State& observed, const
           continue;
         // A pod's objects are in its own namespace: another pod's journal names the same key elsewhere.
         if (d.scope != kHostScope && r.netns != netns) continue;
+        if constexpr (requires { d.takeover; }) {
+          if (d.takeover && r.attachment.interface_id() == self.interface_id()) {
+            add_missing(from_siblings.of<K>(), {*seen});
+            continue;
+          }
+        }
         throw ConflictError(fmt::format(
             "{} is already there and belongs to attachment {}: two attachments cannot own one object (only one of "
             "them may render it)",
@@ -55,6 +63,30 @@ void refuse_objects_of_others(const State& desired, const State& observed, const
       }
     }
   });
+  return from_siblings;
+}
+
+State lent_to_siblings(const State& mine, const State& observed, const Journal& journal, const Attachment& self,
+                       bool missing_too) {
+  State lent;
+  std::optional<std::vector<JournalRecord>> siblings;  // read on the first suspect only
+  AllKinds::each([&]<class K>() {
+    if constexpr (AbsentCapable<K>) {
+      for (const K& m : mine.of<K>()) {
+        if (m.absent) continue;
+        auto seen = std::find_if(observed.of<K>().begin(), observed.of<K>().end(), [&](const K& o) { return o.key() == m.key(); });
+        if (seen == observed.of<K>().end() ? !missing_too : (!KindOps<K>::owned(*seen) || *seen == m)) continue;
+        if (!siblings) siblings = journal.siblings(self);
+        for (const JournalRecord& r : *siblings) {
+          if (names_key(r.taken_over.of<K>(), m) && names_key(r.state.of<K>(), m)) {
+            lent.of<K>().push_back(m);
+            break;
+          }
+        }
+      }
+    }
+  });
+  return lent;
 }
 
 }  // namespace topo

@@ -48,9 +48,35 @@ std::string Journal::path_of(const Attachment& a) const {
   // Checked again here, because a record read back from disk names its attachment too (all()).
   for (const std::string* name : {&a.network, &a.container_id, &a.ifname})
     if (!safe_component(*name)) throw StateDirError(fmt::format("refusing attachment name '{}' as a path", *name));
+  if (!a.plugin.empty() && !safe_component(a.plugin))
+    throw StateDirError(fmt::format("refusing template name '{}' as a path", a.plugin));
   std::string id = a.container_id;
   if (id.size() > 128) id = fmt::format("{}~{:016x}", id.substr(0, 100), fnv1a(id));
-  return fmt::format("{}/{}/{}-{}.json", dir_, a.network, id, a.ifname);
+  if (a.plugin.empty()) return fmt::format("{}/{}/{}-{}.json", dir_, a.network, id, a.ifname);
+  // Format 4: "<container id>-<ifname>@<template>.json", next to the pod interface's other entries. '@' is in
+  // no container id or interface name the CNI layer lets through, so no legacy name reads as one of these. A
+  // long template name is shortened like a long id (the file name must stay under 255 bytes with ".lock" or
+  // ".tmp.<pid>" instead of ".json").
+  std::string plugin = a.plugin;
+  if (plugin.size() > 64) plugin = fmt::format("{}~{:016x}", plugin.substr(0, 40), fnv1a(plugin));
+  return fmt::format("{}/{}/{}-{}@{}.json", dir_, a.network, id, a.ifname, plugin);
+}
+
+Attachment Journal::resolve(const Attachment& a) const {
+  if (a.plugin.empty() || exists(a)) return a;
+  Attachment legacy = a.interface_only();
+  std::string path = path_of(legacy);
+  std::optional<std::string> text;
+  try {
+    text = read_private_file(path);
+  } catch (const StateDirError&) {
+    return a;  // not a file topocni made: load() of the legacy identity would refuse it too; not this request's
+  }
+  if (!text) return a;
+  JournalParse parsed = parse_journal_record(*text, path);  // a newer format: JournalFormatError, as load()
+  // Another template's old journal stays that template's (its own DEL resolves to it).
+  if (!parsed.record.template_name.empty() && parsed.record.template_name != a.plugin) return a;
+  return legacy;
 }
 
 std::optional<JournalRecord> Journal::load(const Attachment& a) const {
@@ -148,6 +174,34 @@ Journal::Listing Journal::list() const {
         out.records.push_back(std::move(parsed.record));
       }
     }
+  }
+  return out;
+}
+
+std::vector<JournalRecord> Journal::siblings(const Attachment& a) const {
+  std::vector<JournalRecord> out;
+  Attachment any = a.interface_only();
+  any.plugin = "x";
+  // "<dir>/<network>/<cid>-<ifname>@": what every plugin journal of the pod interface starts with.
+  std::string prefix = fs::path(path_of(any)).filename().string();
+  prefix = prefix.substr(0, prefix.rfind('@') + 1);
+  std::error_code ec;
+  for (const auto& file : fs::directory_iterator(fs::path(dir_) / a.network, ec)) {
+    std::string name = file.path().filename().string();
+    if (!name.starts_with(prefix) || file.path().extension() != ".json") continue;
+    std::optional<std::string> text;
+    try {
+      text = read_private_file(file.path().string());
+    } catch (const StateDirError&) {
+      continue;
+    }
+    if (!text) continue;
+    JournalParse parsed = parse_journal_record(*text, file.path().string());
+    if (parsed.damaged() || parsed.record.attachment.id() == a.id() ||
+        parsed.record.attachment.interface_id() != a.interface_id() ||
+        path_of(parsed.record.attachment) != file.path().string())
+      continue;
+    out.push_back(std::move(parsed.record));
   }
   return out;
 }

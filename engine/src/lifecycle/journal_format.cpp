@@ -225,15 +225,27 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
       problems.push_back(fmt::format("format: invalid value {}", it->dump()));
     }
   }
-  // Format 1 (no "format" key) and 2 differ only in that key, and 3 only adds what 2 cannot hold: nothing to
-  // migrate.
+  // Format 1 (no "format" key) and 2 differ only in that key, 3 only adds what 2 cannot hold, and 4 only adds
+  // `plugin` (absent: the attachment is its pod interface alone, as every older journal's): nothing to migrate.
   JournalRecord& r = out.record;
+  long long format = 1;
+  if (auto it = j.find("format"); it != j.end() && it->is_number_integer()) format = it->get<long long>();
   size_t before = problems.size();
   read_string(j, "network", r.attachment.network, problems);
   read_string(j, "containerId", r.attachment.container_id, problems);
   read_string(j, "ifname", r.attachment.ifname, problems);
+  if (j.contains("plugin") && format < 4)
+    problems.push_back(fmt::format("plugin: unexpected key in a format-{} journal", format));
+  else if (j.contains("plugin") && j["plugin"] == "")
+    problems.push_back("plugin: empty (an attachment without a plugin has no `plugin` key)");
+  else
+    read_string(j, "plugin", r.attachment.plugin, problems, true);
   out.attachment_known = problems.size() == before;
   read_string(j, "template", r.template_name, problems);
+  // The plugin is the entry's template: a journal saying otherwise was not written by topocni.
+  if (!r.attachment.plugin.empty() && r.attachment.plugin != r.template_name)
+    problems.push_back(
+        fmt::format("plugin: '{}' is not the journal's template '{}'", r.attachment.plugin, r.template_name));
   read_string(j, "netns", r.netns, problems);
   read_string(j, "netnsIdentity", r.netns_identity, problems, true);
   if (auto it = j.find("allocations"); it == j.end()) {
@@ -265,7 +277,7 @@ JournalParse parse_journal_record(std::string_view text, const std::string& file
   else
     r.taken_over = read_state("takenOver", *it, problems);
   if (auto it = j.find("shared"); it != j.end()) r.shared = read_state("shared", *it, problems);  // format 3
-  static const std::set<std::string> kKeys = {"format",      "network", "containerId", "ifname",
+  static const std::set<std::string> kKeys = {"format",      "network", "containerId", "ifname",  "plugin",
                                               "template",    "netns",   "netnsIdentity", "allocations",
                                               "prevResult",  "state",   "takenOver",   "shared"};
   for (const auto& [key, value] : j.items())
@@ -284,6 +296,7 @@ json journal_record_to_json(const JournalRecord& r) {
             {"prevResult", r.prev_result},
             {"state", r.state},
             {"takenOver", r.taken_over}};
+  if (!r.attachment.plugin.empty()) j["plugin"] = r.attachment.plugin;
   if (!r.netns_identity.empty()) j["netnsIdentity"] = r.netns_identity;
   if (!r.shared.empty()) j["shared"] = r.shared;
   return j;

@@ -9,9 +9,8 @@
 
 namespace topo {
 
-// The attachment as written into ownership marks (link alias, NAT rule comment). It must fit nft's 128-byte
-// comment limit (and IFALIASZ): container ids may be 255 characters long, so long ids are hashed.
-OwnerMark owner_mark(const Attachment& a);
+// owner_mark(const Attachment&), the owner an attachment writes into its marks, is declared in topo/journal.h
+// (topoctl doctor matches marks to journals with it).
 
 // Every object of `s` gets the marks of `owner`.
 void stamp(State& s, const OwnerMark& owner);

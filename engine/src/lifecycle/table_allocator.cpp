@@ -56,7 +56,9 @@ bool TableAllocator::usable(const TableRequest& request, uint32_t table) {
 
 uint32_t TableAllocator::pick(const TableRequest& request) {
   const uint64_t size = uint64_t{request.high} - request.low + 1;
-  const uint64_t start = request.pick == AllocPick::Spread ? fnv1a(attachment_.id()) % size : 0;
+  // The pod interface, not the attachment's id: a template picks the same tables whichever entry of a chain
+  // it is (and as it did before the id named the entry).
+  const uint64_t start = request.pick == AllocPick::Spread ? fnv1a(attachment_.interface_id()) % size : 0;
   for (uint64_t i = 0; i < size; ++i) {
     auto t = static_cast<uint32_t>(request.low + (start + i) % size);
     if (usable(request, t)) return t;

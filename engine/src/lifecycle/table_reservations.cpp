@@ -18,7 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-// The file holds the attachment's id, "network/container id/ifname": none of the three contains '/'.
+// The file holds the attachment's id, "network/container id/ifname[/plugin]": none of the four contains '/'
+// (a file from before format 4 has three).
 // Nothing but a regular file of ours is read (a symlink planted there is not followed: it reads as no owner,
 // and reserve() replaces it by a file of its own).
 std::optional<Attachment> read_owner(const std::string& path) {
@@ -37,8 +38,11 @@ std::optional<Attachment> read_owner(const std::string& path) {
   size_t a = id.find('/');
   size_t b = a == std::string_view::npos ? a : id.find('/', a + 1);
   if (b == std::string_view::npos) return std::nullopt;
-  return Attachment{std::string(id.substr(0, a)), std::string(id.substr(a + 1, b - a - 1)),
-                    std::string(id.substr(b + 1))};
+  size_t c = id.find('/', b + 1);
+  std::string_view ifname = id.substr(b + 1, c == std::string_view::npos ? c : c - b - 1);
+  std::string plugin = c == std::string_view::npos ? "" : std::string(id.substr(c + 1));
+  return Attachment{std::string(id.substr(0, a)), std::string(id.substr(a + 1, b - a - 1)), std::string(ifname),
+                    plugin};
 }
 
 // Creates `path` naming `owner`; false if it exists. `replace`: whatever is there is removed first (unlink
