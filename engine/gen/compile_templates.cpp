@@ -28,8 +28,8 @@
 // The generator is what makes the built-ins, so it runs without any: the engine's TemplateLibrary links
 // against these two, which the generated file defines for every other program.
 namespace topo {
-const std::map<std::string, std::string>& builtin_templates() {
-  static const std::map<std::string, std::string> none;
+const std::map<std::string_view, std::string_view>& builtin_templates() {
+  static const std::map<std::string_view, std::string_view> none;
   return none;
 }
 const CompiledTemplate* builtin_compiled(const std::string&) { return nullptr; }
@@ -128,10 +128,10 @@ int main(int argc, char** argv) {
   out += "struct Entry {\n  const char* name;\n  CompiledTemplate compiled;\n};\n\nconstexpr Entry kCompiled[] = {\n";
   for (const auto& [name, symbol] : symbols) out += fmt::format("    {{{}, {{{}}}}},\n", literal(name), symbol);
   out += "};\n\n}  // namespace\n\n";
-  out += "const std::map<std::string, std::string>& builtin_templates() {\n"
-         "  static const std::map<std::string, std::string> templates = {\n";
+  out += "const std::map<std::string_view, std::string_view>& builtin_templates() {\n"
+         "  static const std::map<std::string_view, std::string_view> templates = {\n";
   for (const auto& [name, text] : texts)
-    out += fmt::format("      {{{},\n       std::string({}, {})}},\n", literal(name), literal(text), text.size());
+    out += fmt::format("      {{{},\n       std::string_view({}, {})}},\n", literal(name), literal(text), text.size());
   out += "  };\n  return templates;\n}\n\n";
   out += "const CompiledTemplate* builtin_compiled(const std::string& name) {\n"
          "  for (const Entry& e : kCompiled)\n"

@@ -76,7 +76,8 @@ RenderContext veth_context(test::FakeFacts& facts, test::FakeAllocator& alloc) {
 TEST_CASE("every built-in template is compiled from its specs/ file: the same tree, node for node and line for line") {
   const auto& builtins = builtin_templates();
   REQUIRE(builtins.size() >= 4);
-  for (const auto& [name, text] : builtins) {
+  for (const auto& [view, text] : builtins) {
+    const std::string name(view);
     CAPTURE(name);
     std::string file = spec_file(name);
     CHECK(text == file);  // topoctl shows the file as written

@@ -36,10 +36,10 @@ TEST_CASE("the built-in templates include the flagship, and all of them load") {
   TemplateLibrary lib({});
   for (const auto& [name, text] : builtin_templates()) {
     CAPTURE(name);
-    auto src = lib.find(name);
+    auto src = lib.find(std::string(name));
     REQUIRE(src);
     CHECK(src->builtin);
-    CHECK(src->file == "<builtin>/" + name + ".yaml");
+    CHECK(src->file == "<builtin>/" + std::string(name) + ".yaml");
     CHECK(src->text == text);
     CHECK_NOTHROW(Template::load(*src));
   }

@@ -12,25 +12,28 @@ Fields::Fields(const Node& node, std::string path, const NodeRenderer& renderer)
     : node_(node), path_(std::move(path)), renderer_(renderer) {}
 
 Mark Fields::mark(const char* key) const {
+  const std::string_view k(key);
   for (auto it = node_.begin(); it != node_.end(); ++it)
-    if (it->first.Scalar() == key) return mark_of(it->second, it->first);
+    if (it->first.Scalar() == k) return mark_of(it->second, it->first);
   return node_.Mark();
 }
 
 const json& Fields::value(const char* key) {
-  auto cached = cache_.find(key);
-  if (cached != cache_.end()) return cached->second;
+  const std::string_view k(key);
+  for (const auto& [name, v] : cache_)
+    if (name == k) return v;
   json v;
   for (auto it = node_.begin(); it != node_.end(); ++it)
-    if (it->first.Scalar() == key)
-      v = renderer_.render(it->second, mark_of(it->second, it->first), join_path(path_, key));
-  return cache_[key] = std::move(v);
+    if (it->first.Scalar() == k)
+      v = renderer_.render(it->second, mark_of(it->second, it->first), join_path(path_, k));
+  return cache_.emplace_back(k, std::move(v)).second;
 }
 
 Fields Fields::child(const char* key) {
+  const std::string_view k(key);
   for (auto it = node_.begin(); it != node_.end(); ++it)
-    if (it->first.Scalar() == key) return Fields(it->second, join_path(path_, key), renderer_);
-  return Fields(Node::empty_map(), join_path(path_, key), renderer_);
+    if (it->first.Scalar() == k) return Fields(it->second, join_path(path_, k), renderer_);
+  return Fields(Node::empty_map(), join_path(path_, k), renderer_);
 }
 
 bool Fields::has(const char* key) { return !value(key).is_null(); }

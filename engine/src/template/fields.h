@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -87,7 +88,10 @@ class Fields {
   Node node_;
   std::string path_;
   const NodeRenderer& renderer_;
-  std::map<std::string, nlohmann::json> cache_;
+  // Values rendered so far, by key. A deque: a reference value() returned stays valid as others are added.
+  // Keys are the kind's own string constants and an item has a dozen at most: a scan beats a map's
+  // allocations and string copies.
+  std::deque<std::pair<std::string_view, nlohmann::json>> cache_;
 };
 
 }  // namespace topo::tmpl

@@ -32,8 +32,8 @@ std::optional<TemplateSource> from_dir(const std::string& dir, const std::string
   return TemplateSource{name, path.string(), text.str(), false};
 }
 
-TemplateSource from_builtin(const std::string& name, const std::string& text) {
-  return TemplateSource{name, "<builtin>/" + name + ".yaml", text, true, builtin_compiled(name)};
+TemplateSource from_builtin(const std::string& name, std::string_view text) {
+  return TemplateSource{name, "<builtin>/" + name + ".yaml", std::string(text), true, builtin_compiled(name)};
 }
 
 }  // namespace
@@ -70,7 +70,8 @@ std::vector<TemplateSource> TemplateLibrary::list() const {
       if (valid_name(name))
         if (auto found = from_dir(dir, name)) by_name[name].push_back(std::move(*found));
   }
-  for (const auto& [name, text] : builtin_templates()) by_name[name].push_back(from_builtin(name, text));
+  for (const auto& [name, text] : builtin_templates())
+    by_name[std::string(name)].push_back(from_builtin(std::string(name), text));
   std::vector<TemplateSource> out;
   for (auto& [name, sources] : by_name)
     for (auto& s : sources) out.push_back(std::move(s));

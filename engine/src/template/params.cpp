@@ -202,6 +202,7 @@ void check_typos(const std::vector<ParamDecl>& decls, const json& config) {
   for (auto it = config.begin(); it != config.end(); ++it) {
     const std::string& key = it.key();
     if (std::find(std::begin(kCniKeys), std::end(kCniKeys), key) != std::end(kCniKeys)) continue;
+    if (std::find(names.begin(), names.end(), key) != names.end()) continue;  // a parameter, as declared
     if (auto meant = likely_typo_of(key, names))
       throw SpecError(kConfigFile, 0, 0, "config." + key,
                       fmt::format("unknown key '{}'; did you mean the parameter '{}'?", key, *meant));
