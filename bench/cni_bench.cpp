@@ -10,13 +10,10 @@
 // Each pod is a fresh network namespace with a macvlan interface from Debian's macvlan + host-local (untimed);
 // only topocni's own call is timed, from spawn to reaped. The nodes of the main run are measured interleaved
 // (pod i is added on every node before pod i+1), so drift on a shared machine hits every column alike.
-#include <sys/mount.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -29,6 +26,7 @@
 #include "node_load.h"
 #include "process.h"
 #include "stats.h"
+#include "tmpfs_dir.h"
 
 namespace bench {
 namespace {
@@ -362,22 +360,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   Namespaces::install_cleanup();
-  // The pid in the name lets bench/run.sh find this run's mount if the run is killed hard.
-  std::string dir_template = "/run/topocni-bench-" + std::to_string(getpid()) + "-XXXXXX";
-  char* tmpl = dir_template.data();
   Config cfg;
   int rc = 0;
-  bool mounted = false;
   try {
     Options o = parse(argc, argv);
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    cfg.work = tmpl;
-    // The state dirs (topocni's, and host-local's for both plugins) on a tmpfs of their own, as /run is on a
-    // node (topocni's default is /run/topocni). On a machine whose /run is a disk, every ADD would otherwise
-    // also measure that file system's creates and renames (ext4: about 0.5 ms of CPU per ADD here).
-    if (mount("tmpfs", tmpl, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
-      throw std::runtime_error(std::string("mount a tmpfs on ") + tmpl + ": " + std::strerror(errno));
-    mounted = true;
+    TmpfsDir work;
+    cfg.work = work.path();
     cfg.topocni = o.topocni;
     run(cfg, o);
   } catch (const std::exception& e) {
@@ -385,7 +373,5 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   Namespaces::remove_all();
-  if (mounted && umount2(tmpl, MNT_DETACH) != 0) std::fprintf(stderr, "cni_bench: umount %s: %s\n", tmpl, std::strerror(errno));
-  if (!cfg.work.empty()) std::filesystem::remove_all(cfg.work);
   return rc;
 }

@@ -8,12 +8,9 @@
 // Each plugin gets a node of its own (a namespace with an "eth0", one end of a veth pair that stays inside
 // it: the macvlan master), so the two bridges never meet. Pod i is added on every node before pod i+1; the
 // DELs follow in the same order, each pod's namespace deleted right after its DEL, as a runtime does.
-#include <sys/mount.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -23,6 +20,7 @@
 #include "lab.h"
 #include "process.h"
 #include "stats.h"
+#include "tmpfs_dir.h"
 
 namespace bench {
 namespace {
@@ -114,19 +112,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   Namespaces::install_cleanup();
-  // A tmpfs of its own for host-local's data and topocni's state, as /run is on a node (see cni_bench.cpp);
-  // the pid in the name lets bench/run.sh find it after a hard kill.
-  std::string dir_template = "/run/topocni-bench-" + std::to_string(getpid()) + "-XXXXXX";
-  char* work = dir_template.data();
-  bool mounted = false;
   int rc = 0;
   try {
     Options o = parse(argc, argv);
-    if (!mkdtemp(work)) throw std::runtime_error("mkdtemp");
-    if (mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
-      throw std::runtime_error(std::string("mount a tmpfs on ") + work + ": " + std::strerror(errno));
-    mounted = true;
-    std::string dir = work;
+    TmpfsDir work;  // host-local's data and topocni's state, on a tmpfs as on a node
+    const std::string& dir = work.path();
     // topocni under the reference plugins' names, as a node switching from them installs it.
     std::string bin = dir + "/bin";
     std::filesystem::create_directories(bin);
@@ -205,8 +195,5 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   Namespaces::remove_all();
-  if (mounted && umount2(work, MNT_DETACH) != 0) std::fprintf(stderr, "main_plugins: umount %s: %s\n", work, std::strerror(errno));
-  std::error_code ec;
-  std::filesystem::remove_all(work, ec);
   return rc;
 }
