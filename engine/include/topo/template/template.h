@@ -20,7 +20,7 @@ struct TemplateSource {
   std::string file;  // path for messages; "<builtin>/veth-to-host.yaml" for compiled-in ones
   std::string text;  // YAML
   bool builtin{false};
-  // Set for built-ins: Template::load rebuilds the tree from it instead of parsing `text` (the same tree).
+  // Set for built-ins: Template::load reads its node table in place instead of parsing `text` (the same tree).
   const CompiledTemplate* compiled{nullptr};
 };
 
