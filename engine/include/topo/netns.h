@@ -38,10 +38,13 @@ struct NetnsIdentity {
   bool operator==(const NetnsIdentity&) const = default;
 };
 
-// The identity of the network namespace at `path`; nullopt when there is none: the path is missing, or is not
-// a network namespace (a regular file, e.g. a runtime's /var/run/netns/<name> after its bind mount was
-// undone; another namespace type). Checked on an open file: fstatfs() says nsfs (NSFS_MAGIC) and
-// ioctl(NS_GET_NSTYPE) says CLONE_NEWNET.
+// An open fd (O_CLOEXEC) of the network namespace at `path`, or -1 when there is none: the path is missing, or
+// is not a network namespace (a regular file, e.g. a runtime's /var/run/netns/<name> after its bind mount was
+// undone; another namespace type). Checked on the open file: fstatfs() says nsfs (NSFS_MAGIC) and
+// ioctl(NS_GET_NSTYPE) says CLONE_NEWNET. The caller closes it.
+int open_network_namespace(const std::string& path);
+
+// The identity of the network namespace at `path` (open_network_namespace()); nullopt when there is none.
 std::optional<NetnsIdentity> netns_identity(const std::string& path);
 
 // "<dev>:<ino>" of the namespace at `path`, "" when there is none: the form the journal records.

@@ -53,16 +53,25 @@ NetnsGuard::~NetnsGuard() {
   if (owns_original_) close(original_fd_);
 }
 
-std::optional<NetnsIdentity> netns_identity(const std::string& path) {
+int open_network_namespace(const std::string& path) {
   // O_NONBLOCK: a FIFO at the path must not hang the plugin.
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return std::nullopt;
+  if (fd < 0) return -1;
   struct statfs fs {};
-  struct stat st {};
-  bool netns = fstatfs(fd, &fs) == 0 && fs.f_type == static_cast<decltype(fs.f_type)>(NSFS_MAGIC) &&
-               ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET && fstat(fd, &st) == 0;
+  if (fstatfs(fd, &fs) == 0 && fs.f_type == static_cast<decltype(fs.f_type)>(NSFS_MAGIC) &&
+      ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET)
+    return fd;
   close(fd);
-  if (!netns) return std::nullopt;
+  return -1;
+}
+
+std::optional<NetnsIdentity> netns_identity(const std::string& path) {
+  int fd = open_network_namespace(path);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  bool known = fstat(fd, &st) == 0;
+  close(fd);
+  if (!known) return std::nullopt;
   return NetnsIdentity{st.st_dev, st.st_ino};
 }
 

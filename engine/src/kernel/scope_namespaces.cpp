@@ -1,11 +1,6 @@
 #include "kernel/scope_namespaces.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <linux/nsfs.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,24 +8,6 @@
 #include "topo/error.h"
 
 namespace topo {
-
-namespace {
-
-// An fd of the network namespace at `path`, or -1 when there is none (missing, not nsfs, another type):
-// netns_identity()'s test, on the fd that is then kept.
-int open_network_namespace(const std::string& path) {
-  // O_NONBLOCK: a FIFO at the path must not hang the plugin.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return -1;
-  struct statfs fs {};
-  if (fstatfs(fd, &fs) == 0 && fs.f_type == static_cast<decltype(fs.f_type)>(NSFS_MAGIC) &&
-      ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET)
-    return fd;
-  ::close(fd);
-  return -1;
-}
-
-}  // namespace
 
 ScopeNamespaces::ScopeNamespaces(const ScopeMap& scopes)
     : scopes_(scopes), home_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)), home_errno_(errno) {}
