@@ -5,6 +5,7 @@
 #include "topo/error.h"
 #include "topo/journal_format.h"
 #include "topo/state_dir.h"
+#include "topo/template/template.h"
 
 namespace topo::cni {
 
@@ -22,9 +23,9 @@ Request request_of(const json& config, const std::string& command, const std::st
   }
   // The entry is part of the attachment: two topocni entries of one conflist are two attachments of the pod's
   // interface (topo/journal.h), and its template's name becomes part of the journal's file name. One that
-  // could not name a template file (TemplateLibrary's rule) is refused here, before any path is made of it.
+  // could not name a template file is refused here, before any path is made of it.
   const std::string& t = r.template_name;
-  if (t.empty() || t[0] == '.' || t.find('/') != std::string::npos || t.find('\0') != std::string::npos)
+  if (!valid_template_name(t))
     throw Error(kInvalidConfig, fmt::format("invalid network config: key '{}': '{}' is not a template name (no '/', "
                                             "not starting with '.')",
                                             config.contains("template") ? "template" : "type", t));

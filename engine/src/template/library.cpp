@@ -14,12 +14,6 @@ namespace topo {
 
 namespace {
 
-// A name becomes part of a path: refuse anything that could leave the search directory.
-bool valid_name(const std::string& name) {
-  return !name.empty() && name[0] != '.' && name.find('/') == std::string::npos &&
-         name.find('\0') == std::string::npos;
-}
-
 std::optional<TemplateSource> from_dir(const std::string& dir, const std::string& name) {
   std::filesystem::path path = std::filesystem::path(dir) / (name + ".yaml");
   std::error_code ec;
@@ -38,10 +32,15 @@ TemplateSource from_builtin(const std::string& name, std::string_view text) {
 
 }  // namespace
 
+bool valid_template_name(std::string_view name) {
+  return !name.empty() && name[0] != '.' && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
 TemplateLibrary::TemplateLibrary(std::vector<std::string> search_dirs) : dirs_(std::move(search_dirs)) {}
 
 std::optional<TemplateSource> TemplateLibrary::find(const std::string& name) const {
-  if (!valid_name(name)) return std::nullopt;
+  if (!valid_template_name(name)) return std::nullopt;
   for (const auto& dir : dirs_)
     if (auto found = from_dir(dir, name)) return found;
   const auto& builtins = builtin_templates();
@@ -51,7 +50,7 @@ std::optional<TemplateSource> TemplateLibrary::find(const std::string& name) con
 }
 
 std::optional<TemplateSource> TemplateLibrary::find_fragment(const std::string& name) const {
-  if (!valid_name(name)) return std::nullopt;
+  if (!valid_template_name(name)) return std::nullopt;
   for (const auto& dir : dirs_)
     if (auto found = from_dir((std::filesystem::path(dir) / "fragments").string(), name)) return found;
   return std::nullopt;
@@ -67,7 +66,7 @@ std::vector<TemplateSource> TemplateLibrary::list() const {
       if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
     std::sort(names.begin(), names.end());
     for (const auto& name : names)
-      if (valid_name(name))
+      if (valid_template_name(name))
         if (auto found = from_dir(dir, name)) by_name[name].push_back(std::move(*found));
   }
   for (const auto& [name, text] : builtin_templates())

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,10 @@ struct TemplateSource {
   // Set for built-ins: Template::load reads its node table in place instead of parsing `text` (the same tree).
   const CompiledTemplate* compiled{nullptr};
 };
+
+// Whether `name` can name a template (or fragment) file: not empty, no '/' or NUL, not starting with '.'. A
+// name becomes part of a path, and must not leave the search directory.
+bool valid_template_name(std::string_view name);
 
 // Finds templates: each directory in `search_dirs` in order (file NAME.yaml), then the compiled-in ones.
 class TemplateLibrary {
