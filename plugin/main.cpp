@@ -26,6 +26,12 @@ std::string read_stdin() {
   return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 }
 
+// A line for the operator: on stderr, and in the command log when there is one.
+void report(const std::string& line) {
+  std::cerr << "topocni: " << line << "\n";
+  topo::plugin::CommandLog::note(line);
+}
+
 int fail(const std::string& version, int code, const std::string& msg, const std::string& details) {
   topo::plugin::CommandLog::failed(code, msg);
   std::cout << cni::error_json(version, code, msg, details).dump() << std::endl;
@@ -51,9 +57,7 @@ void release_after_failed_add(const json& config, const std::string& stdin_text,
   try {
     cni::run_ipam("DEL", config, stdin_text, env.path);
   } catch (const std::exception& e) {
-    std::string line = fmt::format("IPAM DEL after the failed ADD failed too, the address may stay allocated: {}", e.what());
-    std::cerr << "topocni: " << line << "\n";
-    topo::plugin::CommandLog::note(line);
+    report(fmt::format("IPAM DEL after the failed ADD failed too, the address may stay allocated: {}", e.what()));
   }
 }
 
@@ -62,9 +66,7 @@ void remove_after_failed_add(topo::Attachments& attachments, const topo::Request
   try {
     attachments.del(req);
   } catch (const std::exception& e) {
-    std::string line = fmt::format("removing what the failed ADD made failed too; the next DEL removes it: {}", e.what());
-    std::cerr << "topocni: " << line << "\n";
-    topo::plugin::CommandLog::note(line);
+    report(fmt::format("removing what the failed ADD made failed too; the next DEL removes it: {}", e.what()));
   }
 }
 
@@ -95,10 +97,7 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
   topo::Request req = cni::request_of(config, env.command, env.container_id, env.netns, env.ifname);
   topo::Options options = topo::Options::from_environment();
   options.change_hook = topo::fault_injection_from_environment();  // tests only; empty otherwise
-  options.report = [](const std::string& line) {
-    std::cerr << "topocni: " << line << "\n";
-    topo::plugin::CommandLog::note(line);
-  };
+  options.report = report;
   topo::Attachments attachments(options);
   // What the template declares is asked only where it can matter: a config with an `ipam` key, or an ADD
   // without prevResult (a main plugin's). The flagship (chained, no `ipam`) loads its template once, as before.
@@ -138,10 +137,11 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     // The reverse of ADD's order: after the kernel objects (an address is released once nothing holds it),
     // except for an IPAM plugin that works through the pod's interface (dhcp), which releases its lease
     // through it, so before the interface goes. A repeated DEL repeats it.
-    bool release_first = cni::ipam_needs_interface(config) && del_runs_ipam(attachments, req, config);
+    bool releases = del_runs_ipam(attachments, req, config);
+    bool release_first = releases && cni::ipam_needs_interface(config);
     if (release_first) cni::run_ipam("DEL", config, stdin_text, env.path);
     attachments.del(req);
-    if (!release_first && del_runs_ipam(attachments, req, config)) cni::run_ipam("DEL", config, stdin_text, env.path);
+    if (releases && !release_first) cni::run_ipam("DEL", config, stdin_text, env.path);
   } else if (env.command == "CHECK") {
     if (version_out < "0.4.0") {
       throw cni::Error(cni::kUnsupportedField, fmt::format("CHECK is not part of cniVersion {}", version_out),
