@@ -107,8 +107,9 @@ int main(int argc, char** argv) {
       topo::TemplateSource source{name, path.string(), text, true};
       topo::Template::load(source);
       std::vector<YAML::Node> seen;
-      refuse_aliases(source.file, topo::tmpl::parse_yaml(source.file, text), seen);
-      std::vector<std::string> rows = rows_of(*topo::tmpl::parse_template_text(source.file, text));
+      YAML::Node yaml = topo::tmpl::parse_yaml(source.file, text);
+      refuse_aliases(source.file, yaml, seen);
+      std::vector<std::string> rows = rows_of(topo::tmpl::Tree(yaml));
       std::string symbol = fmt::format("tree_{}", symbols.size());
       symbols[name] = symbol;
       tables += fmt::format("// {}: {} nodes\nconstexpr TreeNode {}[] = {{\n", path.filename().string(),
