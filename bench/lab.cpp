@@ -72,16 +72,21 @@ Inside::~Inside() {
   close(original_);
 }
 
+std::string create_node_namespace(const std::string& suffix) {
+  std::string ns = Namespaces::create(suffix);
+  must({"ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"});
+  must({"ip", "-n", ns, "addr", "add", "10.20.0.2/16", "dev", "eth0"});
+  must({"ip", "-n", ns, "link", "set", "eth0", "up"});
+  must({"ip", "-n", ns, "link", "set", "eth0p", "up"});
+  // A default route as a node has one (kube-proxy's Service traffic and the pod's underlay share it).
+  must({"ip", "-n", ns, "route", "add", "default", "via", "10.20.0.1"});
+  return ns;
+}
+
 Node::Node(const Config& cfg, const std::string& name, Kind kind) : cfg_(cfg), name_(name), kind_(kind) {
-  netns_ = Namespaces::create(name);
+  netns_ = create_node_namespace(name);
   dir_ = cfg.work + "/" + name;
   std::filesystem::create_directories(dir_ + "/templates");  // empty: only the built-in templates count
-  must({"ip", "-n", netns_, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"});
-  must({"ip", "-n", netns_, "addr", "add", "10.20.0.2/16", "dev", "eth0"});
-  must({"ip", "-n", netns_, "link", "set", "eth0", "up"});
-  must({"ip", "-n", netns_, "link", "set", "eth0p", "up"});
-  // A default route as a node has one (kube-proxy's Service traffic and the pod's underlay share it).
-  must({"ip", "-n", netns_, "route", "add", "default", "via", "10.20.0.1"});
 
   using nlohmann::json;
   macvlan_conf_ = {{"cniVersion", "1.0.0"},

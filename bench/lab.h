@@ -36,6 +36,10 @@ class Inside {
   int original_{-1};
 };
 
+// A node's namespace: `eth0` with 10.20.0.2/16 and a default route via 10.20.0.1 (the underlay, and the
+// macvlan master), one end of a veth pair whose other end stays inside it. Returns the namespace's name.
+std::string create_node_namespace(const std::string& suffix);
+
 struct Config {
   std::string topocni;           // the plugin under test
   std::string cni_dir = "/usr/lib/cni";  // Debian's reference plugins (ptp, macvlan, host-local)

@@ -72,16 +72,6 @@ CallResult run(Side& s, const std::string& command, const std::string& pod_id, c
   return r;
 }
 
-std::string make_node(const std::string& name) {
-  std::string ns = Namespaces::create(name);
-  must({"ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"});
-  must({"ip", "-n", ns, "addr", "add", "10.20.0.2/16", "dev", "eth0"});
-  must({"ip", "-n", ns, "link", "set", "eth0", "up"});
-  must({"ip", "-n", ns, "link", "set", "eth0p", "up"});
-  must({"ip", "-n", ns, "route", "add", "default", "via", "10.20.0.1"});
-  return ns;
-}
-
 // Pods on every side, interleaved; then their DELs in the same order.
 void measure(std::vector<Side>& sides, const std::string& tag, int pods) {
   std::vector<std::vector<std::string>> netns(sides.size());
@@ -141,8 +131,8 @@ int main(int argc, char** argv) {
         conf["mode"] = "bridge";
       }
       std::vector<Side> sides(2);
-      sides[0] = {"Debian's " + plugin, make_node(plugin + "go"), debian, dir + "/state-go-" + plugin, conf, {}, {}};
-      sides[1] = {"topocni's " + plugin + " template", make_node(plugin + "tp"), bin + ":" + debian,
+      sides[0] = {"Debian's " + plugin, create_node_namespace(plugin + "go"), debian, dir + "/state-go-" + plugin, conf, {}, {}};
+      sides[1] = {"topocni's " + plugin + " template", create_node_namespace(plugin + "tp"), bin + ":" + debian,
                   dir + "/state-tp-" + plugin, conf, {}, {}};
       std::string subnet = plugin == "bridge" ? "10.50.0.0/16" : "10.20.0.0/16";
       for (size_t k = 0; k < 2; ++k) {
@@ -159,12 +149,11 @@ int main(int argc, char** argv) {
     log("host-local alone");
     std::vector<double> hl_add, hl_del;
     {
-      std::string node = make_node("hl");
-      Side hl{"host-local", node, debian, dir + "/state-hl", {{"cniVersion", "1.0.0"}, {"name", "benchhl"}, {"type", "host-local"}}, {}, {}};
-      nlohmann::json net = {{"cniVersion", "1.0.0"}, {"name", "benchhl"}, {"type", "bridge"}};
-      net["ipam"] = host_local("hl", "10.60.0.0/16");
-      hl.config = net;
-      hl.config["type"] = "host-local";  // run directly: the IPAM plugin reads the network config's ipam key
+      std::string node = create_node_namespace("hl");
+      // Run directly, as a plugin delegates to it: host-local reads the network config's `ipam` key.
+      nlohmann::json net = {{"cniVersion", "1.0.0"}, {"name", "benchhl"}, {"type", "host-local"},
+                            {"ipam", host_local("hl", "10.60.0.0/16")}};
+      Side hl{"host-local", node, debian, dir + "/state-hl", net, {}, {}};
       for (int i = 0; i < o.pods; ++i) hl_add.push_back(run(hl, "ADD", fmt::format("hl-{}", i), node).ms);
       for (int i = 0; i < o.pods; ++i) hl_del.push_back(run(hl, "DEL", fmt::format("hl-{}", i), node).ms);
       Namespaces::remove(node);
