@@ -20,8 +20,6 @@ CNI_BIN="${CNI_SYSTEM_BIN:-/usr/lib/cni}"
 P="tipam-$$-"
 NODE="${P}node"
 WORK=$(mktemp -d /tmp/tipam.XXXXXX)
-PASS=0
-FAIL=0
 
 cleanup() {
   for ns in node pod1 pod2 pod3 pod4; do ip netns del "${P}$ns" 2>/dev/null || true; done
@@ -29,13 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 for ns in node pod1 pod2 pod3 pod4; do ip netns add "${P}$ns"; done
 DATA="$WORK/ipam"

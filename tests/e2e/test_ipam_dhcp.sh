@@ -30,8 +30,6 @@ NODE="${P}node"
 LAN="${P}lan"
 WORK=$(mktemp -d /tmp/tdhcp.XXXXXX)
 PIDS=()
-PASS=0
-FAIL=0
 
 cleanup() {
   local pid
@@ -42,13 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 for ns in node lan pod1 pod2 pod3 podk; do ip netns add "${P}$ns"; done
 ip -n "$NODE" link add eth0 type veth peer name eth0p

@@ -31,8 +31,6 @@ P="trc-$$-"
 WORK=$(mktemp -d /tmp/trc.XXXXXX)
 NAMESPACES=()
 PIDS=()
-PASS=0
-FAIL=0
 DIFFS=0
 EXPECTED=0
 
@@ -44,8 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+# shellcheck source=checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # A TCP server that answers each connection with the address it came from (what masquerading changes).
 server() {  # server NS PORT
@@ -155,6 +153,17 @@ compare() {
   if ((unexpected)); then bad "$CASE: $what matches the reference"; else ok "$CASE: $what matches the reference"; fi
 }
 
+# topo_plan CONFIG_FILE ARGS...: `topoctl plan` of pod1's attachment (container c1, eth0) on topocni's node,
+# with the given config and ARGS (--ipam-result FILE or --prev-result FILE); its output in $plan.
+topo_plan() {
+  local config=$1
+  shift
+  set +e
+  plan=$(ip netns exec "${P}topo-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" \
+    plan --no-color --config "$config" --netns "/run/netns/${P}topo-pod1" --container-id c1 --ifname eth0 "$@" 2>&1)
+  set -e
+}
+
 # run_case NAME CONFIG PODS CHECKS: PODS is 1 or 2; CHECKS names the connectivity checks (below).
 run_case() {
   [[ $1 =~ ${REFERENCE_CASES:-.} ]] || return 0  # a subset, for working on one plugin
@@ -187,11 +196,7 @@ ips = [{k: v for k, v in ip.items() if k in ("address", "gateway")} for ip in r.
 print(json.dumps({"cniVersion": r["cniVersion"], "ips": ips, "routes": c["ipam"].get("routes", [])}))
 ' "$WORK/topo-result1" "$config" >"$WORK/ipam-result"
       printf '%s' "${config//@DATA@/$WORK/topo-data}" >"$WORK/config.json"
-      set +e
-      plan=$(ip netns exec "$P$s-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" plan --no-color \
-        --config "$WORK/config.json" --netns "/run/netns/$P$s-pod1" --container-id c1 --ifname eth0 \
-        --ipam-result "$WORK/ipam-result" 2>&1)
-      set -e
+      topo_plan "$WORK/config.json" --ipam-result "$WORK/ipam-result"
       if grep -q 'No changes.' <<<"$plan"; then ok "$CASE: topoctl plan after ADD: No changes."
       else bad "$CASE: topoctl plan after ADD: $plan"; fi
     fi
@@ -252,11 +257,7 @@ c = json.loads(sys.argv[1]); c["prevResult"] = json.load(open(sys.argv[2])); pri
     if [[ $s == topo ]]; then
       python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["prevResult"]))' \
         "$WORK/topo-chained.json" >"$WORK/prev-result"
-      set +e
-      plan=$(ip netns exec "$P$s-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" plan --no-color \
-        --config "$WORK/topo-chained.json" --netns "/run/netns/$P$s-pod1" --container-id c1 --ifname eth0 \
-        --prev-result "$WORK/prev-result" 2>&1)
-      set -e
+      topo_plan "$WORK/topo-chained.json" --prev-result "$WORK/prev-result"
       if grep -qE '^  ~ (link eth0 \(existing\)|sysctl) ' <<<"$plan" && grep -q '^Plan: 0 to add, [1-9][0-9]* to change, 0 to destroy' <<<"$plan"; then
         ok "$CASE: topoctl plan before ADD shows the changes ($(grep -c '^  ~ ' <<<"$plan"))"
       else bad "$CASE: topoctl plan before ADD: $plan"; fi
@@ -266,11 +267,7 @@ c = json.loads(sys.argv[1]); c["prevResult"] = json.load(open(sys.argv[2])); pri
     [[ $RC == 0 ]] || bad "$CASE: $s ADD failed ($(head -c 300 "$WORK/out"))"
     snapshot "$s" add
     if [[ $s == topo ]]; then
-      set +e
-      plan=$(ip netns exec "$P$s-node" env TOPOCNI_STATE_DIR="$WORK/topo-state" CNI_PATH="$TOPO_BIN:$CNI_BIN" "$TOPOCTL" plan --no-color \
-        --config "$WORK/topo-chained.json" --netns "/run/netns/$P$s-pod1" --container-id c1 --ifname eth0 \
-        --prev-result "$WORK/prev-result" 2>&1)
-      set -e
+      topo_plan "$WORK/topo-chained.json" --prev-result "$WORK/prev-result"
       if grep -q 'No changes.' <<<"$plan"; then ok "$CASE: topoctl plan after ADD: No changes."
       else bad "$CASE: topoctl plan after ADD: $plan"; fi
       cni "$s" CHECK c1 pod1 "$(cat "$WORK/$s-chained.json")"
