@@ -100,7 +100,7 @@ std::optional<MacAddress> Fields::unicast_mac(const char* key) {
   if (!v.is_string()) fail(key, "expected a MAC address (six hex pairs: aa:bb:cc:dd:ee:ff), found " + describe_value(v));
   auto mac = MacAddress::parse(v.get<std::string>());
   if (!mac) fail(key, fmt::format("'{}' is not a MAC address (six hex pairs: aa:bb:cc:dd:ee:ff)", v.get<std::string>()));
-  if (mac->is_multicast() || mac->is_zero())
+  if (!mac->is_unicast())
     fail(key, fmt::format("{} is a multicast or zero address; an interface or a neighbour needs a unicast one", mac->str()));
   return mac;
 }

@@ -90,11 +90,11 @@ std::optional<std::string> param_value_problem(const ParamDecl& p, const json& v
       if (!v.is_array()) return expected("a list");
       break;
     case ParamType::Mac: {
-      // A MAC to give an interface: unicast and not all zero (the kernel refuses those; eth_prepare_mac_addr_change).
+      // A MAC to give an interface (MacAddress::is_unicast).
       if (!v.is_string()) return expected("a MAC address (aa:bb:cc:dd:ee:ff)");
       auto mac = MacAddress::parse(v.get<std::string>());
       if (!mac) return expected("a MAC address (aa:bb:cc:dd:ee:ff)");
-      if (mac->is_multicast() || mac->is_zero())
+      if (!mac->is_unicast())
         return fmt::format("{} is a multicast or zero address; an interface needs a unicast one", mac->str());
       break;
     }

@@ -20,6 +20,9 @@ struct MacAddress {
   // The I/G bit: a group (multicast or broadcast) address, never an interface's or a neighbour's.
   bool is_multicast() const { return bytes[0] & 1; }
   bool is_zero() const { return *this == MacAddress{}; }
+  // What an interface or a neighbour can have: not multicast, not all zero (the kernel refuses those for an
+  // interface: eth_prepare_mac_addr_change).
+  bool is_unicast() const { return !is_multicast() && !is_zero(); }
   auto operator<=>(const MacAddress&) const = default;
 };
 
