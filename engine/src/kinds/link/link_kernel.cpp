@@ -232,6 +232,17 @@ bool needs_recreate(const Link& prev, const Link& l) {
          prev.device != l.device;
 }
 
+// One RTM_NEWLINK with `s` for the link `name` of `scope` (nothing when `s` sets nothing).
+void change_settings(KernelContext& k, const std::string& scope, const std::string& name,
+                     const netlink::LinkSettings& s, const std::string& object) {
+  if (s.empty()) return;
+  auto index = k.ifindex(scope, name);
+  if (!index) throw NetlinkError(ENODEV, "change link", object, "link " + name + " not found in scope " + scope);
+  netlink::Message m(RTM_NEWLINK, 0);
+  netlink::encode_link_set(m.builder(), *index, s);
+  check_link_ack(k.socket(scope).ack(m.msg()), "change link", object);
+}
+
 void change_link(KernelContext& k, const Change& c) {
   const Link& l = std::get<Link>(c.object);
   const Link* prev = c.previous ? std::get_if<Link>(&*c.previous) : nullptr;
@@ -246,11 +257,7 @@ void change_link(KernelContext& k, const Change& c) {
     if (l.promisc && prev->promisc != l.promisc) s.promisc = l.promisc;
     if (l.allmulti && prev->allmulti != l.allmulti) s.allmulti = l.allmulti;
     if (s.empty()) return;
-    auto index = k.ifindex(l.scope, l.name);
-    if (!index) throw NetlinkError(ENODEV, "change link", describe(l), "link " + l.name + " not found in scope " + l.scope);
-    netlink::Message m(RTM_NEWLINK, 0);
-    netlink::encode_link_set(m.builder(), *index, s);
-    check_link_ack(k.socket(l.scope).ack(m.msg()), "change link", describe(l));
+    change_settings(k, l.scope, l.name, s, describe(l));
     k.forget_links(l.scope);
     return;
   }
@@ -272,16 +279,8 @@ void change_link(KernelContext& k, const Change& c) {
   if (prev->master != l.master) self.master = l.master.empty() ? 0 : master_index(k, l);
   if (prev->promisc != l.promisc) self.promisc = l.promisc.value_or(false);
   if (prev->allmulti != l.allmulti) self.allmulti = l.allmulti.value_or(false);
-  auto set = [&](const std::string& scope, const std::string& name, const netlink::LinkSettings& s) {
-    if (s.empty()) return;
-    auto index = k.ifindex(scope, name);
-    if (!index) throw NetlinkError(ENODEV, "change link", object, "link " + name + " not found in scope " + scope);
-    netlink::Message m(RTM_NEWLINK, 0);
-    netlink::encode_link_set(m.builder(), *index, s);
-    check_link_ack(k.socket(scope).ack(m.msg()), "change link", object);
-  };
-  set(l.scope, l.name, self);
-  if (l.kind == LinkKind::Veth) set(peer_scope_of(l), l.peer_name, both);
+  change_settings(k, l.scope, l.name, self, object);
+  if (l.kind == LinkKind::Veth) change_settings(k, peer_scope_of(l), l.peer_name, both, object);
   if (prev->hairpin != l.hairpin && !l.master.empty()) {
     auto index = k.ifindex(l.scope, l.name);
     if (!index) throw NetlinkError(ENODEV, "change link", object, "link " + l.name + " vanished");
