@@ -53,23 +53,7 @@ void check_assertions(const std::vector<Assertion>& assertions, const NodeRender
     }
     // One check per element, as a looped object item: `item` and `index` bound (a config map's entries,
     // with `items`).
-    nlohmann::json elements = renderer.condition(a.loop, join_path(a.path, "loop"));
-    if (elements.is_null()) elements = nlohmann::json::array();
-    if (!elements.is_array())
-      fail_at(renderer.file(), a.loop, join_path(a.path, "loop"), "expected a list to loop over, found " + describe_value(elements));
-    for (size_t k = 0; k < elements.size(); ++k) {
-      roots["item"] = elements[k];
-      roots["index"] = k;
-      try {
-        check_one(a, renderer);
-      } catch (...) {
-        roots.erase("item");
-        roots.erase("index");
-        throw;
-      }
-    }
-    roots.erase("item");
-    roots.erase("index");
+    for_each_looped(a.loop, a.path, renderer, roots, [&](size_t, const nlohmann::json&) { check_one(a, renderer); });
   }
 }
 

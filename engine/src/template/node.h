@@ -72,4 +72,28 @@ inline std::string join_path(const std::string& base, std::string_view key) {
   return base.empty() ? std::string(key) : base + "." + std::string(key);
 }
 
+// A `loop:` value of the item at `item_path` (objects, result lists, assertions): rendered as a condition;
+// null loops over nothing, anything but a list is an error at it. Then `one(k, element)` for each element,
+// with `item` and `index` bound in `roots`, and both unbound afterwards, also when `one` throws.
+template <class F>
+void for_each_looped(const Node& loop, const std::string& item_path, const NodeRenderer& renderer,
+                     nlohmann::json& roots, F&& one) {
+  nlohmann::json elements = renderer.condition(loop, join_path(item_path, "loop"));
+  if (elements.is_null()) elements = nlohmann::json::array();  // e.g. an optional list parameter not set
+  if (!elements.is_array())
+    fail_at(renderer.file(), loop, join_path(item_path, "loop"), "expected a list to loop over, found " + describe_value(elements));
+  struct Unbind {
+    nlohmann::json& roots;
+    ~Unbind() {
+      roots.erase("item");
+      roots.erase("index");
+    }
+  } unbind{roots};
+  for (size_t k = 0; k < elements.size(); ++k) {
+    roots["item"] = elements[k];
+    roots["index"] = k;
+    one(k, elements[k]);
+  }
+}
+
 }  // namespace topo::tmpl

@@ -102,24 +102,13 @@ void render_kind(const Node& node, const std::string& key, const std::string& sc
       one();
       continue;
     }
-    json items = renderer.condition(loop, join_path(path, "loop"));
-    if (items.is_null()) items = json::array();  // e.g. an optional list parameter that is not set
-    if (!items.is_array())
-      fail_at(renderer.file(), loop, join_path(path, "loop"),
-              "expected a list to loop over, found " + describe_value(items));
-    for (size_t k = 0; k < items.size(); ++k) {
-      roots["item"] = items[k];
-      roots["index"] = k;
+    for_each_looped(loop, path, renderer, roots, [&](size_t k, const json& element) {
       try {
         one();
       } catch (const SpecError& e) {
-        roots.erase("item");
-        roots.erase("index");
-        rethrow_in_loop(e, k, items[k]);
+        rethrow_in_loop(e, k, element);
       }
-    }
-    roots.erase("item");
-    roots.erase("index");
+    });
   }
 }
 

@@ -135,18 +135,7 @@ std::vector<json> items_of(const Node& list, const std::string& path, const Node
       one();
       continue;
     }
-    json elements = renderer.condition(loop, join_path(p, "loop"));
-    if (elements.is_null()) elements = json::array();
-    if (!elements.is_array())
-      fail_at(renderer.file(), loop, join_path(p, "loop"),
-              "expected a list to loop over, found " + describe_value(elements));
-    for (size_t k = 0; k < elements.size(); ++k) {
-      roots["item"] = elements[k];
-      roots["index"] = k;
-      one();
-    }
-    roots.erase("item");
-    roots.erase("index");
+    for_each_looped(loop, p, renderer, roots, [&](size_t, const json&) { one(); });
   }
   return out;
 }
