@@ -80,6 +80,19 @@ std::string kind_data_text(const Link& l) {
   return s;
 }
 
+// The settings an item gives, as ip-link(8) words (an existing link never has txqueuelen or hairpin set).
+std::string settings_text(const Link& l) {
+  std::string s;
+  if (l.mtu) s += fmt::format(" mtu {}", *l.mtu);
+  if (l.txqueuelen) s += fmt::format(" txqueuelen {}", *l.txqueuelen);
+  if (l.mac) s += fmt::format(" address {}", l.mac->str());
+  if (!l.master.empty()) s += " master " + l.master;
+  if (l.hairpin) s += fmt::format(" hairpin {}", *l.hairpin ? "on" : "off");
+  if (l.promisc) s += fmt::format(" promisc {}", *l.promisc ? "on" : "off");
+  if (l.allmulti) s += fmt::format(" allmulticast {}", *l.allmulti ? "on" : "off");
+  return s;
+}
+
 }  // namespace
 
 bool is_multicast(const IpAddress& a) {
@@ -88,16 +101,8 @@ bool is_multicast(const IpAddress& a) {
 
 // iproute2's order: `link <name> [link <parent>] type <kind> <kind data> [peer ...] [mtu ...] ...`.
 std::string describe(const Link& l) {
-  if (l.kind == LinkKind::Existing) {
-    // Only what the item changes: the rest of someone else's link is not ours to describe.
-    std::string s = "link " + l.name + " (existing)";
-    if (l.mtu) s += fmt::format(" mtu {}", *l.mtu);
-    if (l.mac) s += fmt::format(" address {}", l.mac->str());
-    if (!l.master.empty()) s += " master " + l.master;
-    if (l.promisc) s += fmt::format(" promisc {}", *l.promisc ? "on" : "off");
-    if (l.allmulti) s += fmt::format(" allmulticast {}", *l.allmulti ? "on" : "off");
-    return s;
-  }
+  // Of someone else's link, only what the item changes: the rest is not ours to describe.
+  if (l.kind == LinkKind::Existing) return "link " + l.name + " (existing)" + settings_text(l);
   std::string s = "link " + l.name;
   if (!l.parent.empty())
     s += l.parent_scope.empty() || l.parent_scope == l.scope ? fmt::format(" link {}", l.parent)
@@ -106,13 +111,7 @@ std::string describe(const Link& l) {
   if (l.kind == LinkKind::HostDevice) s += " device " + l.device;
   if (l.kind == LinkKind::Veth)
     s += fmt::format(" peer {} in {}", l.peer_name.empty() ? "?" : l.peer_name, l.peer_scope.empty() ? "?" : l.peer_scope);
-  if (l.mtu) s += fmt::format(" mtu {}", *l.mtu);
-  if (l.txqueuelen) s += fmt::format(" txqueuelen {}", *l.txqueuelen);
-  if (l.mac) s += fmt::format(" address {}", l.mac->str());
-  if (!l.master.empty()) s += " master " + l.master;
-  if (l.hairpin) s += fmt::format(" hairpin {}", *l.hairpin ? "on" : "off");
-  if (l.promisc) s += fmt::format(" promisc {}", *l.promisc ? "on" : "off");
-  if (l.allmulti) s += fmt::format(" allmulticast {}", *l.allmulti ? "on" : "off");
+  s += settings_text(l);
   if (!l.up) s += " down";
   return s;
 }
