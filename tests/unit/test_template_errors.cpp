@@ -355,6 +355,49 @@ TEST_CASE("value errors after rendering") {
   }
 }
 
+// A required key whose value is null passes check_map (the key is there) and must still fail, at the key,
+// when the kind reads it: fuzz_template found `links: [{name: }]` read as a name that was never set.
+TEST_CASE("a required key that is null, literally or rendered, is an error at its path") {
+  // An optional parameter without a default renders to null.
+  const std::string declared = "parameters:\n  unset: {type: string}\n";
+  const char* kNull = "is required, but its value is null";
+  struct Case {
+    std::string yaml, path;
+    std::string message = "";  // empty for kNull
+  };
+  const std::vector<Case> cases = {
+      {"host:\n  links:\n    - {name: }\n", "host.links[0].name"},
+      {"host:\n  links:\n    - {name: '${ params.unset }'}\n", "host.links[0].name"},
+      {"host:\n  links:\n    - {name: v0, peer: {name: }}\n", "host.links[0].peer.name"},
+      {"host:\n  links:\n    - {name: m0, kind: macvlan, parent: {name: }}\n", "host.links[0].parent.name"},
+      {"host:\n  links:\n    - {name: v0, kind: vlan, parent: {name: eth0}, id: '${ params.unset }'}\n",
+       "host.links[0].id", "a vlan link needs an id (0 to 4094)"},
+      {"container:\n  links:\n    - {name: d0, kind: host-device, device: '${ params.unset }'}\n",
+       "container.links[0].device", "a host-device link needs the node device to move: device: <name>"},
+      {"host:\n  addresses:\n    - {dev: , address: 10.0.0.1/24}\n", "host.addresses[0].dev"},
+      {"host:\n  addresses:\n    - {dev: eth0, address: }\n", "host.addresses[0].address"},
+      {"host:\n  routes:\n    - {dst: , dev: eth0}\n", "host.routes[0].dst"},
+      {"host:\n  neighbours:\n    - {dev: eth0, address: , lladdr: '02:00:00:00:00:01'}\n",
+       "host.neighbours[0].address"},
+      // Where a kind checks the key itself (a neighbour's lladdr and a rule's table unless `state: absent`,
+      // a vlan's id, a host-device's device), its own message says so.
+      {"host:\n  neighbours:\n    - {dev: eth0, address: 10.0.0.1, lladdr: }\n", "host.neighbours[0].lladdr",
+       "a neighbour needs the key 'lladdr' (unless it has state: absent)"},
+      {"host:\n  rules:\n    - {priority: , table: 100}\n", "host.rules[0].priority"},
+      {"host:\n  rules:\n    - {priority: 100, table: }\n", "host.rules[0].table",
+       "a rule needs the key 'table' (unless it has state: absent)"},
+      {"host:\n  sysctls:\n    - {name: , value: 1}\n", "host.sysctls[0].name"},
+  };
+  for (const auto& [yaml, path, message] : cases) {
+    CAPTURE(yaml);
+    Where got = error_of(declared + yaml);
+    CHECK(got.file == "t.yaml");
+    CHECK(got.line == 5);
+    CHECK(got.path == path);
+    CHECK(got.message == (message.empty() ? kNull : message));
+  }
+}
+
 TEST_CASE("allocation errors") {
   check(error_of("allocate:\n  t: {kind: table, range: [200, 300]}\n"),
         {"t.yaml", 2, 27, "allocate.t.range",

@@ -4,12 +4,16 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "topo/model/ip.h"
@@ -55,13 +59,44 @@ template <class T>
 void put_optional(nlohmann::json& j, const char* key, const std::optional<T>& v) {
   if (v) j[key] = *v;
 }
+
+// A journal field's value as T. nlohmann's own get<uint32_t>() casts a float or an out-of-range number
+// (1e30, -1) straight to the integer, which is undefined behaviour for a float and a silent wrap for the
+// rest: a damaged journal must be a named problem instead (found by fuzz_journal).
+template <class T>
+T field_value(const nlohmann::json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number()) return v.get<T>();  // nlohmann's own type error: "expected a number, found a string"
+    using Limits = std::numeric_limits<T>;
+    bool fits = false;
+    if (v.is_number_unsigned()) {
+      fits = v.get<uint64_t>() <= static_cast<uint64_t>(Limits::max());
+    } else if (v.is_number_integer()) {
+      int64_t n = v.get<int64_t>();
+      fits = n < 0 ? std::is_signed_v<T> && n >= static_cast<int64_t>(Limits::min())
+                   : static_cast<uint64_t>(n) <= static_cast<uint64_t>(Limits::max());
+    }
+    if (!fits)
+      throw std::invalid_argument(fmt::format("expected an integer from {} to {}, found {}",
+                                              Limits::min(), Limits::max(), v.dump()));
+    return v.is_number_unsigned() ? static_cast<T>(v.get<uint64_t>()) : static_cast<T>(v.get<int64_t>());
+  } else {
+    return v.get<T>();
+  }
+}
+// j[key] read by field_value, or `fallback` when the key is absent or null (nlohmann's value() would cast).
+template <class T>
+T field_or(const nlohmann::json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? fallback : field_value<T>(*it);
+}
 template <class T>
 void get_field(const nlohmann::json& j, const char* key, std::optional<T>& v) {
-  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = it->get<T>();
+  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = field_value<T>(*it);
 }
 template <class T>
 void get_field(const nlohmann::json& j, const char* key, T& v) {
-  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = it->get<T>();
+  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = field_value<T>(*it);
 }
 
 }  // namespace topo

@@ -64,6 +64,16 @@ class Fields {
     fail(key, "expected one of " + list + ", found " + describe_value(v));
   }
 
+  // A key the kind cannot do without, read by one of the accessors above: `f.required(&Fields::ifname,
+  // "name")`. check_map has seen the key, but its value may still be null (`name:`, or an expression that
+  // renders to null), which the accessors read as "not set".
+  template <class T, class... Params, class... Args>
+  T required(std::optional<T> (Fields::*read)(const char*, Params...), const char* key, Args... args) {
+    std::optional<T> v = (this->*read)(key, args...);
+    if (!v) fail(key, "is required, but its value is null");
+    return std::move(*v);
+  }
+
   // A nested map (a link's peer), read the same way.
   Fields child(const char* key);
 

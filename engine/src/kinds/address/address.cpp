@@ -34,11 +34,11 @@ void from_json(const json& j, Address& v) {
   get_field(j, "address", v.local);
   v.nodad = j.value("nodad", false);
   v.absent = j.value("state", "present") == "absent";
-  v.protocol = j.value("protocol", kOwnerProtocol);
-  v.ifa_scope = j.value("scope", uint8_t{0});
+  v.protocol = field_or(j, "protocol", kOwnerProtocol);
+  v.ifa_scope = field_or(j, "scope", uint8_t{0});
   get_field(j, "broadcast", v.broadcast);
   get_field(j, "label", v.label);
-  v.flags = j.value("flags", uint32_t{0});
+  v.flags = field_or(j, "flags", uint32_t{0});
 }
 
 const tmpl::KindSchema& KindOps<Address>::schema() {
@@ -49,8 +49,8 @@ const tmpl::KindSchema& KindOps<Address>::schema() {
 void KindOps<Address>::build(tmpl::Fields& f, const std::string& scope, std::vector<Address>& out) {
   Address a;
   a.scope = scope;
-  a.dev = *f.ifname("dev");
-  a.local = *f.cidr("address");
+  a.dev = f.required(&tmpl::Fields::ifname, "dev");
+  a.local = f.required(&tmpl::Fields::cidr, "address");
   // Absent: the key is the device and the address with its prefix length (10.0.0.5/24 and 10.0.0.5/32 are
   // two addresses to the kernel).
   a.absent = read_absent(f, "an address", "dev and address/prefix", {"nodad"});

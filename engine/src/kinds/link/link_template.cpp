@@ -106,7 +106,7 @@ const tmpl::KindSchema& KindOps<Link>::schema() {
 void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector<Link>& out) {
   Link l;
   l.scope = scope;
-  l.name = *f.ifname("name");
+  l.name = f.required(&tmpl::Fields::ifname, "name");
   refuse_absent(f, "a link",
                 "deleting a link someone else made also deletes its addresses, routes and neighbours (and a "
                 "veth's peer), and a physical device cannot be deleted at all, so DEL could not put it back as "
@@ -122,12 +122,12 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
     if (scope != kContainerScope)
       f.fail("kind", "a host-device link moves a node device into the pod: declare it in the container scope");
     if (!f.has("device")) f.fail("device", "a host-device link needs the node device to move: device: <name>");
-    l.device = *f.ifname("device");
+    l.device = f.required(&tmpl::Fields::ifname, "device");
   }
   if (l.kind == LinkKind::Veth) {
     if (!f.has("peer")) f.fail("peer", "a veth link needs a peer: {name: ..., scope: host|container}");
     tmpl::Fields peer = f.child("peer");
-    l.peer_name = *peer.ifname("name");
+    l.peer_name = peer.required(&tmpl::Fields::ifname, "name");
     l.peer_scope = peer.choice<std::string>("scope", {{"host", kHostScope}, {"container", kContainerScope}})
                        .value_or(other_scope(scope));
     if (l.peer_scope == scope && l.peer_name == l.name)
@@ -135,7 +135,7 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
   }
   if (f.has("parent")) {
     tmpl::Fields parent = f.child("parent");
-    l.parent = *parent.ifname("name");
+    l.parent = parent.required(&tmpl::Fields::ifname, "name");
     // A pod's child link is made on a node device: the parent's scope is the host unless it says otherwise.
     l.parent_scope = parent.choice<std::string>("scope", {{"host", kHostScope}, {"container", kContainerScope}})
                          .value_or(kHostScope);
@@ -153,7 +153,7 @@ void KindOps<Link>::build(tmpl::Fields& f, const std::string& scope, std::vector
     case LinkKind::Vlan:
       if (!f.has("id")) f.fail("id", "a vlan link needs an id (0 to 4094)");
       // 4095 is reserved by 802.1Q (vlan_validate refuses it: VLAN_VID_MASK is 0xfff, and id >= VLAN_VID_MASK).
-      d.vlan_id = static_cast<uint16_t>(*f.uint("id", 0, 4094));
+      d.vlan_id = static_cast<uint16_t>(f.required(&tmpl::Fields::uint, "id", 0u, 4094u));
       d.vlan_protocol = f.word("protocol", kVlanProtocols);
       break;
     case LinkKind::Vxlan: read_vxlan(f, d); break;

@@ -55,8 +55,8 @@ MarkValue mark_from_json(const json& j) {
     if (k != "value" && k != "mask") throw std::invalid_argument("unknown key " + k);
   }
   MarkValue m;
-  m.value = j.at("value").get<uint32_t>();
-  if (j.contains("mask")) m.mask = j.at("mask").get<uint32_t>();
+  m.value = field_value<uint32_t>(j.at("value"));
+  if (j.contains("mask")) m.mask = field_value<uint32_t>(j.at("mask"));
   return m;
 }
 

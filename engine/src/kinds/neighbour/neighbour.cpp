@@ -34,7 +34,7 @@ void from_json(const json& j, Neighbour& v) {
   get_field(j, "dev", v.dev);
   get_field(j, "address", v.address);
   v.absent = j.value("state", "present") == "absent";
-  v.protocol = j.value("protocol", kOwnerProtocol);
+  v.protocol = field_or(j, "protocol", kOwnerProtocol);
   if (v.absent) return;
   auto mac = MacAddress::parse(j.at("lladdr").get<std::string>());
   if (!mac) throw Error("not a MAC address: " + j.at("lladdr").dump());
@@ -49,8 +49,8 @@ const tmpl::KindSchema& KindOps<Neighbour>::schema() {
 void KindOps<Neighbour>::build(tmpl::Fields& f, const std::string& scope, std::vector<Neighbour>& out) {
   Neighbour n;
   n.scope = scope;
-  n.dev = *f.ifname("dev");
-  n.address = *f.ip("address");
+  n.dev = f.required(&tmpl::Fields::ifname, "dev");
+  n.address = f.required(&tmpl::Fields::ip, "address");
   n.absent = read_absent(f, "a neighbour", "dev and address", {"lladdr"});
   if (n.absent) {
     out.push_back(std::move(n));
@@ -60,7 +60,7 @@ void KindOps<Neighbour>::build(tmpl::Fields& f, const std::string& scope, std::v
   if (!f.has("lladdr")) f.fail("lladdr", "a neighbour needs the key 'lladdr' (unless it has state: absent)");
   // A multicast or all-zero link-layer address is never a neighbour's: the kernel would accept it, and every
   // packet to the address would go nowhere or everywhere.
-  n.lladdr = *f.unicast_mac("lladdr");
+  n.lladdr = f.required(&tmpl::Fields::unicast_mac, "lladdr");
   out.push_back(std::move(n));
 }
 

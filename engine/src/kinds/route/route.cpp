@@ -41,7 +41,7 @@ void build_absent(tmpl::Fields& f, const std::string& scope, std::vector<Route>&
     // No gateway says the family here, so "default" is IPv4 as in ip-route(8); "::/0" is IPv6's.
     r.dst = *IpPrefix::parse("0.0.0.0/0");
   } else {
-    r.dst = *f.cidr("dst");
+    r.dst = f.required(&tmpl::Fields::cidr, "dst");
     if (r.dst.network() != r.dst)
       f.fail("dst", fmt::format("{} has host bits set; no route can have it as destination (network() gives {})",
                                 r.dst.str(), r.dst.network().str()));
@@ -96,11 +96,11 @@ void from_json(const json& j, Route& v) {
   get_field(j, "metric", v.metric);
   get_field(j, "tos", v.tos);
   v.route_scope = kRouteScopes.value(j.value("scope", "universe")).value_or(RouteScope::Universe);
-  v.type = static_cast<RouteType>(j.value("type", static_cast<int>(RouteType::Unicast)));
+  v.type = static_cast<RouteType>(field_or(j, "type", static_cast<uint8_t>(RouteType::Unicast)));
   v.onlink = j.value("onlink", false);
   v.takeover = j.value("takeover", false);
   v.absent = j.value("state", "present") == "absent";
-  v.protocol = j.value("protocol", kOwnerProtocol);
+  v.protocol = field_or(j, "protocol", kOwnerProtocol);
 }
 
 const tmpl::KindSchema& KindOps<Route>::schema() {
@@ -130,7 +130,7 @@ void KindOps<Route>::build(tmpl::Fields& f, const std::string& scope, std::vecto
     // Like ip-route(8): "default" is 0/0 in the family of the gateway, IPv4 without one.
     r.dst = *IpPrefix::parse(r.gateway && r.gateway->family == Family::V6 ? "::/0" : "0.0.0.0/0");
   } else {
-    r.dst = *f.cidr("dst");
+    r.dst = f.required(&tmpl::Fields::cidr, "dst");
     if (r.dst.network() != r.dst)
       f.fail("dst",
              fmt::format("{} has host bits set; the kernel refuses it as a route destination (network() "

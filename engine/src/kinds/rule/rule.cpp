@@ -64,7 +64,7 @@ void from_json(const json& j, Rule& v) {
   get_field(j, "fwmark", v.fwmark);
   get_field(j, "fwmask", v.fwmask);
   v.absent = j.value("state", "present") == "absent";
-  v.protocol = j.value("protocol", kOwnerProtocol);
+  v.protocol = field_or(j, "protocol", kOwnerProtocol);
 }
 
 const tmpl::KindSchema& KindOps<Rule>::schema() {
@@ -84,7 +84,7 @@ const tmpl::KindSchema& KindOps<Rule>::schema() {
 void KindOps<Rule>::build(tmpl::Fields& f, const std::string& scope, std::vector<Rule>& out) {
   Rule r;
   r.scope = scope;
-  r.priority = *f.uint("priority", 0, 0xFFFFFFFF);
+  r.priority = f.required(&tmpl::Fields::uint, "priority", 0u, 0xFFFFFFFFu);
   r.from = f.cidr("from");
   r.to = f.cidr("to");
   auto family = f.word("family", kFamilies);
@@ -108,7 +108,7 @@ void KindOps<Rule>::build(tmpl::Fields& f, const std::string& scope, std::vector
   }
   // Required only for a present rule (the schema cannot say so).
   if (!f.has("table")) f.fail("table", "a rule needs the key 'table' (unless it has state: absent)");
-  r.table = *f.table("table");
+  r.table = f.required(&tmpl::Fields::table, "table");
   out.push_back(std::move(r));
 }
 

@@ -34,7 +34,7 @@ const tmpl::KindSchema& KindOps<Sysctl>::schema() {
 void KindOps<Sysctl>::build(tmpl::Fields& f, const std::string& scope, std::vector<Sysctl>& out) {
   Sysctl s;
   s.scope = scope;
-  s.name = *f.string("name");
+  s.name = f.required(&tmpl::Fields::string, "name");
   refuse_absent(f, "a sysctl", "a sysctl always exists while its namespace (and interface) does: give it a value");
   // Only net.* is per network namespace; anything else would change the whole node, which a CNI plugin must
   // not do on a template's say-so. Empty segments would let a name walk out of /proc/sys/net.
@@ -45,7 +45,7 @@ void KindOps<Sysctl>::build(tmpl::Fields& f, const std::string& scope, std::vect
   if (v.is_boolean())
     s.value = v.get<bool>() ? "1" : "0";
   else
-    s.value = *f.string("value");
+    s.value = f.required(&tmpl::Fields::string, "value");
   out.push_back(std::move(s));
 }
 
