@@ -12,10 +12,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
 #include "cni/cni.h"
+#include "cni/host_local/host_local.h"
+#include "cni/request.h"
 
 extern char** environ;
 
@@ -219,8 +222,38 @@ std::string run_delegated(const std::string& executable, const std::vector<std::
               shown.empty() ? "" : "stdout: " + shown);
 }
 
+bool builtin_host_local(const json& config) {
+  if (ipam_type(config) != "host-local") return false;
+  auto it = config.find("builtinHostLocal");
+  if (it == config.end() || it->is_null()) return true;
+  if (!it->is_boolean())
+    throw Error(kInvalidConfig, "invalid network config: key 'builtinHostLocal' must be true or false",
+                fmt::format("got {}", it->dump()));
+  return it->get<bool>();
+}
+
+namespace {
+
+// One command of the built-in host-local, for the caller in CNI_* (the same variables the binary would read).
+json run_builtin_host_local(const std::string& command, const json& config) {
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  host_local::Caller caller{env("CNI_CONTAINERID"), env("CNI_IFNAME"), env("CNI_ARGS")};
+  if (command == "ADD") return host_local::add(config, caller);
+  if (command == "CHECK") host_local::check(config, caller);
+  else if (command == "DEL") host_local::del(config, caller);
+  else if (command == "GC") host_local::gc(config, valid_attachments(config));
+  else if (command == "STATUS") host_local::status(config);
+  return nullptr;
+}
+
+}  // namespace
+
 json run_ipam(const std::string& command, const json& config, const std::string& stdin_text,
               const std::string& cni_path, std::chrono::milliseconds timeout) {
+  if (builtin_host_local(config)) return run_builtin_host_local(command, config);
   std::string executable = find_ipam_plugin(ipam_type(config), cni_path);
   std::string output = run_delegated(executable, delegated_environment(command), stdin_text, timeout);
   if (command != "ADD") return nullptr;

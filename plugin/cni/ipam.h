@@ -34,9 +34,14 @@ std::string run_delegated(const std::string& executable, const std::vector<std::
 // plugin passes its own environment through).
 std::vector<std::string> delegated_environment(const std::string& command);
 
+// Whether the config's IPAM is host-local run in topocni's own process (cni/host_local/host_local.h): the
+// type is host-local and the config does not say `"builtinHostLocal": false` (code 7 for a non-boolean).
+bool builtin_host_local(const nlohmann::json& config);
+
 // IPAM ADD, CHECK or DEL for the config as the runtime sent it (`stdin_text`: the spec passes the whole
 // config, prevResult included where the runtime gave one). ADD returns the IPAM result in CNI 1.x form
-// (normalize_prev_result), others null.
+// (normalize_prev_result), others null. host-local runs in-process unless the config asks for the binary
+// (builtin_host_local); every other type is run from CNI_PATH.
 nlohmann::json run_ipam(const std::string& command, const nlohmann::json& config,
                         const std::string& stdin_text, const std::string& cni_path,
                         std::chrono::milliseconds timeout = std::chrono::seconds(60));

@@ -187,10 +187,12 @@ namespace {
 
 // Keys the CNI spec and runtimes put in a plugin's config; never reported as typos, even when one happens to
 // be close to a parameter's name.
-// logFile, logLevel and logMaxBytes are the plugin's own (plugin/command_log.h).
-constexpr const char* kCniKeys[] = {"cniVersion", "cniVersions", "name",         "type", "prevResult",
-                                    "runtimeConfig", "args",     "capabilities", "ipam", "dns",
-                                    "logFile",       "logLevel", "logMaxBytes"};
+// logFile, logLevel and logMaxBytes are the plugin's own (plugin/command_log.h), and so is builtinHostLocal
+// (plugin/cni/ipam.h).
+constexpr const char* kCniKeys[] = {"cniVersion",    "cniVersions", "name",         "type",
+                                    "prevResult",    "runtimeConfig", "args",       "capabilities",
+                                    "ipam",          "dns",         "logFile",      "logLevel",
+                                    "logMaxBytes",   "builtinHostLocal"};
 
 // A config key that is not a parameter is normally a runtime's (CNI configs carry many); one within a typo
 // of a parameter's name is far more likely a misspelt parameter that would otherwise silently take its
