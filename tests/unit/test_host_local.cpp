@@ -290,6 +290,24 @@ TEST_CASE("host-local: a config both refuse; the built-in says which key, with c
   CHECK(ours.msg.find("K8S_POD_NAME=p") != std::string::npos);
 }
 
+// A kill inside the built-in's reserve() leaves at most its claim file, written whole before it is linked to
+// the address's name: the attachment's DEL removes it, by our hand or by host-local's (both match by text).
+TEST_CASE("host-local: a claim a kill left is removed by the attachment's DEL, built-in or binary") {
+  if (!have_binary()) return;
+  for (bool by_binary : {false, true}) {
+    CAPTURE(by_binary);
+    TempDir dir;
+    json config = with_data_dir(network({{"ranges", {{{{"subnet", "10.1.0.0/29"}}}}}}), dir.path);
+    fs::create_directories(dir.path / "hlnet");
+    std::ofstream(dir.path / "hlnet" / ".claim-4242-10.1.0.3") << "k1\r\neth0";
+    Outcome del = by_binary ? binary("DEL", config, {"k1", "eth0", ""}) : builtin("DEL", config, {"k1", "eth0", ""});
+    CHECK(del.code == 0);
+    CHECK_FALSE(fs::exists(dir.path / "hlnet" / ".claim-4242-10.1.0.3"));
+    // The claim never took the address: the next ADD gets the first one as always.
+    CHECK(builtin("ADD", config, {"k2", "eth0", ""}).result["ips"][0]["address"] == "10.1.0.2/29");
+  }
+}
+
 TEST_CASE("host-local built-in GC releases what no valid attachment holds, and STATUS needs its directory") {
   TempDir dir;
   json config = with_data_dir(network({{"ranges", {{{{"subnet", "10.1.0.0/24"}}}}}}), dir.path);
@@ -297,6 +315,7 @@ TEST_CASE("host-local built-in GC releases what no valid attachment holds, and S
   REQUIRE(builtin("ADD", config, {"keep", "net1", ""}).code == 0);
   std::ofstream(dir.path / "hlnet" / "10.1.0.200") << "oldkeep";  // an old release's file of a valid container
   std::ofstream(dir.path / "hlnet" / "10.1.0.201") << "olddrop";
+  std::ofstream(dir.path / "hlnet" / ".claim-77-10.1.0.9") << "drop\r\neth0";  // a killed ADD's claim
   hl::gc(config, {{"keep", "eth0"}, {"oldkeep", "eth0"}});
   auto left = files(dir.path / "hlnet");
   CHECK(left.count("10.1.0.2") == 1);    // keep/eth0
@@ -304,6 +323,7 @@ TEST_CASE("host-local built-in GC releases what no valid attachment holds, and S
   CHECK(left.count("10.1.0.4") == 0);    // keep/net1: not a valid attachment
   CHECK(left.count("10.1.0.200") == 1);  // an old file whose container is valid
   CHECK(left.count("10.1.0.201") == 0);
+  CHECK(left.count(".claim-77-10.1.0.9") == 0);
   CHECK(left.count("last_reserved_ip.0") == 1);
   CHECK_NOTHROW(hl::status(config));
   json unusable = with_data_dir(config, "/proc/no-such-dir");

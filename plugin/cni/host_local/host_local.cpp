@@ -307,11 +307,11 @@ void gc(const json& config, const std::set<std::pair<std::string, std::string>>&
   Store store(c.data_dir, c.network);
   std::set<std::string> valid_containers;
   for (const auto& [id, ifname] : valid) valid_containers.insert(old_allocation_text(id));
-  for (const auto& [address, text] : store.allocations()) {
+  for (const auto& [name, text] : store.allocations()) {
     auto cut = text.find("\r\n");
     bool keep = cut == std::string::npos ? valid_containers.count(text) > 0
                                          : valid.count({text.substr(0, cut), text.substr(cut + 2)}) > 0;
-    if (!keep) store.remove(address);
+    if (!keep) store.remove(name);
   }
 }
 

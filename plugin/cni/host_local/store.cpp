@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kLastReservedPrefix = "last_reserved_ip.";
+// A claim being written (Store::reserve). Not an address, so host-local never takes it for an allocation.
+constexpr const char* kClaimPrefix = ".claim-";
 // An allocation file holds a container id and an interface name: a few hundred bytes. Longer files are
 // read only this far (and cannot match); it bounds what a stray file in the directory costs.
 constexpr size_t kMaxFileBytes = 64 * 1024;
@@ -114,7 +116,21 @@ Store::~Store() { ::close(lock_fd_); }  // closing drops the flock
 
 bool Store::reserve(const std::string& container_id, const std::string& ifname, const IpAddress& address,
                     size_t range_set) {
-  if (!write_file(dir_ + "/" + address.str(), allocation_text(container_id, ifname), true)) return false;
+  // host-local creates the address's file and then writes into it: a kill in between leaves an empty claim
+  // that nothing ever releases. Here the claim is written whole under a temporary name first, then linked to
+  // the address's name (which fails if taken). A kill leaves either no claim, or a file whose text names the
+  // attachment, which its DEL (ours or host-local's: both match files by text) removes.
+  std::string claim = fmt::format("{}/{}{}-{}", dir_, kClaimPrefix, ::getpid(), address.str());
+  ::unlink(claim.c_str());  // a kill's leftover of an earlier process with our pid
+  write_file(claim, allocation_text(container_id, ifname), true);
+  int linked = ::link(claim.c_str(), (dir_ + "/" + address.str()).c_str());
+  int saved = errno;
+  ::unlink(claim.c_str());
+  if (linked != 0) {
+    if (saved == EEXIST) return false;
+    errno = saved;
+    io_failure("create", dir_ + "/" + address.str());
+  }
   write_file(fmt::format("{}/{}{}", dir_, kLastReservedPrefix, range_set), address.str(), false);
   return true;
 }
@@ -159,15 +175,16 @@ bool Store::release(const std::string& container_id, const std::string& ifname) 
   return remove_matching(allocation_text(container_id, ifname)) || remove_matching(old_allocation_text(container_id));
 }
 
-std::vector<std::pair<IpAddress, std::string>> Store::allocations() const {
-  std::vector<std::pair<IpAddress, std::string>> out;
+std::vector<std::pair<std::string, std::string>> Store::allocations() const {
+  std::vector<std::pair<std::string, std::string>> out;
   each_file([&](const fs::path& path, const std::string& text) {
+    std::string name = path.filename().string();
     if (path.parent_path() != fs::path(dir_)) return;
-    if (auto a = IpAddress::parse(path.filename().string())) out.emplace_back(*a, text);
+    if (IpAddress::parse(name) || name.starts_with(kClaimPrefix)) out.emplace_back(name, text);
   });
   return out;
 }
 
-bool Store::remove(const IpAddress& address) { return ::unlink((dir_ + "/" + address.str()).c_str()) == 0; }
+bool Store::remove(const std::string& name) { return ::unlink((dir_ + "/" + name).c_str()) == 0; }
 
 }  // namespace topo::cni::host_local

@@ -37,9 +37,10 @@ class Store {
   // was removed.
   bool release(const std::string& container_id, const std::string& ifname);
 
-  // Every allocation file: its address and what it holds (trimmed), for GC.
-  std::vector<std::pair<IpAddress, std::string>> allocations() const;
-  bool remove(const IpAddress& address);
+  // Every allocation file by name, with what it holds (trimmed), for GC: the addresses' files and the claims
+  // a kill left half-made (reserve()).
+  std::vector<std::pair<std::string, std::string>> allocations() const;
+  bool remove(const std::string& name);
 
  private:
   template <class Visit>
