@@ -16,6 +16,7 @@
 #include "cni/cni.h"
 #include "cni/host_local/host_local.h"
 #include "cni/ipam.h"
+#include "temp_dir.h"
 
 using namespace topo;
 using nlohmann::json;
@@ -25,15 +26,6 @@ namespace hl = topo::cni::host_local;
 namespace {
 
 const char* kBinary = "/usr/lib/cni/host-local";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/topo-host-local.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // What one side answered: a normalised result, or an error's code and message.
 struct Outcome {
@@ -103,7 +95,7 @@ std::string show(const std::map<std::string, std::string>& m) {
 
 // Two data directories, one per side; each step runs on both and compares.
 struct SideBySide {
-  TempDir bin, own;
+  test::TempDir bin{"topo-host-local-binary"}, own{"topo-host-local-builtin"};
   json config;
 
   explicit SideBySide(json c) : config(std::move(c)) {}
@@ -144,7 +136,7 @@ bool have_binary() {
 
 TEST_CASE("host-local side by side: a dual-stack pool handed out, exhausted, released and handed out again") {
   if (!have_binary()) return;
-  TempDir etc;
+  test::TempDir etc{"topo-host-local"};
   std::ofstream(etc.path / "resolv.conf") << "# comment\nnameserver 10.0.0.53\nnameserver fd00::53\n"
                                           << "domain example.org\nsearch a.example b.example\noptions ndots:2\n";
   for (std::string version : {"0.3.1", "0.4.0", "1.0.0"}) {
@@ -234,7 +226,7 @@ TEST_CASE("host-local side by side: an old release's files, and a damaged last_r
 
 TEST_CASE("host-local: the binary and the built-in share one data directory, each releasing the other's") {
   if (!have_binary()) return;
-  TempDir shared;
+  test::TempDir shared{"topo-host-local"};
   json config = with_data_dir(network({{"ranges", {{{{"subnet", "10.1.0.0/29"}}}}}}), shared.path);
   Outcome a = binary("ADD", config, {"byBinary", "eth0", ""});
   Outcome b = builtin("ADD", config, {"byBuiltin", "eth0", ""});
@@ -296,7 +288,7 @@ TEST_CASE("host-local: a claim a kill left is removed by the attachment's DEL, b
   if (!have_binary()) return;
   for (bool by_binary : {false, true}) {
     CAPTURE(by_binary);
-    TempDir dir;
+    test::TempDir dir{"topo-host-local"};
     json config = with_data_dir(network({{"ranges", {{{{"subnet", "10.1.0.0/29"}}}}}}), dir.path);
     fs::create_directories(dir.path / "hlnet");
     std::ofstream(dir.path / "hlnet" / ".claim-4242-10.1.0.3") << "k1\r\neth0";
@@ -309,7 +301,7 @@ TEST_CASE("host-local: a claim a kill left is removed by the attachment's DEL, b
 }
 
 TEST_CASE("host-local built-in GC releases what no valid attachment holds, and STATUS needs its directory") {
-  TempDir dir;
+  test::TempDir dir{"topo-host-local"};
   json config = with_data_dir(network({{"ranges", {{{{"subnet", "10.1.0.0/24"}}}}}}), dir.path);
   for (const char* id : {"keep", "drop"}) REQUIRE(builtin("ADD", config, {id, "eth0", ""}).code == 0);
   REQUIRE(builtin("ADD", config, {"keep", "net1", ""}).code == 0);

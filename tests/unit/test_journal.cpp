@@ -9,22 +9,12 @@
 #include <vector>
 
 #include "topo/journal.h"
+#include "temp_dir.h"
 
 using namespace topo;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A private state directory under the system temp dir, removed at the end.
-struct TempStateDir {
-  fs::path path;
-  TempStateDir() {
-    std::string tmpl = (fs::temp_directory_path() / "topo-journal-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempStateDir() { fs::remove_all(path); }
-};
 
 JournalRecord record(const std::string& network, const std::string& id) {
   JournalRecord r;
@@ -36,7 +26,7 @@ JournalRecord record(const std::string& network, const std::string& id) {
 }  // namespace
 
 TEST_CASE("a network's directory goes away with its last journal, not before") {
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal"};
   Journal journal(dir.path.string());
   journal.store(record("cni0", "a"));
   journal.store(record("cni0", "b"));
@@ -56,7 +46,7 @@ TEST_CASE("storing races removing the network's last journal without losing a jo
   // One thread adds and removes attachments of the network (each time its last one, so every remove tries to
   // rmdir), the other stores journals of the same network and checks each is there. Without the retry in
   // store(), its open() failed now and then with ENOENT.
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal"};
   Journal journal(dir.path.string());
   std::atomic<bool> stop{false};
   std::atomic<int> churn_failures{0};

@@ -15,22 +15,13 @@
 #include "topo/journal_format.h"
 #include "topo/model/json.h"
 #include "topo/state_dir.h"
+#include "temp_dir.h"
 
 using namespace topo;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempStateDir {
-  fs::path path;
-  TempStateDir() {
-    std::string tmpl = (fs::temp_directory_path() / "topo-journal-format-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempStateDir() { fs::remove_all(path); }
-};
 
 // What veth-to-host journals: a veth pair, routes (one in a policy table), a rule, a sysctl with its value
 // before ADD, and the node's default route a takeover replaced.
@@ -234,7 +225,7 @@ TEST_CASE("wrong types, missing keys and unknown kinds are problems at their JSO
 }
 
 TEST_CASE("Journal: a damaged file is an error naming it, listed as damaged, and set aside on request") {
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal-format"};
   Journal journal(dir.path.string());
   JournalRecord r = sample();
   journal.store(r);
@@ -268,7 +259,7 @@ TEST_CASE("Journal: a damaged file is an error naming it, listed as damaged, and
 }
 
 TEST_CASE("Journal: a newer format is refused by load and by list") {
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal-format"};
   Journal journal(dir.path.string());
   JournalRecord r = sample();
   journal.store(r);
@@ -305,7 +296,7 @@ TEST_CASE("format 4: the plugin is part of the identity, the file name and the m
   // Without a plugin (a pod interface's journal from before format 4, re-ADDed; a topology): no key at all.
   CHECK_FALSE(journal_record_to_json(sample()).contains("plugin"));
 
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal-format"};
   Journal journal(dir.path.string());
   CHECK(journal.path_of_attachment(r.attachment) == dir.path.string() + "/cni0/abc-eth0@veth-to-host.json");
   CHECK(journal.path_of_attachment(sample().attachment) == dir.path.string() + "/cni0/abc-eth0.json");
@@ -350,7 +341,7 @@ TEST_CASE("format 4: a plugin that is not the template, an empty one, or one in 
 }
 
 TEST_CASE("Journal::resolve: a pod interface's journal from before format 4 stays its template's") {
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal-format"};
   Journal journal(dir.path.string());
   Attachment vth{"cni0", "abc", "eth0", "veth-to-host"}, mvl{"cni0", "abc", "eth0", "macvlan"};
   // No journal at all: the request's own identity.
@@ -392,7 +383,7 @@ TEST_CASE("Journal::resolve: a pod interface's journal from before format 4 stay
 }
 
 TEST_CASE("Journal::siblings: the other entries of one pod interface, by one readdir") {
-  TempStateDir dir;
+  test::TempDir dir{"topo-journal-format"};
   Journal journal(dir.path.string());
   journal.store(plugin_sample("macvlan"));
   journal.store(plugin_sample("veth-to-host"));

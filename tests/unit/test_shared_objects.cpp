@@ -12,22 +12,13 @@
 #include "topo/error.h"
 #include "topo/shared_objects.h"
 #include "topo/state_dir.h"
+#include "temp_dir.h"
 
 using namespace topo;
 using namespace topo::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempStateDir {
-  fs::path path;
-  TempStateDir() {
-    std::string tmpl = (fs::temp_directory_path() / "topo-shared-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempStateDir() { fs::remove_all(path); }
-};
 
 State bridge_and_route(uint32_t mtu = 1500) {
   State s;
@@ -81,7 +72,7 @@ TEST_CASE("a shared object declared differently is refused, naming it and its us
 }
 
 TEST_CASE("the registry file round-trips, goes with its last entry, and a damaged one is refused") {
-  TempStateDir dir;
+  topo::test::TempDir dir{"topo-shared"};
   SharedObjects shared(dir.path.string());
   CHECK(shared.load().empty());
   std::vector<SharedEntry> entries;
