@@ -1,7 +1,9 @@
 // main_plugins: topocni's bridge and macvlan templates next to Debian's Go binaries of the same name, as a
 // node switching from them runs them: the same conflist with `type` unchanged, topocni installed under those
-// names (`topocni install --names bridge,macvlan`), host-local as the IPAM plugin on both sides. Prints
-// markdown tables (stdout); progress goes to stderr. bench/run.sh runs it.
+// names (`topocni install --names bridge,macvlan`), host-local as the IPAM plugin on both sides: Debian's
+// plugins spawn its binary; topocni runs it in its own process (its default), and a third side measures
+// topocni with `"builtinHostLocal": false` (the binary spawned), so the two sources of the gain show apart.
+// Prints markdown tables (stdout); progress goes to stderr. bench/run.sh runs it.
 //
 //   main_plugins --topocni PATH [--pods 30]
 //
@@ -92,6 +94,9 @@ void measure(std::vector<Side>& sides, const std::string& tag, int pods) {
 
 std::string ratio(double x) { return fmt::format("{:.2f}×", x); }
 
+// Per plugin: Debian's binary, topocni (host-local in-process), topocni with the host-local binary.
+constexpr size_t kSidesPerPlugin = 3;
+
 }  // namespace
 }  // namespace bench
 
@@ -130,18 +135,20 @@ int main(int argc, char** argv) {
         conf["master"] = "eth0";
         conf["mode"] = "bridge";
       }
-      std::vector<Side> sides(2);
+      std::vector<Side> sides(kSidesPerPlugin);
       sides[0] = {"Debian's " + plugin, create_node_namespace(plugin + "go"), debian, dir + "/state-go-" + plugin, conf, {}, {}};
       sides[1] = {"topocni's " + plugin + " template", create_node_namespace(plugin + "tp"), bin + ":" + debian,
                   dir + "/state-tp-" + plugin, conf, {}, {}};
+      sides[2] = {"topocni's " + plugin + " template, host-local binary", create_node_namespace(plugin + "tb"),
+                  bin + ":" + debian, dir + "/state-tb-" + plugin, conf, {}, {}};
+      sides[2].config["builtinHostLocal"] = false;
       std::string subnet = plugin == "bridge" ? "10.50.0.0/16" : "10.20.0.0/16";
-      for (size_t k = 0; k < 2; ++k) {
+      for (size_t k = 0; k < sides.size(); ++k) {
         sides[k].config["ipam"] = host_local(fmt::format("{}{}", plugin, k), subnet);
         if (plugin == "macvlan") sides[k].config["ipam"]["rangeStart"] = "10.20.1.1";
       }
       measure(sides, plugin, o.pods);
-      Namespaces::remove(sides[0].node);
-      Namespaces::remove(sides[1].node);
+      for (Side& s : sides) Namespaces::remove(s.node);
       for (Side& s : sides) all.push_back(std::move(s));
     }
 
@@ -159,18 +166,21 @@ int main(int argc, char** argv) {
       Namespaces::remove(node);
     }
 
-    out += fmt::format("### Main plugins side by side ({} pods per side, host-local IPAM on both)\n\n", o.pods);
+    out += fmt::format("### Main plugins side by side ({} pods per side, host-local IPAM on all)\n\n", o.pods);
     out += table_head();
-    out += row("host-local ADD alone (both sides spawn it once per ADD)", summarize(hl_add));
+    out += row("host-local ADD alone (spawned once per ADD, unless run in-process)", summarize(hl_add));
     out += row("host-local DEL alone", summarize(hl_del));
     std::vector<std::string> verdicts;
-    for (size_t k = 0; k + 1 < all.size(); k += 2) {
+    for (size_t k = 0; k + kSidesPerPlugin - 1 < all.size(); k += kSidesPerPlugin) {
       Summary ga = summarize(all[k].add), gd = summarize(all[k].del);
       Summary ta = summarize(all[k + 1].add), td = summarize(all[k + 1].del);
+      Summary ba = summarize(all[k + 2].add), bd = summarize(all[k + 2].del);
       out += row(all[k].label + " ADD", ga);
       out += row(all[k + 1].label + " ADD", ta, fmt::format("Go / this: {}", ratio(ga.p50 / ta.p50)));
+      out += row(all[k + 2].label + " ADD", ba, fmt::format("Go / this: {}", ratio(ga.p50 / ba.p50)));
       out += row(all[k].label + " DEL", gd);
       out += row(all[k + 1].label + " DEL", td, fmt::format("this / Go: {}", ratio(td.p50 / gd.p50)));
+      out += row(all[k + 2].label + " DEL", bd, fmt::format("this / Go: {}", ratio(bd.p50 / gd.p50)));
       verdicts.push_back(fmt::format("| {} ADD ≥3× faster than the Go binary (p50) | {} | ≥ 3× | {} |", all[k + 1].label,
                                      ratio(ga.p50 / ta.p50), ga.p50 / ta.p50 >= 3 ? "yes" : "**no**"));
       verdicts.push_back(fmt::format("| {} DEL no slower than the Go binary (p50) | {} | ≤ 1× | {} |", all[k + 1].label,

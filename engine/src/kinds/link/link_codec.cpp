@@ -179,7 +179,8 @@ void put_kind_data(Builder& b, const Link& l, const LinkPlacement& where) {
     }
     case LinkKind::Bridge:
     case LinkKind::Dummy:
-    case LinkKind::Existing: return;
+    case LinkKind::Existing:
+    case LinkKind::HostDevice: return;  // no kind data (host-device and existing links are never created)
   }
 }
 
