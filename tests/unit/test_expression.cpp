@@ -98,6 +98,9 @@ TEST_CASE("expressions evaluate") {
       {"(params.off or params.on) and params.on", true},
       {"params.none == null", true},
       {"params.off and params.none.x", false},  // short-circuit: the right side is never read
+      // default's fallback is evaluated only when the input is null (the fallback here would be an error)
+      {"params.ifname | default(params.none.x)", "eth0"},
+      {"params.none | default(params.ifname)", "eth0"},
       // pipes and calls are the same
       {"params.list | join('-')", "a-b-c"},
       {"join(params.list, '-')", "a-b-c"},
