@@ -272,6 +272,18 @@ TEST_CASE("host-local: a config both refuse; the built-in says which key, with c
     CHECK(ours.msg.find("'" + c.key + "'") != std::string::npos);
     for (const auto& [name, text] : files(s.own.path)) CHECK_MESSAGE(!name.starts_with("hlnet/10."), name);
   }
+  // A rangeStart on the broadcast address and no rangeEnd: the start is past the default end. host-local
+  // takes it and counts on out of the subnet (not run here: it walks the whole address space once the pool
+  // is full); the built-in refuses the config.
+  {
+    test::TempDir dir{"topo-host-local"};
+    json config = with_data_dir(network({{"ranges", {{{{"subnet", "10.1.0.0/24"}, {"rangeStart", "10.1.0.255"}}}}}}),
+                                dir.path);
+    Outcome ours = builtin("ADD", config, {"c1", "eth0", ""});
+    CHECK(ours.code == 7);
+    CHECK(ours.msg.find("'ipam.ranges[0][0].rangeStart': 10.1.0.255 is after the range's end 10.1.0.254") !=
+          std::string::npos);
+  }
   // CNI_ARGS with a key host-local does not know, without IgnoreUnknown: both refuse; the built-in says 4
   // (invalid environment) where the binary says 999.
   SideBySide s(network({{"ranges", {{{{"subnet", "10.1.0.0/24"}}}}}}));

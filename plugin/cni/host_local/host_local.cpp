@@ -315,6 +315,8 @@ void gc(const json& config, const std::set<std::pair<std::string, std::string>>&
   }
 }
 
+void check_config(const json& config, const std::string& cni_args) { (void)load(config, cni_args); }
+
 void status(const json& config) {
   Config c = load(config, "");
   try {

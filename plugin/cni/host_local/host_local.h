@@ -33,4 +33,8 @@ void gc(const nlohmann::json& config, const std::set<std::pair<std::string, std:
 // STATUS (CNI 1.1): the data directory can be made and locked (else 50, "not available").
 void status(const nlohmann::json& config);
 
+// Reads the config and CNI_ARGS as ADD does, errors included, without touching the data directory
+// (tests/fuzz/fuzz_cni_config feeds it).
+void check_config(const nlohmann::json& config, const std::string& cni_args);
+
 }  // namespace topo::cni::host_local

@@ -119,6 +119,10 @@ Range parse_range(const json& j, const std::string& path) {
   start = r.start;
   if (end && !inside(*end)) bad(path + ".rangeEnd", fmt::format("{} is not in network {}", end->str(), r.subnet.str()));
   r.end = end.value_or(last_address(r.subnet));
+  // Only possible with a rangeStart on the IPv4 broadcast address and no rangeEnd. host-local then counts on
+  // past the subnet's end, through the whole address space; here it is a config error.
+  if (r.start > r.end)
+    bad(path + ".rangeStart", fmt::format("{} is after the range's end {}", r.start.str(), r.end.str()));
   return r;
 }
 
