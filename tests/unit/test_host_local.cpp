@@ -199,13 +199,16 @@ TEST_CASE("host-local side by side: requested addresses from CNI_ARGS, args and 
   CHECK(s.step("ADD", "c4", "eth0", "IP=10.8.0.1").code == 999);                      // in no range
   s.config["args"] = {{"cni", {{"ips", {"fd00::77", "10.1.0.41/24"}}}}};
   CHECK(s.step("ADD", "c5").code == 0);
+  // One address asked for twice (CNI_ARGS and args) is one request.
+  s.config["args"] = {{"cni", {{"ips", {"10.1.0.43"}}}}};
+  CHECK(s.step("ADD", "c8", "eth0", "IP=10.1.0.43").code == 0);
   s.config.erase("args");
   s.config["runtimeConfig"] = {{"ips", {"10.1.0.42"}}};
   CHECK(s.step("ADD", "c6").code == 0);
   // A runtime's ipRanges come before the config's ranges.
   s.config["runtimeConfig"] = {{"ipRanges", {{{{"subnet", "10.20.0.0/24"}, {"rangeStart", "10.20.0.9"}}}}}};
   CHECK(s.step("ADD", "c7").code == 0);
-  for (const char* id : {"c1", "c5", "c6", "c7"}) s.step("DEL", id);
+  for (const char* id : {"c1", "c5", "c6", "c7", "c8"}) s.step("DEL", id);
 }
 
 TEST_CASE("host-local side by side: an old release's files, and a damaged last_reserved_ip") {

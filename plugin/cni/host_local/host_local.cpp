@@ -48,13 +48,18 @@ std::optional<IpAddress> requested_address(const std::string& text) {
   return canonical(p->addr);
 }
 
+// host-local keeps requested addresses in a set: one asked for twice is one request.
+void request(Config& c, const IpAddress& a) {
+  if (std::find(c.requested.begin(), c.requested.end(), a) == c.requested.end()) c.requested.push_back(a);
+}
+
 void add_requested(const json& list, const std::string& path, Config& c) {
   if (list.is_null()) return;
   if (!list.is_array()) bad_config(path, "expected a list of IP addresses");
   for (size_t i = 0; i < list.size(); ++i) {
     auto a = list[i].is_string() ? requested_address(list[i].get<std::string>()) : std::nullopt;
     if (!a) bad_config(fmt::format("{}[{}]", path, i), fmt::format("expected an IP address, found {}", list[i].dump()));
-    c.requested.push_back(*a);
+    request(c, *a);
   }
 }
 
@@ -89,7 +94,7 @@ void read_cni_args(const std::string& args, Config& c) {
     for (const auto& u : unknown) list += (list.empty() ? "" : " ") + u;
     throw Error(kInvalidEnvironment, fmt::format("CNI_ARGS: unknown args {} (set IgnoreUnknown=1 to allow them)", list));
   }
-  if (ip) c.requested.push_back(*ip);
+  if (ip) request(c, *ip);
 }
 
 json read_routes(const json& ipam) {
