@@ -24,6 +24,7 @@ enum Code : int {
   kDecodeFailure = 6,
   kInvalidConfig = 7,
   kTryAgainLater = 11,
+  kGeneric = 999,         // SPEC: "an unknown or generic error": what plugins without a CNI error of their own answer
   kTemplateError = 100,   // the template is missing or wrong (file, line, key in the message)
   kConflict = 101,        // the topology would touch something topocni does not own, or a reference is missing
   kKernelRefused = 102,   // netlink/nftables/sysctl refused a change; the ADD was rolled back

@@ -28,9 +28,6 @@ using nlohmann::json;
 
 namespace {
 
-// CNI's generic error code (SPEC: 999 is "an unknown or generic error"): how a plugin that printed no error
-// JSON failed is not one of the well-known codes.
-constexpr int kGeneric = 999;
 // What is kept of a delegated plugin's stdout (its result is a few hundred bytes; the cap bounds memory).
 constexpr size_t kMaxOutput = 1 << 20;
 

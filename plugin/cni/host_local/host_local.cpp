@@ -18,9 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// host-local answers everything but a broken config with CNI's generic code.
-constexpr int kGeneric = 999;
-
 [[noreturn]] void bad_config(const std::string& path, const std::string& why) {
   throw Error(kInvalidConfig, fmt::format("invalid network config: key '{}': {}", path, why));
 }
