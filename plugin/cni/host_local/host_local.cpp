@@ -18,10 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad_config(const std::string& path, const std::string& why) {
-  throw Error(kInvalidConfig, fmt::format("invalid network config: key '{}': {}", path, why));
-}
-
 struct Config {
   std::string network;
   std::string data_dir;

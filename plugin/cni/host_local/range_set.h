@@ -37,6 +37,9 @@ const Range* range_for(const RangeSet& set, const IpAddress& a);
 bool overlaps(const RangeSet& a, const RangeSet& b);
 std::string range_set_text(const RangeSet& set);  // "start-end,start-end"
 
+// The config's error: cni::Error 7 naming the key at `path` ("ipam.ranges[0][0].subnet") and why.
+[[noreturn]] void bad_config(const std::string& path, const std::string& why);
+
 // One range / range set from the config, with host-local's defaults: the gateway is the subnet's first
 // address, the range runs from it to the last address (IPv4: the one before the broadcast). A wrong value is
 // a cni::Error 7 naming `path` and the key.
