@@ -242,6 +242,10 @@ json add(const json& config, const Caller& caller) {
     for (size_t i = 0; i < claimed; ++i) store.release(caller.container_id, caller.ifname);
   };
   std::vector<IpAddress> requested = c.requested;
+  // What the attachment already held before this ADD, read once: host-local walks the directory again for
+  // every range set, but under this ADD's one lock only its own claims can change it, and those are in the
+  // sets before (which overlap no other).
+  const std::vector<IpAddress> held_before = store.held_by(caller.container_id, caller.ifname);
   for (size_t index = 0; index < c.range_sets.size(); ++index) {
     const RangeSet& set = c.range_sets[index];
     try {
@@ -259,7 +263,7 @@ json add(const json& config, const Caller& caller) {
                                             range_set_text(set)));
       } else {
         // SPEC: an attachment gets one address per range set; a second ADD of it is refused, not given two.
-        for (const IpAddress& held : store.held_by(caller.container_id, caller.ifname))
+        for (const IpAddress& held : held_before)
           if (range_for(set, held))
             throw Error(kGeneric, fmt::format("{} has been allocated to {}, duplicate allocation is not allowed",
                                               held.str(), caller.container_id));
