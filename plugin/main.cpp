@@ -55,7 +55,7 @@ int version(const std::string& stdin_text) {
 // the ADD's error is the one the runtime must hear.
 void release_after_failed_add(const json& config, const std::string& stdin_text, const cni::Environment& env) {
   try {
-    cni::run_ipam("DEL", config, stdin_text, env.path);
+    cni::run_ipam("DEL", config, stdin_text, env);
   } catch (const std::exception& e) {
     report(fmt::format("IPAM DEL after the failed ADD failed too, the address may stay allocated: {}", e.what()));
   }
@@ -115,13 +115,13 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     // result, adds the addresses and routes. Both are one attachment's ADD: a kill in between leaves what its
     // journal names, and the DEL that follows removes it and releases the lease.
     bool links_first = declared.ipam && cni::ipam_needs_interface(config);
-    if (declared.ipam && !links_first) req.ipam = cni::run_ipam("ADD", config, stdin_text, env.path);
+    if (declared.ipam && !links_first) req.ipam = cni::run_ipam("ADD", config, stdin_text, env);
     try {
       if (links_first) {
         topo::Request links = req;
         links.ipam = json::object();
         attachments.add(links);
-        req.ipam = cni::run_ipam("ADD", config, stdin_text, env.path);
+        req.ipam = cni::run_ipam("ADD", config, stdin_text, env);
       }
       json result;
       auto created = attachments.add(req, &result);
@@ -139,9 +139,9 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     // through it, so before the interface goes. A repeated DEL repeats it.
     bool releases = del_runs_ipam(attachments, req, config);
     bool release_first = releases && cni::ipam_needs_interface(config);
-    if (release_first) cni::run_ipam("DEL", config, stdin_text, env.path);
+    if (release_first) cni::run_ipam("DEL", config, stdin_text, env);
     attachments.del(req);
-    if (releases && !release_first) cni::run_ipam("DEL", config, stdin_text, env.path);
+    if (releases && !release_first) cni::run_ipam("DEL", config, stdin_text, env);
   } else if (env.command == "CHECK") {
     if (version_out < "0.4.0") {
       throw cni::Error(cni::kUnsupportedField, fmt::format("CHECK is not part of cniVersion {}", version_out),
@@ -149,7 +149,7 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     }
     if (ipam_key) declared = attachments.declarations(req);
     if (declared.ipam) {
-      cni::run_ipam("CHECK", config, stdin_text, env.path);
+      cni::run_ipam("CHECK", config, stdin_text, env);
       // The template renders against the addresses ADD got: the runtime passes ADD's result as prevResult.
       req.ipam = req.prev_result.is_null() ? json::object() : req.prev_result;
     }
@@ -170,7 +170,7 @@ int run(const cni::Environment& env, const std::string& stdin_text, std::string&
     }
     // SPEC 1.1: a plugin that delegates IPAM passes STATUS and GC on (GC with the same valid attachments, so
     // the IPAM plugin releases what the removed ones held); its error comes back with its own code.
-    if (ipam_key && attachments.declarations(req).ipam) cni::run_ipam(env.command, config, stdin_text, env.path);
+    if (ipam_key && attachments.declarations(req).ipam) cni::run_ipam(env.command, config, stdin_text, env);
   }
   return 0;
 }

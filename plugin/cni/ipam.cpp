@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -231,13 +230,10 @@ bool builtin_host_local(const json& config) {
 
 namespace {
 
-// One command of the built-in host-local, for the caller in CNI_* (the same variables the binary would read).
-json run_builtin_host_local(const std::string& command, const json& config) {
-  auto env = [](const char* name) {
-    const char* v = std::getenv(name);
-    return std::string(v ? v : "");
-  };
-  host_local::Caller caller{env("CNI_CONTAINERID"), env("CNI_IFNAME"), env("CNI_ARGS")};
+// One command of the built-in host-local, for the caller in CNI_* (the same variables the binary would read,
+// as read_environment() checked them).
+json run_builtin_host_local(const std::string& command, const json& config, const Environment& env) {
+  host_local::Caller caller{env.container_id, env.ifname, env.args};
   if (command == "ADD") return host_local::add(config, caller);
   if (command == "CHECK") host_local::check(config, caller);
   else if (command == "DEL") host_local::del(config, caller);
@@ -249,9 +245,9 @@ json run_builtin_host_local(const std::string& command, const json& config) {
 }  // namespace
 
 json run_ipam(const std::string& command, const json& config, const std::string& stdin_text,
-              const std::string& cni_path, std::chrono::milliseconds timeout) {
-  if (builtin_host_local(config)) return run_builtin_host_local(command, config);
-  std::string executable = find_ipam_plugin(ipam_type(config), cni_path);
+              const Environment& env, std::chrono::milliseconds timeout) {
+  if (builtin_host_local(config)) return run_builtin_host_local(command, config, env);
+  std::string executable = find_ipam_plugin(ipam_type(config), env.path);
   std::string output = run_delegated(executable, delegated_environment(command), stdin_text, timeout);
   if (command != "ADD") return nullptr;
   json result;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cni/cni.h"
+
 namespace topo::cni {
 
 // The config's `ipam.type`: code 7 naming the key when `ipam` is not an object with a non-empty string
@@ -41,9 +43,10 @@ bool builtin_host_local(const nlohmann::json& config);
 // IPAM ADD, CHECK or DEL for the config as the runtime sent it (`stdin_text`: the spec passes the whole
 // config, prevResult included where the runtime gave one). ADD returns the IPAM result in CNI 1.x form
 // (normalize_prev_result), others null. host-local runs in-process unless the config asks for the binary
-// (builtin_host_local); every other type is run from CNI_PATH.
+// (builtin_host_local); every other type is run from `env.path` (CNI_PATH). `env` is the plugin's checked
+// CNI_* (read_environment).
 nlohmann::json run_ipam(const std::string& command, const nlohmann::json& config,
-                        const std::string& stdin_text, const std::string& cni_path,
+                        const std::string& stdin_text, const Environment& env,
                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace topo::cni

@@ -161,15 +161,17 @@ TEST_CASE("run_ipam: ADD's result in the internal (1.x) form; DEL returns null")
   bin.add("fake-ipam", R"(cat >/dev/null; if [ "$CNI_COMMAND" = ADD ]; then
 echo '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/24","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{"nameservers":["10.1.0.53"]}}'; fi)");
   json config = config_with({{"type", "fake-ipam"}});
-  json r = cni::run_ipam("ADD", config, config.dump(), bin.dir.string(), 5s);
+  cni::Environment env;
+  env.path = bin.dir.string();
+  json r = cni::run_ipam("ADD", config, config.dump(), env, 5s);
   CHECK(r["ips"] == json::parse(R"([{"address":"10.1.0.5/24","gateway":"10.1.0.1"}])"));
   CHECK(r["dns"]["nameservers"][0] == "10.1.0.53");
-  CHECK(cni::run_ipam("DEL", config, config.dump(), bin.dir.string(), 5s).is_null());
+  CHECK(cni::run_ipam("DEL", config, config.dump(), env, 5s).is_null());
   bin.add("bad-ipam", R"(echo '{"ips":[{"address":"nope"}]}')");
   std::string msg, details;
   CHECK(code_of(
             [&] {
-              cni::run_ipam("ADD", config_with({{"type", "bad-ipam"}}), "{}", bin.dir.string(), 5s);
+              cni::run_ipam("ADD", config_with({{"type", "bad-ipam"}}), "{}", env, 5s);
             },
             &msg, &details) == 999);
   CHECK(msg.find("answered ADD with a malformed result") != std::string::npos);
