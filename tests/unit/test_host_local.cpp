@@ -227,6 +227,21 @@ TEST_CASE("host-local side by side: an old release's files, and a damaged last_r
   s.step("ADD", "c3");
 }
 
+TEST_CASE("host-local side by side: files in a sub-directory count, a symlink to a directory is skipped") {
+  if (!have_binary()) return;
+  SideBySide s(network({{"ranges", {{{{"subnet", "10.1.0.0/29"}}}}}}));
+  // host-local walks the whole tree: an old release's file one level down is found and released.
+  s.write("hlnet/sub/10.1.0.5", "old1\n");
+  s.write("hlnet/sub/deeper/10.1.0.6", "old2\n");
+  for (const fs::path& d : {s.bin.path, s.own.path}) fs::create_directory_symlink("sub", d / "hlnet" / "link");
+  s.step("CHECK", "old1");
+  s.step("CHECK", "old2");
+  s.step("ADD", "c1");
+  s.step("DEL", "old2");
+  s.step("DEL", "old1");
+  s.step("DEL", "c1");
+}
+
 TEST_CASE("host-local: the binary and the built-in share one data directory, each releasing the other's") {
   if (!have_binary()) return;
   test::TempDir shared{"topo-host-local"};

@@ -1,5 +1,6 @@
 #include "cni/host_local/store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -7,9 +8,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "cni/cni.h"
 
@@ -38,20 +41,73 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-std::optional<std::string> read_small_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+// The text of `name`, opened relative to `dir_fd` (or AT_FDCWD), at most kMaxFileBytes of it. Nothing when it
+// cannot be opened or read (a directory, say), as Go's ReadFile failing makes host-local skip the file.
+// `regular`: the directory listing says it is a regular file, whose short read is its end (no read to see
+// the end again: a file per pod, on every ADD and DEL).
+std::optional<std::string> read_small_file_at(int dir_fd, const char* name, bool regular = false) {
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return std::nullopt;
-  std::string text(kMaxFileBytes, '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+  // Read through a small stack chunk: an allocation file is tens of bytes, and ADD and DEL read every file
+  // of the network, so a zero-filled 64 KiB string per file was most of host-local's CPU time on a full node.
+  std::string text;
+  char chunk[512];
+  bool failed = false;
+  while (text.size() < kMaxFileBytes) {
+    ssize_t n = ::read(fd, chunk, std::min(sizeof chunk, kMaxFileBytes - text.size()));
     if (n < 0 && errno == EINTR) continue;
+    failed = n < 0;
     if (n <= 0) break;
-    got += static_cast<size_t>(n);
+    text.append(chunk, static_cast<size_t>(n));
+    if (regular && static_cast<size_t>(n) < sizeof chunk) break;
   }
   ::close(fd);
-  text.resize(got);
+  if (failed) return std::nullopt;
   return text;
+}
+
+std::optional<std::string> read_small_file(const std::string& path) { return read_small_file_at(AT_FDCWD, path.c_str()); }
+
+// One file met by Store::each_file.
+struct FileEntry {
+  int dir_fd;        // the directory holding it, for unlinkat
+  const char* name;  // its name in that directory
+  bool top_level;    // directly in the network's directory
+  std::string text;  // trimmed
+};
+
+// host-local never makes sub-directories; this bounds the recursion through ones somebody else made.
+constexpr int kMaxWalkDepth = 16;
+
+// Every non-directory entry under `dir`, depth first, as Go's filepath.Walk: a symlink is read through but
+// never followed into a directory. Names are opened relative to the directory, one path step each, instead
+// of resolving the whole path again for every file.
+template <class Visit>
+void walk_files(DIR* dir, bool top_level, int depth, Visit& visit) {
+  int fd = ::dirfd(dir);
+  while (const dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    bool directory = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {  // file systems that do not fill d_type
+      struct stat st {};
+      if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      directory = S_ISDIR(st.st_mode);
+    }
+    if (directory) {
+      if (depth >= kMaxWalkDepth) continue;
+      int sub_fd = ::openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub_fd < 0) continue;
+      std::unique_ptr<DIR, int (*)(DIR*)> sub(::fdopendir(sub_fd), ::closedir);
+      if (!sub) {
+        ::close(sub_fd);
+        continue;
+      }
+      walk_files(sub.get(), false, depth + 1, visit);
+      continue;
+    }
+    if (auto text = read_small_file_at(fd, e->d_name, e->d_type == DT_REG))
+      visit(FileEntry{fd, e->d_name, top_level, trimmed(std::move(*text))});
+  }
 }
 
 // Writes `text` to a new file (O_EXCL: false when it exists) or over `path` (truncating), mode 0644 as Go's.
@@ -142,23 +198,22 @@ std::optional<IpAddress> Store::last_reserved(size_t range_set) const {
 
 template <class Visit>
 void Store::each_file(Visit&& visit) const {
-  std::error_code ec;
-  // As Go's filepath.Walk: every level, in no particular order here (nothing depends on it); a symlink is
-  // not followed into a directory, but a symlinked file is read through.
-  for (fs::recursive_directory_iterator it(dir_, fs::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->symlink_status(type_ec).type() == fs::file_type::directory) continue;
-    if (auto text = read_small_file(it->path().string())) visit(it->path(), trimmed(std::move(*text)));
+  int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), ::closedir);
+  if (!dir) {
+    ::close(fd);
+    return;
   }
+  walk_files(dir.get(), true, 0, visit);
 }
 
 std::vector<IpAddress> Store::held_by(const std::string& container_id, const std::string& ifname) const {
   std::string mine = allocation_text(container_id, ifname), old = old_allocation_text(container_id);
   std::vector<IpAddress> out;
-  each_file([&](const fs::path& path, const std::string& text) {
-    if (text != mine && text != old) return;
-    if (auto a = IpAddress::parse(path.filename().string())) out.push_back(*a);
+  each_file([&](const FileEntry& file) {
+    if (file.text != mine && file.text != old) return;
+    if (auto a = IpAddress::parse(file.name)) out.push_back(*a);
   });
   return out;
 }
@@ -166,8 +221,8 @@ std::vector<IpAddress> Store::held_by(const std::string& container_id, const std
 bool Store::release(const std::string& container_id, const std::string& ifname) {
   auto remove_matching = [&](const std::string& match) {
     bool found = false;
-    each_file([&](const fs::path& path, const std::string& text) {
-      if (text == match && ::unlink(path.c_str()) == 0) found = true;
+    each_file([&](const FileEntry& file) {
+      if (file.text == match && ::unlinkat(file.dir_fd, file.name, 0) == 0) found = true;
     });
     return found;
   };
@@ -177,10 +232,10 @@ bool Store::release(const std::string& container_id, const std::string& ifname) 
 
 std::vector<std::pair<std::string, std::string>> Store::allocations() const {
   std::vector<std::pair<std::string, std::string>> out;
-  each_file([&](const fs::path& path, const std::string& text) {
-    std::string name = path.filename().string();
-    if (path.parent_path() != fs::path(dir_)) return;
-    if (IpAddress::parse(name) || name.starts_with(kClaimPrefix)) out.emplace_back(name, text);
+  each_file([&](const FileEntry& file) {
+    if (!file.top_level) return;
+    std::string name = file.name;
+    if (IpAddress::parse(name) || name.starts_with(kClaimPrefix)) out.emplace_back(name, file.text);
   });
   return out;
 }

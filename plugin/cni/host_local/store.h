@@ -44,7 +44,7 @@ class Store {
 
  private:
   template <class Visit>
-  void each_file(Visit&& visit) const;  // every regular file under the directory, with its trimmed text
+  void each_file(Visit&& visit) const;  // every file under the directory, with its trimmed text (store.cpp)
 
   std::string dir_;
   int lock_fd_{-1};
