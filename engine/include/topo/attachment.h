@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <utility>
@@ -16,6 +18,7 @@
 #include "topo/shared_objects.h"
 #include "topo/table_allocator.h"
 #include "topo/plan.h"
+#include "topo/template/template.h"
 
 namespace topo {
 
@@ -134,7 +137,12 @@ class Attachments {
                    const std::optional<JournalRecord>& previous, TableAllocator::Mode mode,
                    std::optional<SharedObjects::Lock>* shared_lock = nullptr);
 
+  // The request's template, loaded once per process: declarations() and the render that follows it in one
+  // command read the same file once (and cannot see two versions of it).
+  const Template& template_for(const std::string& name) const;
+
   Options options_;
+  mutable std::map<std::string, std::unique_ptr<Template>> templates_;
 };
 
 }  // namespace topo

@@ -106,9 +106,7 @@ Template load_template(const Options& options, const TemplateLibrary& library, c
   return Template::load(*source, &library);
 }
 
-Rendering render(const Options& options, const Request& req, Kernel& kernel, Allocator& allocator) {
-  TemplateLibrary library(options.template_dirs);
-  Template tmpl = load_template(options, library, req.template_name);
+Rendering render(const Template& tmpl, const Request& req, Kernel& kernel, Allocator& allocator) {
   KernelFacts facts(kernel);
   const Attachment& a = req.attachment;
   RenderContext ctx;
@@ -413,9 +411,16 @@ Options Options::from_environment() {
 Attachments::Attachments(Options options) : options_(std::move(options)) {}
 
 Declarations Attachments::declarations(const Request& req) const {
-  TemplateLibrary library(options_.template_dirs);
-  Template tmpl = load_template(options_, library, req.template_name);
+  const Template& tmpl = template_for(req.template_name);
   return {tmpl.declares_ipam(), tmpl.declares_result()};
+}
+
+const Template& Attachments::template_for(const std::string& name) const {
+  auto it = templates_.find(name);
+  if (it != templates_.end()) return *it->second;
+  TemplateLibrary library(options_.template_dirs);
+  auto loaded = std::make_unique<Template>(load_template(options_, library, name));
+  return *templates_.emplace(name, std::move(loaded)).first->second;
 }
 
 Planned Attachments::plan(const Request& request) {
@@ -457,7 +462,7 @@ Planned Attachments::plan_del(const Request& req, Kernel& kernel, const Journal&
     try {
       // Preview: a re-rendering for DEL must not reserve tables.
       TableAllocator allocator(journal, &kernel, a, json(), TableAllocator::Mode::Preview);
-      auto r = render(options_, req, kernel, allocator);
+      auto r = render(template_for(req.template_name), req, kernel, allocator);
       out.record = {a, r.template_name, req.netns, r.rendered.allocations, prev_result_of(req), r.rendered.state, {}};
       out.source = "template";
     } catch (const std::exception& e) {
@@ -496,7 +501,7 @@ Planned Attachments::plan_add(const Request& req, Kernel& kernel, const Journal&
   Attachment a = req.attachment;
   TableAllocator allocator(journal, &kernel, a, previous ? previous->allocations : json(), mode);
   try {
-    auto r = render(options_, req, kernel, allocator);
+    auto r = render(template_for(req.template_name), req, kernel, allocator);
     // What DEL puts back on objects someone else made that this ADD moves or changes, before any change.
     AllKinds::each([&]<class K>() {
       if constexpr (requires { KindOps<K>::take_origins(kernel, r.rendered.state.of<K>(), r.rendered.state.of<K>()); })
