@@ -83,6 +83,14 @@ void KernelContext::forget_links(const std::string& scope) {
   c.name_by_index.clear();
 }
 
+void KernelContext::remember_link(const std::string& scope, const std::string& name, int index) {
+  Conn& c = conns[scope];
+  if (auto it = c.name_by_index.find(index); it != c.name_by_index.end()) c.index_by_name.erase(it->second);
+  if (auto it = c.index_by_name.find(name); it != c.index_by_name.end()) c.name_by_index.erase(it->second);
+  c.index_by_name[name] = index;
+  c.name_by_index[index] = name;
+}
+
 // ---- Kernel ----
 
 Kernel::Kernel(ScopeMap scopes) : impl_(std::make_unique<KernelContext>(std::move(scopes))) {}

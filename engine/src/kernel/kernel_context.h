@@ -53,6 +53,9 @@ class KernelContext {
   std::optional<std::string> ifname(const std::string& scope, int ifindex);
   // After a link is created or deleted its name may map to another index: drop what we knew.
   void forget_links(const std::string& scope);
+  // A link this process has just named (created, or renamed from its staged name): the requests that follow
+  // (its addresses, the result's MAC) find its index without another RTM_GETLINK.
+  void remember_link(const std::string& scope, const std::string& name, int ifindex);
 
   // Fault injection for tests: run before every change (see Progress::attempt); empty in production.
   Progress::Hook before_change;

@@ -157,6 +157,7 @@ void finish_link(KernelContext& k, const Link& l, const std::string& staged_name
   netlink::Message m(RTM_NEWLINK, 0);
   netlink::encode_link_set(m.builder(), *index, s);
   check_link_ack(k.socket(l.scope).ack(m.msg()), staged(l) ? "name and mark link" : "set link alias", object);
+  k.remember_link(l.scope, l.name, *index);
   if (l.hairpin) {
     netlink::Message h(RTM_NEWLINK, 0);
     netlink::encode_bridge_port_set(h.builder(), *index, *l.hairpin);
