@@ -24,7 +24,9 @@ struct Assertion {
   Node loop;     // optional: checked once per element, with `item` and `index` bound
 };
 
-std::vector<Assertion> load_assertions(const std::string& file, const Node& node);
+// `proven`: a built-in, whose expressions the generator already parsed (template.cpp); they are not parsed
+// again just to be checked.
+std::vector<Assertion> load_assertions(const std::string& file, const Node& node, bool proven = false);
 
 // Throws TemplateAssertionError (topo/error.h) for the first assertion that fails.
 // `roots` gets `item`/`index` while a looped assertion is checked (the renderer's environment reads them).

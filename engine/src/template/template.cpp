@@ -81,8 +81,9 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   const std::string& file = m.file;
   // A built-in was loaded by the generator, with every check below, from the very text its table holds
   // (engine/gen/compile_templates.cpp; tests/unit/test_builtin_templates.cpp proves the table is that text's
-  // tree). Its object sections and expressions are therefore not checked again on every ADD: those checks
-  // were most of its load time. What load extracts (parameters, allocations, assertions) it still reads.
+  // tree). Its object sections and expressions (assertions' too) are therefore not checked again on every ADD:
+  // those checks were most of its load time. What load extracts (parameters, allocations, assertions) it
+  // still reads.
   const bool proven = source.compiled != nullptr;
   if (source.compiled) {
     m.root = root_of(source.compiled->nodes);
@@ -115,7 +116,7 @@ Template Template::load(const TemplateSource& source, const TemplateLibrary* lib
   m.fragments = load_includes(file, find_key(m.root, "include"), library, m.params);
   m.allocations = load_allocations(file, find_key(m.root, "allocate"));
   m.vars = load_vars(file, find_key(m.root, "vars"), proven);
-  m.assertions = load_assertions(file, find_key(m.root, "assert"));
+  m.assertions = load_assertions(file, find_key(m.root, "assert"), proven);
   const char* scopes[2] = {kHostScope, kContainerScope};
   for (int i = 0; i < 2; ++i) {
     m.sections[i] = find_key(m.root, scopes[i]);
