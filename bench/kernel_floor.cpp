@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lab.h"
+#include "kinds/address/address_codec.h"
 #include "kinds/link/link_codec.h"
 #include "kernel/netlink/socket.h"
 #include "kernel/nft/context.h"
@@ -104,6 +105,56 @@ double VethFloor::remove(const std::string& name) {
   nl::encode_link_delete(del.builder(), index);
   double t0 = now_ms();
   check(node_sock_->ack(del.msg()), "delete veth");
+  return now_ms() - t0;
+}
+
+MacvlanFloor::MacvlanFloor(const std::string& node_netns, const std::string& parent)
+    : node_netns_(node_netns), parent_(parent), node_sock_([&] {
+        Inside in(node_netns);
+        return std::make_unique<nl::Socket>(nl::Socket::open());
+      }()) {}
+MacvlanFloor::~MacvlanFloor() = default;
+
+double MacvlanFloor::create(const std::string& pod_netns, const std::string& address) {
+  int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
+  if (pod_fd < 0) throw std::runtime_error("open " + pod_netns);
+  topo::Link link;
+  link.name = "eth0";
+  link.kind = topo::LinkKind::Macvlan;
+  link.data.macvlan_mode = topo::MacvlanMode::Bridge;
+  link.up = true;
+  nl::LinkPlacement where;
+  {
+    Inside in(node_netns_);
+    where.parent_ifindex = static_cast<int>(if_nametoindex(parent_.c_str()));
+  }
+  where.netns_fd = pod_fd;
+  nl::Message create(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+  nl::encode_link_create(create.builder(), link, where);
+  double t0 = now_ms();
+  nl::Ack ack = node_sock_->ack(create.msg());
+  double ms = now_ms() - t0;
+  ::close(pod_fd);
+  check(ack, "create macvlan");
+  // Its address, untimed: an IPv4 address brings its local and prefix routes, which the deletion removes.
+  Inside pod(pod_netns);
+  nl::Socket pod_sock = nl::Socket::open();
+  topo::Address a;
+  a.dev = link.name;
+  a.local = *topo::IpPrefix::parse(address);
+  nl::Message add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+  nl::encode_address(add.builder(), a, static_cast<int>(if_nametoindex(link.name.c_str())));
+  check(pod_sock.ack(add.msg()), "add address");
+  return ms;
+}
+
+double MacvlanFloor::remove(const std::string& pod_netns) {
+  Inside pod(pod_netns);
+  nl::Socket pod_sock = nl::Socket::open();
+  nl::Message del(RTM_DELLINK, 0);
+  nl::encode_link_delete(del.builder(), static_cast<int>(if_nametoindex("eth0")));
+  double t0 = now_ms();
+  check(pod_sock.ack(del.msg()), "delete macvlan");
   return now_ms() - t0;
 }
 

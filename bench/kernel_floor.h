@@ -38,6 +38,25 @@ class VethFloor {
   std::unique_ptr<topo::netlink::Socket> node_sock_;  // opened in the node namespace, kept
 };
 
+// What a macvlan plugin's DEL cannot go below: the pod's `eth0`, a macvlan on the node's `parent`, deleted by
+// one RTM_DELLINK sent from the pod's namespace by a process that is already running. Its pods are made as
+// the plugins leave theirs (up, one IPv4 address), so the deletion does the same work in the kernel.
+class MacvlanFloor {
+ public:
+  MacvlanFloor(const std::string& node_netns, const std::string& parent);
+  ~MacvlanFloor();
+  MacvlanFloor(const MacvlanFloor&) = delete;
+  MacvlanFloor& operator=(const MacvlanFloor&) = delete;
+  // Creates the pod's eth0 up with `address` (a prefix); returns the ms of the one RTM_NEWLINK.
+  double create(const std::string& pod_netns, const std::string& address);
+  // Deletes it; returns the ms of the RTM_DELLINK request.
+  double remove(const std::string& pod_netns);
+
+ private:
+  std::string node_netns_, parent_;
+  std::unique_ptr<topo::netlink::Socket> node_sock_;
+};
+
 // The kernel's cost of one nftables commit that adds one NAT rule to an existing chain (what an ADD's host
 // side needs), in the namespace `netns`. nf_tables_commit walks every chain of every table in the namespace
 // whatever the batch holds, so on a node with a kube-proxy ruleset each commit pays for its chains: this

@@ -8,19 +8,28 @@
 //   main_plugins --topocni PATH [--pods 30]
 //
 // Each plugin gets a node of its own (a namespace with an "eth0", one end of a veth pair that stays inside
-// it: the macvlan master), so the two bridges never meet. Pod i is added on every node before pod i+1; the
-// DELs follow in the same order, each pod's namespace deleted right after its DEL, as a runtime does.
+// it: the macvlan master), so the two bridges never meet. Pod i is added on every node before pod i+1, and
+// deleted on every node before pod i+1 is, each pod's namespace deleted right after its DEL, as a runtime
+// does; the sides take their turns in a new order each round (measure). macvlan has a fourth side in the
+// same rounds, the kernel floor (kernel_floor.h): its pods' links are made and deleted by one request each
+// from this process, so its DEL is the kernel's part of every DEL in that rhythm, which no plugin can go
+// below.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <numeric>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "kernel_floor.h"
 #include "lab.h"
 #include "process.h"
 #include "stats.h"
@@ -59,9 +68,18 @@ struct Side {
   nlohmann::json config;
   std::vector<double> add, del;
   std::vector<double> del_alone{};  // DELs timed with the kernel idle (measure's `settle`)
+  // The kernel floor's side: no plugin, the pod's link made and deleted by one request each (kernel_floor.h).
+  std::shared_ptr<MacvlanFloor> floor{};
+  int floor_pods{0};
 };
 
-CallResult run(Side& s, const std::string& command, const std::string& pod_id, const std::string& pod_netns) {
+// A plugin's call, timed from its spawn to its exit; on the floor's side, the one request's time.
+double run(Side& s, const std::string& command, const std::string& pod_id, const std::string& pod_netns) {
+  if (s.floor) {
+    if (command == "DEL") return s.floor->remove(pod_netns);
+    int n = s.floor_pods++;
+    return s.floor->create(pod_netns, fmt::format("10.23.{}.{}/16", n / 250, n % 250 + 1));
+  }
   std::vector<std::string> env = {"CNI_COMMAND=" + command,
                                   "CNI_CONTAINERID=" + pod_id,
                                   "CNI_NETNS=" + Namespaces::path(pod_netns),
@@ -74,29 +92,37 @@ CallResult run(Side& s, const std::string& command, const std::string& pod_id, c
   Inside in(s.node);
   CallResult r = call(exe, {exe}, env, s.config.dump());
   if (r.status != 0) throw std::runtime_error(s.label + " " + command + " failed: " + r.out + r.err);
-  return r;
+  return r.ms;
 }
 
-// Pods on every side, interleaved; then their DELs in the same order. With `settle`, each DEL waits until the
-// kernel has finished tearing down the pod before it: deleting a namespace returns at once, and its cleanup
-// (and the RCU grace periods a link deletion waits for) runs after. Back to back, a DEL that reaches the
-// kernel sooner waits out more of the previous pod's teardown than one that spends its first milliseconds
-// starting up; settled, each DEL is timed alone. Only back-to-back ADDs are kept.
+// Pods on every side, interleaved; then their DELs, interleaved the same way. With `settle`, each DEL waits
+// until the kernel has finished tearing down the pod before it: deleting a namespace returns at once, and its
+// cleanup (and the RCU grace periods a link deletion waits for) runs after. Back to back, every DEL waits
+// out some of that teardown, and how much depends on what ran just before; settled, each DEL is timed
+// alone. Only back-to-back ADDs are kept.
 void measure(std::vector<Side>& sides, const std::string& tag, int pods, bool settle) {
+  // Each round goes through the sides in a new order: a call pays for the teardown of the one before it (a
+  // Go binary's exit, a namespace's cleanup), and a fixed rotation would hand each side mostly the same
+  // predecessor. The seed is fixed, so every run deals the same orders.
+  std::mt19937 dealer(20261206);
+  auto order_of_round = [&] {
+    std::vector<size_t> order(sides.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), dealer);
+    return order;
+  };
   std::vector<std::vector<std::string>> netns(sides.size());
   for (int i = 0; i < pods; ++i)
-    for (size_t k = 0; k < sides.size(); ++k) {
-      size_t at = (k + static_cast<size_t>(i)) % sides.size();  // who goes first rotates
+    for (size_t at : order_of_round()) {
       netns[at].push_back(Namespaces::create(fmt::format("{}{}p{}", tag, at, i)));
-      double ms = run(sides[at], "ADD", fmt::format("{}-{}", tag, i), netns[at].back()).ms;
+      double ms = run(sides[at], "ADD", fmt::format("{}-{}", tag, i), netns[at].back());
       if (!settle) sides[at].add.push_back(ms);
     }
   for (int i = 0; i < pods; ++i)
-    for (size_t k = 0; k < sides.size(); ++k) {
-      size_t at = (k + static_cast<size_t>(i)) % sides.size();
+    for (size_t at : order_of_round()) {
       const std::string& pod = netns[at][static_cast<size_t>(i)];
       if (settle) std::this_thread::sleep_for(std::chrono::milliseconds(150));
-      double ms = run(sides[at], "DEL", fmt::format("{}-{}", tag, i), pod).ms;
+      double ms = run(sides[at], "DEL", fmt::format("{}-{}", tag, i), pod);
       (settle ? sides[at].del_alone : sides[at].del).push_back(ms);
       Namespaces::remove(pod);
     }
@@ -104,8 +130,9 @@ void measure(std::vector<Side>& sides, const std::string& tag, int pods, bool se
 
 std::string ratio(double x) { return fmt::format("{:.2f}×", x); }
 
-// Per plugin: Debian's binary, topocni (host-local in-process), topocni with the host-local binary.
-constexpr size_t kSidesPerPlugin = 3;
+// Per plugin: Debian's binary, topocni (host-local in-process), topocni with the host-local binary; for
+// macvlan, the kernel floor as a fourth.
+constexpr size_t kGo = 0, kTopocni = 1;
 
 }  // namespace
 }  // namespace bench
@@ -133,7 +160,7 @@ int main(int argc, char** argv) {
       return nlohmann::json{{"type", "host-local"}, {"subnet", subnet}, {"dataDir", dir + "/ipam-" + side}};
     };
     std::string out;
-    std::vector<Side> all;
+    std::vector<std::vector<Side>> groups;  // one per plugin
     for (const std::string plugin : {"bridge", "macvlan"}) {
       log(plugin + ": " + std::to_string(o.pods) + " pods on each side, interleaved");
       nlohmann::json conf = {{"cniVersion", "1.0.0"}, {"name", "bench" + plugin}, {"type", plugin}};
@@ -145,7 +172,7 @@ int main(int argc, char** argv) {
         conf["master"] = "eth0";
         conf["mode"] = "bridge";
       }
-      std::vector<Side> sides(kSidesPerPlugin);
+      std::vector<Side> sides(3);
       sides[0] = {"Debian's " + plugin, create_node_namespace(plugin + "go"), debian, dir + "/state-go-" + plugin, conf, {}, {}};
       sides[1] = {"topocni's " + plugin + " template", create_node_namespace(plugin + "tp"), bin + ":" + debian,
                   dir + "/state-tp-" + plugin, conf, {}, {}};
@@ -157,10 +184,16 @@ int main(int argc, char** argv) {
         sides[k].config["ipam"] = host_local(fmt::format("{}{}", plugin, k), subnet);
         if (plugin == "macvlan") sides[k].config["ipam"]["rangeStart"] = "10.20.1.1";
       }
+      if (plugin == "macvlan") {
+        Side floor{"kernel floor: the pod's macvlan made and deleted by one request each",
+                   create_node_namespace(plugin + "fl"), "", "", {}, {}, {}};
+        floor.floor = std::make_shared<MacvlanFloor>(floor.node, "eth0");
+        sides.push_back(std::move(floor));
+      }
       measure(sides, plugin, o.pods, false);
       measure(sides, plugin + "s", o.pods, true);
       for (Side& s : sides) Namespaces::remove(s.node);
-      for (Side& s : sides) all.push_back(std::move(s));
+      groups.push_back(std::move(sides));
     }
 
     // What both sides pay for IPAM: host-local on its own, spawned as each plugin spawns it.
@@ -172,8 +205,8 @@ int main(int argc, char** argv) {
       nlohmann::json net = {{"cniVersion", "1.0.0"}, {"name", "benchhl"}, {"type", "host-local"},
                             {"ipam", host_local("hl", "10.60.0.0/16")}};
       Side hl{"host-local", node, debian, dir + "/state-hl", net, {}, {}};
-      for (int i = 0; i < o.pods; ++i) hl_add.push_back(run(hl, "ADD", fmt::format("hl-{}", i), node).ms);
-      for (int i = 0; i < o.pods; ++i) hl_del.push_back(run(hl, "DEL", fmt::format("hl-{}", i), node).ms);
+      for (int i = 0; i < o.pods; ++i) hl_add.push_back(run(hl, "ADD", fmt::format("hl-{}", i), node));
+      for (int i = 0; i < o.pods; ++i) hl_del.push_back(run(hl, "DEL", fmt::format("hl-{}", i), node));
       Namespaces::remove(node);
     }
 
@@ -182,35 +215,47 @@ int main(int argc, char** argv) {
     out += row("host-local ADD alone (spawned once per ADD, unless run in-process)", summarize(hl_add));
     out += row("host-local DEL alone", summarize(hl_del));
     std::vector<std::string> verdicts;
-    for (size_t k = 0; k + kSidesPerPlugin - 1 < all.size(); k += kSidesPerPlugin) {
-      // Each measurement for the three sides: Debian's first, then each topocni side against it.
+    for (const std::vector<Side>& sides : groups) {
+      // Each measurement for every side: Debian's first, then each other side against it (and, on DEL, a
+      // topocni side against the kernel floor when there is one).
       struct Measurement {
         const char* what;
         std::vector<double> Side::*samples;
         bool go_over_this;  // ADD: how many times faster; DEL: the share of Debian's time
       };
+      const Side* floor = sides.back().floor ? &sides.back() : nullptr;
       std::vector<std::vector<Summary>> summaries;  // [measurement][side]
       for (const Measurement& m : {Measurement{" ADD", &Side::add, true}, Measurement{" DEL", &Side::del, false},
                                    Measurement{" DEL, each alone", &Side::del_alone, false}}) {
         summaries.emplace_back();
-        for (size_t j = 0; j < kSidesPerPlugin; ++j) {
-          Summary x = summarize(all[k + j].*m.samples);
+        Summary floor_x = floor ? summarize(floor->*m.samples) : Summary{};
+        for (const Side& side : sides) {
+          Summary x = summarize(side.*m.samples);
           summaries.back().push_back(x);
-          const Summary& go = summaries.back()[0];
-          std::string note = j == 0                ? ""
-                             : m.go_over_this ? fmt::format("Go / this: {}", ratio(go.p50 / x.p50))
-                                              : fmt::format("this / Go: {}", ratio(x.p50 / go.p50));
-          out += row(all[k + j].label + m.what, x, note);
+          const Summary& go = summaries.back()[kGo];
+          std::string note;
+          if (&side == &sides[kGo]) {
+          } else if (side.floor) {
+            note = fmt::format("floor / Go: {}", ratio(x.p50 / go.p50));
+          } else if (m.go_over_this) {
+            note = fmt::format("Go / this: {}", ratio(go.p50 / x.p50));
+          } else {
+            note = fmt::format("this / Go: {}", ratio(x.p50 / go.p50));
+            if (floor) note += fmt::format("; this / floor: {}", ratio(x.p50 / floor_x.p50));
+          }
+          out += row(side.label + m.what, x, note);
         }
       }
       const auto& sm = summaries;
-      const Summary &ga = sm[0][0], &ta = sm[0][1], &gd = sm[1][0], &td = sm[1][1], &gs = sm[2][0], &ts = sm[2][1];
-      verdicts.push_back(fmt::format("| {} ADD ≥3× faster than the Go binary (p50) | {} | ≥ 3× | {} |", all[k + 1].label,
+      const Summary &ga = sm[0][kGo], &ta = sm[0][kTopocni], &gd = sm[1][kGo], &td = sm[1][kTopocni],
+                    &gs = sm[2][kGo], &ts = sm[2][kTopocni];
+      const std::string& label = sides[kTopocni].label;
+      verdicts.push_back(fmt::format("| {} ADD ≥3× faster than the Go binary (p50) | {} | ≥ 3× | {} |", label,
                                      ratio(ga.p50 / ta.p50), ga.p50 / ta.p50 >= 3 ? "yes" : "**no**"));
       verdicts.push_back(fmt::format("| {} DEL no slower than the Go binary (p50, back to back) | {} | ≤ 1× | {} |",
-                                     all[k + 1].label, ratio(td.p50 / gd.p50), td.p50 <= gd.p50 ? "yes" : "**no**"));
+                                     label, ratio(td.p50 / gd.p50), td.p50 <= gd.p50 ? "yes" : "**no**"));
       verdicts.push_back(fmt::format("| {} DEL no slower than the Go binary (p50, each alone) | {} | ≤ 1× | {} |",
-                                     all[k + 1].label, ratio(ts.p50 / gs.p50), ts.p50 <= gs.p50 ? "yes" : "**no**"));
+                                     label, ratio(ts.p50 / gs.p50), ts.p50 <= gs.p50 ? "yes" : "**no**"));
     }
     out += "\n| target | measured | goal | met |\n|---|---:|---:|---|\n";
     for (const std::string& v : verdicts) out += v + "\n";
