@@ -48,6 +48,19 @@ void evict_caches() {
   ::waitpid(pid, &status, 0);
 }
 
+// A netlink socket opened inside `netns` (a socket stays in the namespace it was opened in).
+std::unique_ptr<nl::Socket> socket_inside(const std::string& netns) {
+  Inside in(netns);
+  return std::make_unique<nl::Socket>(nl::Socket::open());
+}
+
+// The namespace's file, for IFLA_NET_NS_FD; the caller closes it once the request is answered.
+int open_netns(const std::string& netns) {
+  int fd = ::open(Namespaces::path(netns).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("open " + netns);
+  return fd;
+}
+
 }  // namespace
 
 Floor kernel_floor(const std::string& node_netns, const std::string& pod_netns, int repeats) {
@@ -60,17 +73,12 @@ Floor kernel_floor(const std::string& node_netns, const std::string& pod_netns, 
   return f;
 }
 
-VethFloor::VethFloor(const std::string& node_netns)
-    : node_netns_(node_netns), node_sock_([&] {
-        Inside in(node_netns);
-        return std::make_unique<nl::Socket>(nl::Socket::open());
-      }()) {}
+VethFloor::VethFloor(const std::string& node_netns) : node_netns_(node_netns), node_sock_(socket_inside(node_netns)) {}
 
 VethFloor::~VethFloor() = default;
 
 double VethFloor::create(const std::string& pod_netns, const std::string& name) {
-  int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (pod_fd < 0) throw std::runtime_error("open " + pod_netns);
+  int pod_fd = open_netns(pod_netns);
   topo::Link link;
   link.name = name;
   link.peer_name = name + "p";
@@ -109,15 +117,11 @@ double VethFloor::remove(const std::string& name) {
 }
 
 MacvlanFloor::MacvlanFloor(const std::string& node_netns, const std::string& parent)
-    : node_netns_(node_netns), parent_(parent), node_sock_([&] {
-        Inside in(node_netns);
-        return std::make_unique<nl::Socket>(nl::Socket::open());
-      }()) {}
+    : node_netns_(node_netns), parent_(parent), node_sock_(socket_inside(node_netns)) {}
 MacvlanFloor::~MacvlanFloor() = default;
 
 double MacvlanFloor::create(const std::string& pod_netns, const std::string& address) {
-  int pod_fd = ::open(Namespaces::path(pod_netns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (pod_fd < 0) throw std::runtime_error("open " + pod_netns);
+  int pod_fd = open_netns(pod_netns);
   topo::Link link;
   link.name = "eth0";
   link.kind = topo::LinkKind::Macvlan;
