@@ -113,6 +113,9 @@ class Journal {
 
  private:
   std::string path_of(const Attachment& a) const;
+  // "<container id>-<ifname>" as the pod interface's journal file names start (a long id shortened), after
+  // checking that every name is safe as a path component.
+  static std::string interface_stem(const Attachment& a);
   void ensure_dir() const;
   std::string dir_;
 };

@@ -41,25 +41,30 @@ void Journal::ensure_dir() const {
   ensure_private_dir(dir_);
 }
 
-std::string Journal::path_of(const Attachment& a) const {
+std::string Journal::interface_stem(const Attachment& a) {
   // Names were validated (no '/'), so they are safe as path components. A file name may not exceed 255
   // bytes and container ids may be that long themselves: long ones are shortened with a hash (the record
   // inside keeps the full id).
   // Checked again here, because a record read back from disk names its attachment too (all()).
   for (const std::string* name : {&a.network, &a.container_id, &a.ifname})
     if (!safe_component(*name)) throw StateDirError(fmt::format("refusing attachment name '{}' as a path", *name));
-  if (!a.plugin.empty() && !safe_component(a.plugin))
-    throw StateDirError(fmt::format("refusing template name '{}' as a path", a.plugin));
   std::string id = a.container_id;
   if (id.size() > 128) id = fmt::format("{}~{:016x}", id.substr(0, 100), fnv1a(id));
-  if (a.plugin.empty()) return fmt::format("{}/{}/{}-{}.json", dir_, a.network, id, a.ifname);
+  return id + "-" + a.ifname;
+}
+
+std::string Journal::path_of(const Attachment& a) const {
+  std::string stem = interface_stem(a);
+  if (!a.plugin.empty() && !safe_component(a.plugin))
+    throw StateDirError(fmt::format("refusing template name '{}' as a path", a.plugin));
+  if (a.plugin.empty()) return fmt::format("{}/{}/{}.json", dir_, a.network, stem);
   // Format 4: "<container id>-<ifname>@<template>.json", next to the pod interface's other entries. '@' is in
   // no container id or interface name the CNI layer lets through, so no legacy name reads as one of these. A
   // long template name is shortened like a long id (the file name must stay under 255 bytes with ".lock" or
   // ".tmp.<pid>" instead of ".json").
   std::string plugin = a.plugin;
   if (plugin.size() > 64) plugin = fmt::format("{}~{:016x}", plugin.substr(0, 40), fnv1a(plugin));
-  return fmt::format("{}/{}/{}-{}@{}.json", dir_, a.network, id, a.ifname, plugin);
+  return fmt::format("{}/{}/{}@{}.json", dir_, a.network, stem, plugin);
 }
 
 Attachment Journal::resolve(const Attachment& a) const {
@@ -180,11 +185,8 @@ Journal::Listing Journal::list() const {
 
 std::vector<JournalRecord> Journal::siblings(const Attachment& a) const {
   std::vector<JournalRecord> out;
-  Attachment any = a.interface_only();
-  any.plugin = "x";
-  // "<dir>/<network>/<cid>-<ifname>@": what every plugin journal of the pod interface starts with.
-  std::string prefix = fs::path(path_of(any)).filename().string();
-  prefix = prefix.substr(0, prefix.rfind('@') + 1);
+  // "<cid>-<ifname>@": what the file name of every plugin journal of the pod interface starts with.
+  std::string prefix = interface_stem(a) + "@";
   std::error_code ec;
   for (const auto& file : fs::directory_iterator(fs::path(dir_) / a.network, ec)) {
     std::string name = file.path().filename().string();
