@@ -77,6 +77,12 @@ class Netns {
   std::string path() const { return "/run/netns/" + name_; }
   // `ip -n <name> <args>`, which must succeed.
   std::string ip(const std::string& args) const { return must("ip -n " + name_ + " " + args); }
+  // `ip -n <name> -d link show <args>`, without ip's stderr: naming a veth peer's namespace (link-netns) makes
+  // ip ask about every namespace in /run/netns, and one a parallel test is deleting answers "Peer netns
+  // reference is invalid." there, a remark about another test's namespace in a snapshot of this one.
+  std::string links(const std::string& args = "") const {
+    return must("{ ip -n " + name_ + " -d link show " + args + " 2>/dev/null; }");
+  }
   // Runs a command inside the namespace.
   std::string exec(const std::string& cmd) const { return must("ip netns exec " + name_ + " " + cmd); }
 

@@ -59,7 +59,7 @@ struct NodeAndPod {
 
   // Everything an ADD could touch, as the tools print it.
   std::string snapshot(const Netns& ns) const {
-    return must("ip -n " + ns.name() + " -d link show") + must("ip -n " + ns.name() + " addr show") +
+    return ns.links() + must("ip -n " + ns.name() + " addr show") +
            must("ip -n " + ns.name() + " route show table all") + must("ip -n " + ns.name() + " rule show") +
            must("ip netns exec " + ns.name() + " nft list ruleset") +
            must("ip netns exec " + ns.name() + " sysctl -a --pattern 'net.ipv4.(ip_forward|conf)' 2>/dev/null");

@@ -87,7 +87,7 @@ TEST_CASE("two entries of one chain (one pod interface, two templates) that rend
   NetnsGuard in_node(lab.node.path());
   lab.attachments().add(lab.request("ADD", "own-bridge", "pod1", lab.pod1));
   CHECK(std::filesystem::exists(lab.dir + "/state/net1/pod1-eth0@own-bridge.json"));
-  CHECK(lab.node.ip("-d link show br-pods").find("alias topocni:net1/pod1/eth0/own-bridge") != std::string::npos);
+  CHECK(lab.node.links("br-pods").find("alias topocni:net1/pod1/eth0/own-bridge") != std::string::npos);
   std::string links = lab.node.ip("link show");  // not -d: a bridge that is up shows its running timers there
   CHECK_THROWS_WITH_AS(lab.attachments().add(lab.request("ADD", "own-bridge-too", "pod1", lab.pod1)),
                        doctest::Contains("link br-pods type bridge is already there and belongs to attachment "

@@ -43,12 +43,12 @@ struct Node {
     ns.host_ns.ip("addr add 10.99.0.1/24 dev uplink");
     ns.host_ns.ip("route add default via 10.99.0.2");
     ns.container_ns.ip("link add foreign1 type veth peer name foreign2");
-    host_before = ns.host_ns.ip("-d link show");
-    container_before = ns.container_ns.ip("-d link show");
+    host_before = ns.host_ns.links();
+    container_before = ns.container_ns.links();
   }
   void unchanged() const {
-    CHECK(ns.host_ns.ip("-d link show") == host_before);
-    CHECK(ns.container_ns.ip("-d link show") == container_before);
+    CHECK(ns.host_ns.links() == host_before);
+    CHECK(ns.container_ns.links() == container_before);
   }
 };
 
@@ -77,7 +77,7 @@ TEST_CASE("kernel: host-device moves a node device into the pod and back as it w
   REQUIRE(add.changes.size() == 1);
   apply(add, k);
   CHECK(node.ns.host_ns.ip("-o link show").find("hd0:") == std::string::npos);
-  std::string in_pod = node.ns.container_ns.ip("-d link show net1");
+  std::string in_pod = node.ns.container_ns.links("net1");
   CHECK(in_pod.find("mtu 1300") != std::string::npos);
   CHECK(in_pod.find("alias topocni:att-hostdev") != std::string::npos);
   CHECK(in_pod.find(",UP") != std::string::npos);
@@ -139,7 +139,7 @@ TEST_CASE("kernel: host-device refusals change nothing") {
   SUBCASE("a device topocni created") {
     node.ns.host_ns.ip("link add tv0 type veth peer name tv1");
     node.ns.host_ns.ip("link set tv0 alias topocni:someone-else");
-    node.host_before = node.ns.host_ns.ip("-d link show");
+    node.host_before = node.ns.host_ns.links();
     CHECK_THROWS_WITH_AS(planned(k, host_device("net1", "tv0")), doctest::Contains("topocni's own"), ConflictError);
   }
   SUBCASE("a foreign link holds the pod name") {

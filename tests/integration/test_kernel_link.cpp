@@ -40,8 +40,8 @@ TEST_CASE("kernel: veth pair across two namespaces with mtu and alias") {
   CHECK(got.of<Link>()[0].owned);
   // Both ends, as the kernel shows them to `ip`.
   CHECK(ns.host_ns.ip("-o link show vh0").find("mtu 1400") != std::string::npos);
-  CHECK(ns.host_ns.ip("-d link show vh0").find("alias topocni:att-1") != std::string::npos);
-  CHECK(ns.container_ns.ip("-d link show eth0").find("alias topocni:att-1") != std::string::npos);
+  CHECK(ns.host_ns.links("vh0").find("alias topocni:att-1") != std::string::npos);
+  CHECK(ns.container_ns.links("eth0").find("alias topocni:att-1") != std::string::npos);
   CHECK(ns.container_ns.ip("-o link show eth0").find("mtu 1400") != std::string::npos);
   CHECK(ns.container_ns.ip("-o link show eth0").find(",UP") != std::string::npos);
   auto info = k.link_info("container", "eth0");

@@ -50,7 +50,7 @@ struct Pod {
     ns.container_ns.ip("link add br0 type bridge");
     before = links();
   }
-  std::string links() const { return ns.container_ns.ip("-d link show eth0"); }
+  std::string links() const { return ns.container_ns.links("eth0"); }
 };
 
 State journal_round_trip(const State& s) {

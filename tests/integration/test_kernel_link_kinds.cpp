@@ -54,8 +54,8 @@ struct Node {
     ns.host_ns.ip("link set uplink up");
     ns.host_ns.ip("link add foreign0 type bridge");
     ns.container_ns.ip("link add foreign1 type veth peer name foreign2");
-    host_before = ns.host_ns.ip("-d link show");
-    container_before = ns.container_ns.ip("-d link show");
+    host_before = ns.host_ns.links();
+    container_before = ns.container_ns.links();
   }
 };
 
@@ -85,8 +85,8 @@ void check_round_trip(Node& node, const State& desired) {
 
   apply(diff_destroy(desired, k.observe(desired), State{}), k);
   CHECK(k.observe(desired).of<Link>().empty());
-  CHECK(node.ns.host_ns.ip("-d link show") == node.host_before);
-  CHECK(node.ns.container_ns.ip("-d link show") == node.container_before);
+  CHECK(node.ns.host_ns.links() == node.host_before);
+  CHECK(node.ns.container_ns.links() == node.container_before);
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ TEST_CASE("kernel: a bridge with a veth port (master, hairpin, promisc) and its 
   SUBCASE("what iproute2 sees") {
     Kernel k(node.ns.scopes());
     apply(diff(desired, k.observe(desired)), k);
-    std::string shown = node.ns.host_ns.ip("-d link show vh0");
+    std::string shown = node.ns.host_ns.links("vh0");
     CHECK(shown.find("master br0") != std::string::npos);
     CHECK(shown.find("hairpin on") != std::string::npos);
     CHECK(shown.find("PROMISC") != std::string::npos);
@@ -131,11 +131,11 @@ TEST_CASE("kernel: a bridge with a veth port (master, hairpin, promisc) and its 
       CHECK(diff(now, k.observe(now)).empty());
       CHECK(k.link_info("host", "br0")->ifindex == br_index);
       CHECK(k.link_info("host", "vh0")->ifindex == port_index);
-      CHECK(node.ns.host_ns.ip("-d link show vh0").find("master") == std::string::npos);
+      CHECK(node.ns.host_ns.links("vh0").find("master") == std::string::npos);
       apply(diff_destroy(now, k.observe(now), State{}), k);
     }
     SUBCASE("else") { apply(diff_destroy(desired, k.observe(desired), State{}), k); }
-    CHECK(node.ns.host_ns.ip("-d link show") == node.host_before);
+    CHECK(node.ns.host_ns.links() == node.host_before);
   }
 }
 
@@ -159,9 +159,9 @@ TEST_CASE("kernel: a pod's macvlan, created in the pod on the node's uplink") {
     REQUIRE(change.count(Action::Replace) == 1);
     apply(change, k);
     CHECK(diff(now, k.observe(now)).empty());
-    CHECK(node.ns.container_ns.ip("-d link show net1").find("macvlan mode private") != std::string::npos);
+    CHECK(node.ns.container_ns.links("net1").find("macvlan mode private") != std::string::npos);
     apply(diff_destroy(now, k.observe(now), State{}), k);
-    CHECK(node.ns.container_ns.ip("-d link show") == node.container_before);
+    CHECK(node.ns.container_ns.links() == node.container_before);
   }
 }
 
@@ -274,8 +274,8 @@ TEST_CASE("kernel: a bad master, a missing parent or a missing kind fails and le
     CHECK_THROWS_WITH_AS(apply(diff(desired, k.observe(desired)), k), doctest::Contains(expected.c_str()), NetlinkError);
   }
   // Rolled back: the bridge created first is gone, and nothing else changed.
-  CHECK(node.ns.host_ns.ip("-d link show") == node.host_before);
-  CHECK(node.ns.container_ns.ip("-d link show") == node.container_before);
+  CHECK(node.ns.host_ns.links() == node.host_before);
+  CHECK(node.ns.container_ns.links() == node.container_before);
 }
 
 TEST_CASE("kernel: a link whose creation was interrupted is found under its creation name") {
@@ -294,7 +294,7 @@ TEST_CASE("kernel: a link whose creation was interrupted is found under its crea
   // Once vouched for, DEL deletes it.
   seen.of<Link>()[0].owned = true;
   apply(diff_destroy(desired, seen, State{}), k);
-  CHECK(node.ns.host_ns.ip("-d link show") == node.host_before);
+  CHECK(node.ns.host_ns.links() == node.host_before);
 }
 
 TEST_CASE("kernel: the link-kind probe agrees with ip link add, and creates nothing") {
@@ -305,7 +305,7 @@ TEST_CASE("kernel: the link-kind probe agrees with ip link add, and creates noth
     CHECK(k.supports_link_kind("host", kind) == link_kind_supported(kind));
   }
   CHECK_FALSE(k.supports_link_kind("host", "nosuchkind"));
-  CHECK(node.ns.host_ns.ip("-d link show") == node.host_before);
+  CHECK(node.ns.host_ns.links() == node.host_before);
 }
 
 TEST_CASE("kernel: host facts read sysctls of the scope's namespace") {
