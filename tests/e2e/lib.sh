@@ -477,6 +477,44 @@ pod_del() {
 pod_ns() { printf '%s%s\n' "$LAB_PREFIX" "$1"; }
 
 # ---------------------------------------------------------------------------------------------
+# topoctl plan of a pod, run inside its node as an operator on that node would.
+
+# The plans of every topocni entry of pod NAME's conflist, colour codes stripped in case topoctl colours them.
+# Further arguments go to topoctl (--ipam-result for an entry that delegates IPAM).
+pod_plan() {
+  local name=$1
+  shift
+  ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" CNI_PATH="$LAB_CNI_PATH" "$TOPOCTL" plan \
+    --config "$(conflist_path "${POD_NODE[$name]}")" --netns "/var/run/netns/$(pod_ns "$name")" \
+    --container-id "${POD_ID[$name]}" --ifname eth0 "$@" 2>&1 | sed -E 's/\x1b\[[0-9;]*m//g'
+}
+
+# The change lines of plan output: "+ ...", "- ...", "~ ...".
+plan_changes() { grep -E '^ *[-+~] ' <<<"$1" || true; }
+
+# True when plan output OUT holds no change and says "No changes." WANT times (one per entry; default 1);
+# otherwise prints it.
+plan_shows_no_changes() {
+  local out=$1 want=${2:-1}
+  if [[ -z "$(plan_changes "$out")" && "$(grep -cx 'No changes\.' <<<"$out")" == "$want" ]]; then return 0; fi
+  printf '%s\n' "$out" | sed 's/^/    | /' >&2
+  return 1
+}
+
+# True when plan output OUT holds exactly one change, "+ route ADDR dev DEV" (topoctl writes a host route as
+# ip-route(8) does, with or without "/32"), and the whole line ALSO; otherwise prints it.
+plan_shows_only_route_create() {
+  local out=$1 addr=$2 dev=$3 also=$4 changes
+  changes=$(plan_changes "$out")
+  if [[ "$(wc -l <<<"$changes")" -eq 1 ]] && grep -qE "^ *\+ route ${addr//./\\.}(/32)? dev $dev( |$)" <<<"$changes" &&
+    grep -qx -- "$also" <<<"$out"; then
+    return 0
+  fi
+  printf '%s\n' "$out" | sed 's/^/    | /' >&2
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
 # Traffic: a TCP server that answers with the peer address it saw, and a client check.
 
 # Args: ns [port]. Listens on all addresses of the namespace; exits after SERVER_LIFETIME.

@@ -54,33 +54,10 @@ journals_of() { find "$STATE_DIR" -name "${POD_ID[$1]}-eth0*.json" -printf '%f\n
 
 # topoctl plan of both entries for a pod, in its node: the macvlan entry reads its IPAM addresses from what
 # its ADD printed (IPAM results are not journaled); veth-to-host's prevResult comes from its journal.
-plan_for() {
-  local name=$1
-  ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" CNI_PATH="$LAB_CNI_PATH" "$TOPOCTL" plan \
-    --config "$(conflist_path "${POD_NODE[$name]}")" --netns "/var/run/netns/$(pod_ns "$name")" \
-    --container-id "${POD_ID[$name]}" --ifname eth0 --ipam-result "$LAB_TMP/$name.result.0.json" --no-color 2>&1
-}
-
-plans_empty() {
-  local out
-  out=$(plan_for "$1") || true
-  if [[ "$(grep -cx 'No changes\.' <<<"$out")" == 2 ]]; then return 0; fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
-}
-
-# Exactly one change in both plans: "+ route <addr>/32 dev <dev>". Args: name addr dev
-plans_only_create() {
-  local name=$1 addr=$2 dev=$3 out changes
-  out=$(plan_for "$name") || true
-  changes=$(grep -E '^ *[-+~] ' <<<"$out" || true)
-  if [[ "$(wc -l <<<"$changes")" -eq 1 ]] && grep -qE "^ *\+ route ${addr//./\\.}(/32)? dev $dev( |$)" <<<"$changes" &&
-    [[ "$(grep -cx 'No changes\.' <<<"$out")" == 1 ]]; then
-    return 0
-  fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
-}
+chain_plan() { pod_plan "$1" --ipam-result "$LAB_TMP/$1.result.0.json" --no-color; }
+plans_empty() { plan_shows_no_changes "$(chain_plan "$1")" 2; }
+# Exactly one change in both plans, "+ route <addr>/32 dev <dev>"; the other entry's says "No changes.".
+plans_only_create() { plan_shows_only_route_create "$(chain_plan "$1")" "$2" "$3" 'No changes.'; }
 
 ipam_released() { ! grep -rqs -- "${POD_ID[$1]}" "$LAB_TMP/ipam-${POD_NODE[$1]#"$LAB_PREFIX"}" --exclude='last_reserved_ip*'; }
 pod_has_only_lo() { [[ "$(ip -n "$(pod_ns "$1")" -o link show | grep -cv ': lo:')" == 0 ]]; }

@@ -49,14 +49,7 @@ node_has_v6_design() {
     in_ns "$NS_NODE1" nft list ruleset | grep -E "snat (ip6 )?to $NODE1_IP6" >/dev/null
 }
 
-plan_is_empty() {
-  local out
-  out=$(ip netns exec "${POD_NODE[$1]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan --config "$(conflist_path "${POD_NODE[$1]}")" \
-    --netns "/var/run/netns/$(pod_ns "$1")" --container-id "${POD_ID[$1]}" --ifname eth0 2>&1) || true
-  if grep -qx 'No changes\.' <<<"$out"; then return 0; fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
-}
+plan_is_empty() { plan_shows_no_changes "$(pod_plan "$1")"; }
 
 ipam_released() {
   local name=$1 dir

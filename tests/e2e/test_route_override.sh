@@ -50,15 +50,7 @@ main_table_is() {
   return 1
 }
 
-plan_is_empty() {
-  local name=$1 out
-  out=$(ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan \
-    --config "$(conflist_path "${POD_NODE[$name]}")" --netns "/var/run/netns/$(pod_ns "$name")" \
-    --container-id "${POD_ID[$name]}" --ifname eth0 2>&1 | sed -E 's/\x1b\[[0-9;]*m//g') || true
-  if grep -qx 'No changes\.' <<<"$out"; then return 0; fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
-}
+plan_is_empty() { plan_shows_no_changes "$(pod_plan "$1")"; }
 
 reach_outside() {
   local got

@@ -21,15 +21,7 @@ TOPOCNI="${TOPOCNI:?set TOPOCNI to the topocni binary}"
 
 SECOND_PLUGIN_CONF='{"name":"us","type":"underlay-service","hostInterface":"enp5s0f0","serviceCIDRs":["10.96.0.0/16"],"clusterCIDRs":["10.244.0.0/16"],"extraCIDRs":["169.254.20.10/32"]}'
 
-plan_is_empty() {
-  local name=$1 out
-  out=$(ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan \
-    --config "$(conflist_path "${POD_NODE[$name]}")" --netns "/var/run/netns/$(pod_ns "$name")" \
-    --container-id "${POD_ID[$name]}" --ifname eth0 2>&1 | sed -E 's/\x1b\[[0-9;]*m//g') || true
-  if grep -qx 'No changes\.' <<<"$out"; then return 0; fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
-}
+plan_is_empty() { plan_shows_no_changes "$(pod_plan "$1")"; }
 
 route_dev() { ip -n "$(pod_ns "$1")" route get "$2" | sed -nE 's/.* dev ([^ ]+).*/\1/p' | head -1; }
 route_dev_is() { [[ "$(route_dev "$1" "$2")" == "$3" ]]; }

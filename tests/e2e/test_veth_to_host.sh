@@ -25,36 +25,10 @@ else
 fi
 [[ -x "$PLUGIN_EXE" ]] || die "plugin not executable: $PLUGIN_EXE"
 
-# Run topoctl plan for a pod inside its node's namespace, as an operator on that node would.
-# Colour codes are stripped in case topoctl colours its output.
-plan_for() {
-  local name=$1
-  ip netns exec "${POD_NODE[$name]}" env "${LAB_PLUGIN_ENV[@]}" "$TOPOCTL" plan --config "$(conflist_path "${POD_NODE[$name]}")" \
-    --netns "/var/run/netns/$(pod_ns "$name")" --container-id "${POD_ID[$name]}" --ifname eth0 2>&1 |
-    sed -E 's/\x1b\[[0-9;]*m//g'
-}
-
-plan_is_empty() {
-  local out
-  out=$(plan_for "$1") || true
-  if grep -qx 'No changes\.' <<<"$out"; then return 0; fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
-}
-
-# The plan must hold exactly one change, a "+" of a route to the given host address via the given
-# device, and nothing else. topoctl writes host routes as ip-route(8) does, with or without "/32".
+plan_is_empty() { plan_shows_no_changes "$(pod_plan "$1")"; }
+# The plan holds exactly one change, a "+" of a route to the given host address via the given device.
 plan_is_only_create() {
-  local name=$1 addr=$2 dev=$3 out changes
-  out=$(plan_for "$name") || true
-  changes=$(grep -E '^ *[-+~] ' <<<"$out" || true)
-  if [[ "$(wc -l <<<"$changes")" -eq 1 ]] &&
-    grep -qE "^ *\+ route ${addr//./\\.}(/32)? dev $dev( |$)" <<<"$changes" &&
-    grep -qx 'Plan: 1 to add, 0 to change, 0 to destroy\.' <<<"$out"; then
-    return 0
-  fi
-  printf '%s\n' "$out" | sed 's/^/    | /' >&2
-  return 1
+  plan_shows_only_route_create "$(pod_plan "$1")" "$2" "$3" 'Plan: 1 to add, 0 to change, 0 to destroy.'
 }
 
 check_plans() {
