@@ -563,20 +563,15 @@ json evaluate(const Expr& e, const EvalEnv& env) {
     case Expr::Kind::Mul:
       return eval_arithmetic(e, env);
     case Expr::Kind::Call: {
+      const Function* f = find_function(e.name);
       std::vector<json> args;
       args.reserve(e.args.size());
       for (auto& a : e.args) {
-        // `default`'s fallback is evaluated only when needed, as `and` and `or` short-circuit: a fallback is
-        // often a host lookup (macvlan's `params.master | default(host_default_interface(4))` dumped the
-        // node's routes on every ADD that named its master).
-        if (e.name == "default" && args.size() == 1 && !args[0].is_null()) {
-          args.push_back(nullptr);
-          break;
-        }
+        if (f->decided && !args.empty() && f->decided(args)) break;  // short-circuit, as `and` and `or`
         args.push_back(evaluate(*a, env));
       }
       try {
-        json result = find_function(e.name)->call(args, env.facts);
+        json result = f->call(args, env.facts);
         return e.steps.empty() ? result : apply_steps(result, e.name + "(...)", e, env);
       } catch (ExprError& err) {
         if (err.offset == std::string::npos) err.offset = e.offset;

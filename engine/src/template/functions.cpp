@@ -192,6 +192,10 @@ json fn_hash(const Args& a, HostFacts*) {
 }
 
 json fn_default(const Args& a, HostFacts*) { return a[0].is_null() ? a[1] : a[0]; }
+// The fallback is evaluated only when the value is null: it is often a host lookup (macvlan's
+// `params.master | default(host_default_interface(4))` dumped the node's routes on every ADD that named its
+// master).
+bool default_decided(const Args& evaluated) { return !evaluated[0].is_null(); }
 
 bool is_default_route(std::string_view fn, const json& v) {
   if (v.is_string() && v.get<std::string>() == "default") return true;
@@ -311,7 +315,7 @@ json fn_upper(const Args& a, HostFacts*) {
 const std::map<std::string_view, Function>& table() {
   static const std::map<std::string_view, Function> t = {
       {"address", {1, 1, fn_address}},
-      {"default", {2, 2, fn_default}},
+      {"default", {2, 2, fn_default, default_decided}},
       {"family", {1, 1, fn_family}},
       {"first", {1, 1, fn_first}},
       {"hash", {2, 2, fn_hash}},

@@ -18,6 +18,10 @@ struct Function {
   size_t max_args;
   // Throws ExprError naming the function, what it expected and what it found.
   nlohmann::json (*call)(const std::vector<nlohmann::json>& args, HostFacts* facts);
+  // For a function whose first arguments can decide its result, as `and` and `or` short-circuit: given the
+  // arguments evaluated so far (at least one), true when the rest are not needed. They are then not
+  // evaluated, and `call` gets only those before them.
+  bool (*decided)(const std::vector<nlohmann::json>& evaluated) = nullptr;
 };
 
 // Null for a name that is not in the table.
