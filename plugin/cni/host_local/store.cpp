@@ -79,11 +79,23 @@ struct FileEntry {
 // host-local never makes sub-directories; this bounds the recursion through ones somebody else made.
 constexpr int kMaxWalkDepth = 16;
 
-// Every non-directory entry under `dir`, depth first, as Go's filepath.Walk: a symlink is read through but
-// never followed into a directory. Names are opened relative to the directory, one path step each, instead
-// of resolving the whole path again for every file.
+using Directory = std::unique_ptr<DIR, int (*)(DIR*)>;
+
+// The directory `name` (relative to `at`, or AT_FDCWD) opened for listing; null when it cannot be.
+// `extra_flags`: O_NOFOLLOW where a symlink must not lead the walk into another directory.
+Directory open_directory(int at, const char* name, int extra_flags) {
+  int fd = ::openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | extra_flags);
+  if (fd < 0) return {nullptr, ::closedir};
+  Directory dir(::fdopendir(fd), ::closedir);
+  if (!dir) ::close(fd);
+  return dir;
+}
+
+// Every non-directory entry under `dir` (`depth` levels below the network's directory), depth first, as Go's
+// filepath.Walk: a symlink is read through but never followed into a directory. Names are opened relative
+// to the directory, one path step each, instead of resolving the whole path again for every file.
 template <class Visit>
-void walk_files(DIR* dir, bool top_level, int depth, Visit& visit) {
+void walk_files(DIR* dir, int depth, Visit& visit) {
   int fd = ::dirfd(dir);
   while (const dirent* e = ::readdir(dir)) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
@@ -95,18 +107,11 @@ void walk_files(DIR* dir, bool top_level, int depth, Visit& visit) {
     }
     if (directory) {
       if (depth >= kMaxWalkDepth) continue;
-      int sub_fd = ::openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub_fd < 0) continue;
-      std::unique_ptr<DIR, int (*)(DIR*)> sub(::fdopendir(sub_fd), ::closedir);
-      if (!sub) {
-        ::close(sub_fd);
-        continue;
-      }
-      walk_files(sub.get(), false, depth + 1, visit);
+      if (Directory sub = open_directory(fd, e->d_name, O_NOFOLLOW)) walk_files(sub.get(), depth + 1, visit);
       continue;
     }
     if (auto text = read_small_file_at(fd, e->d_name, e->d_type == DT_REG))
-      visit(FileEntry{fd, e->d_name, top_level, trimmed(std::move(*text))});
+      visit(FileEntry{fd, e->d_name, depth == 0, trimmed(std::move(*text))});
   }
 }
 
@@ -198,14 +203,7 @@ std::optional<IpAddress> Store::last_reserved(size_t range_set) const {
 
 template <class Visit>
 void Store::each_file(Visit&& visit) const {
-  int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), ::closedir);
-  if (!dir) {
-    ::close(fd);
-    return;
-  }
-  walk_files(dir.get(), true, 0, visit);
+  if (Directory dir = open_directory(AT_FDCWD, dir_.c_str(), 0)) walk_files(dir.get(), 0, visit);
 }
 
 std::vector<IpAddress> Store::held_by(const std::string& container_id, const std::string& ifname) const {
