@@ -75,10 +75,8 @@ struct ConformanceLab {
 
   std::string snapshot(const Netns& ns) const {
     // promiscuity counts macvlan children: it drops when a test deletes a pod namespace, which is not ours.
-    // stderr is left out of the link listing: naming a veth peer's namespace (link-netns) makes ip ask about
-    // every namespace in /run/netns, and one a parallel test is deleting answers "Peer netns reference is
-    // invalid." there: a remark about another test's namespace, not this one's state.
-    return must("ip -n " + ns.name() + " -d link show 2>/dev/null | sed -E 's/ promiscuity [0-9]+//'") + must("ip -n " + ns.name() + " addr show") +
+    // (must() keeps ip's stderr out of the snapshot: see netns_fixture.h.)
+    return must("ip -n " + ns.name() + " -d link show | sed -E 's/ promiscuity [0-9]+//'") + must("ip -n " + ns.name() + " addr show") +
            must("ip -n " + ns.name() + " route show table all") + must("ip -n " + ns.name() + " rule show") +
            must("ip -n " + ns.name() + " -6 rule show") + must("ip netns exec " + ns.name() + " nft list ruleset") +
            must("ip netns exec " + ns.name() + " sysctl -a --pattern 'net.ipv4.(ip_forward|conf)' 2>/dev/null");

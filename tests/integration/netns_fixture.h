@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -30,11 +31,20 @@ inline std::string sh(const std::string& cmd, int* status = nullptr) {
   return out;
 }
 
-// Runs a fixture command that must succeed.
+// Runs a fixture command that must succeed; returns its stdout. Its stderr goes into the error when it fails
+// and is dropped when it succeeds: a snapshot is what a tool prints, not its remarks. `ip` naming a veth
+// peer's namespace (link-netns) asks about every namespace in /run/netns, and one a parallel test is
+// deleting answers "Peer netns reference is invalid." there, on stderr, about another test's namespace.
 inline std::string must(const std::string& cmd) {
+  char err_path[] = "/tmp/topo-test-stderr-XXXXXX";
+  int fd = ::mkstemp(err_path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed for: " + cmd);
+  ::close(fd);
   int status = 0;
-  std::string out = sh(cmd + " 2>&1", &status);
-  if (status != 0) throw std::runtime_error("fixture command failed: " + cmd + ": " + out);
+  std::string out = sh("{ " + cmd + "\n} 2>" + err_path, &status);
+  std::string err = sh(std::string("cat ") + err_path);
+  ::unlink(err_path);
+  if (status != 0) throw std::runtime_error("fixture command failed: " + cmd + ": " + out + err);
   return out;
 }
 
@@ -77,12 +87,8 @@ class Netns {
   std::string path() const { return "/run/netns/" + name_; }
   // `ip -n <name> <args>`, which must succeed.
   std::string ip(const std::string& args) const { return must("ip -n " + name_ + " " + args); }
-  // `ip -n <name> -d link show <args>`, without ip's stderr: naming a veth peer's namespace (link-netns) makes
-  // ip ask about every namespace in /run/netns, and one a parallel test is deleting answers "Peer netns
-  // reference is invalid." there, a remark about another test's namespace in a snapshot of this one.
-  std::string links(const std::string& args = "") const {
-    return must("{ ip -n " + name_ + " -d link show " + args + " 2>/dev/null; }");
-  }
+  // `ip -n <name> -d link show <args>`: the links as a snapshot compares them.
+  std::string links(const std::string& args = "") const { return ip("-d link show " + args); }
   // Runs a command inside the namespace.
   std::string exec(const std::string& cmd) const { return must("ip netns exec " + name_ + " " + cmd); }
 
